@@ -1,0 +1,54 @@
+/* Media: RTP, RTCP and STUN flows, mapped to calls through SDP; per-stream
+ * statistics (RFC 3550); G.711 decoded to WAV. Report key: "streams". */
+#ifndef CX_MEDIA_H
+#define CX_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "callextract/packet.h"
+
+struct cx_ctx;
+struct cx_media;
+struct json_object;
+
+#define CX_MEDIA_MAX_PT 32
+
+/* One SDP m= line as the SIP correlator announces it: "this party expects to
+ * RECEIVE media at addr:port from now on". */
+struct cx_media_expect {
+	const char *call_id;      /* copied */
+	uint32_t call_index;      /* 1-based call number (sip) */
+	int party;                /* 0 = caller (From of the INVITE), 1 = callee */
+	const char *media;        /* "audio", "video", ... */
+	const char *proto;        /* "RTP/AVP", ... */
+	struct cx_addr addr;
+	uint16_t rtp_port;
+	uint16_t rtcp_port;       /* a=rtcp or rtp_port+1 */
+	int direction;            /* 0 sendrecv, 1 sendonly, 2 recvonly, 3 inactive */
+	size_t n_pts;
+	struct {
+		uint8_t pt;
+		char encoding[24];    /* "PCMU", "telephone-event"; "" if no rtpmap */
+		uint32_t clock;       /* 8000 */
+	} pts[CX_MEDIA_MAX_PT];
+	uint64_t frame;           /* SIP message that announced it */
+	int64_t ts_ns;
+};
+
+struct cx_media *cx_media_new(struct cx_ctx *ctx);
+void cx_media_free(struct cx_media *m);
+
+void cx_media_expect(struct cx_media *m, const struct cx_media_expect *e);
+
+/* Every UDP datagram that no other dissector claimed. Returns true if it
+ * was recognised as RTP, RTCP or STUN. */
+bool cx_media_on_udp(struct cx_media *m, const struct cx_packet *p);
+
+void cx_media_tick(struct cx_media *m, int64_t now_ns);
+/* End of capture: flush reorder windows, close WAVs, per-call stereo mix. */
+void cx_media_finish(struct cx_media *m);
+/* Adds "streams" to root. */
+void cx_media_report(struct cx_media *m, struct json_object *root);
+
+#endif

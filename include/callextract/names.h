@@ -1,0 +1,35 @@
+/* What the capture tells about each host: DNS names learned from answers,
+ * MAC addresses (with the IEEE OUI vendor), the software it announced.
+ * Used to label addresses in every report. */
+#ifndef CX_NAMES_H
+#define CX_NAMES_H
+
+#include <stdint.h>
+#include "callextract/packet.h"
+
+struct cx_names;
+struct json_object;
+
+/* oui_path: IEEE registry (ieee-data oui.txt or Wireshark manuf), NULL for
+ * the default places; a missing file only disables vendor names. */
+struct cx_names *cx_names_new(const char *oui_path);
+void cx_names_free(struct cx_names *n);
+
+void cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name);
+void cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6]);
+/* kind: "sip-user-agent", "sip-server", "ftp-banner", "ftp-syst", "ftp-clnt". */
+void cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind,
+			   const char *text);
+
+/* "sip.example.com (10.0.0.1)" or "10.0.0.1". Borrowed: valid until the
+ * next call on n. */
+const char *cx_names_label(struct cx_names *n, const struct cx_addr *a);
+/* First DNS name for a, or NULL (borrowed until cx_names_free). */
+const char *cx_names_dns(const struct cx_names *n, const struct cx_addr *a);
+/* Vendor for a MAC from the OUI registry, or NULL. */
+const char *cx_names_vendor(const struct cx_names *n, const uint8_t mac[6]);
+
+/* New JSON array "hosts": address, names, macs+vendor, vm hint, software. */
+struct json_object *cx_names_report(const struct cx_names *n);
+
+#endif

@@ -1,0 +1,70 @@
+/* SIP: framing, osip2 parsing, dialogs and calls, SDP media map.
+ * Report key: "dialogs". Per call: calls/<NNNN>-<callid>/ with call.json,
+ * flow.txt, flow.svg. */
+#ifndef CX_SIP_H
+#define CX_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "callextract/packet.h"
+
+struct cx_ctx;
+struct cx_sip;
+struct cx_tcp_conn;
+struct json_object;
+
+/* A parsed SIP message as other modules see it. Everything is BORROWED for
+ * the duration of the callback that receives it. Strings are NUL-terminated
+ * and may be NULL when the header is absent. */
+struct cx_sip_msg_view {
+	uint64_t frame;          /* frame that completed the message */
+	int64_t ts_ns;
+	struct cx_addr src, dst;
+	uint16_t sport, dport;
+	const char *transport;   /* "UDP", "TCP" */
+	bool is_request;
+	const char *method;      /* request method, or CSeq method for responses */
+	int status;              /* 0 for requests */
+	const char *reason;
+	const char *request_uri;
+	const char *call_id;
+	uint32_t cseq;
+	const char *cseq_method;
+	const char *from_uri, *from_tag, *to_uri, *to_tag;
+	const char *raw;         /* the whole message: start line, headers, body */
+	size_t raw_len;
+	const char *body;        /* inside raw */
+	size_t body_len;
+	bool retransmission;
+	uint32_t call_index;     /* 1-based dialog (Call-ID) number */
+};
+
+struct cx_sip *cx_sip_new(struct cx_ctx *ctx);
+void cx_sip_free(struct cx_sip *s);
+
+/* True if the bytes start like a SIP request or status line. */
+bool cx_sip_looks_like(const uint8_t *data, size_t len);
+
+/* A UDP datagram already judged SIP by cx_sip_looks_like. */
+void cx_sip_on_udp(struct cx_sip *s, const struct cx_packet *p);
+
+/* TCP stream callbacks (the flow layer gives a connection to SIP when its
+ * first bytes look like SIP). dir 0 = client->server. */
+void cx_sip_tcp_data(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t frame,
+		     int64_t ts_ns, const uint8_t *data, size_t len);
+void cx_sip_tcp_gap(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t missing);
+void cx_sip_tcp_close(struct cx_sip *s, struct cx_tcp_conn *c);
+
+/* Relative folder (below the output dir) of the call with this Call-ID,
+ * created when the dialog was first seen; NULL when unknown. Borrowed until
+ * cx_sip_free. */
+const char *cx_sip_call_dir(struct cx_sip *s, const char *call_id);
+
+void cx_sip_tick(struct cx_sip *s, int64_t now_ns);
+/* End of capture: final states, call.json, flow.txt/svg, summary sections. */
+void cx_sip_finish(struct cx_sip *s);
+/* Adds "dialogs" to root. */
+void cx_sip_report(struct cx_sip *s, struct json_object *root);
+
+#endif
