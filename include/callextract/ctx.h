@@ -21,6 +21,7 @@ struct cx_auth;
 struct cx_dns;
 struct cx_icmp;
 struct cx_ftp;
+struct json_object;
 
 struct cx_config {
 	const char *outdir;

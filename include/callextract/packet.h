@@ -69,6 +69,14 @@ struct cx_packet {
 	const uint8_t *payload;  /* transport payload (UDP/TCP data, ICMP message) */
 	uint32_t payload_len;
 
+	/* Set when decode returns CX_DEC_FRAGMENT (see packet/defrag.c). */
+	uint32_t frag_id;
+	uint32_t frag_offset;    /* bytes */
+	bool frag_more;
+	uint32_t frag_data_off;  /* offset in l3 where the fragment's data starts */
+	uint32_t frag_unfrag_len;/* IPv6: bytes before the fragment header */
+	uint8_t frag_next;       /* IPv6: next header after the fragment header */
+
 	/* Bytes after the IP datagram inside the link frame (Ethernet padding or
 	 * a trailer): kept for hidden-data findings. */
 	const uint8_t *trailer;

@@ -49,7 +49,7 @@ void cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p);
 void cx_tcp_tick(struct cx_tcp *t, int64_t now_ns);
 /* Close all connections (end of capture). */
 void cx_tcp_flush(struct cx_tcp *t);
-/* A new JSON array describing every connection seen (owned by caller). */
+/* New JSON object with connection totals (owned by caller). */
 struct json_object *cx_tcp_report(const struct cx_tcp *t);
 
 #endif

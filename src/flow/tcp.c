@@ -1,0 +1,417 @@
+/* TCP reassembly: per connection two directions, each delivering in-order
+ * bytes to the connection's owner. Out-of-order segments are copied and
+ * queued up to cfg->max_tcp_buffer bytes per direction; past that, or at
+ * close, the hole is skipped and reported as a gap. Retransmissions and
+ * overlaps are counted; the first copy of a byte wins. */
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "callextract/around.h"
+#include "callextract/ctx.h"
+#include "callextract/sip.h"
+#include "callextract/tcp.h"
+
+#define NBUCKETS 65536u
+#define MAX_CONNS 200000u
+
+struct seg {
+	uint32_t seq, len;
+	uint64_t frame;
+	int64_t ts;
+	struct seg *next;
+	uint8_t data[];
+};
+
+struct half {
+	bool init;
+	uint32_t next;    /* next expected sequence number */
+	struct seg *ooo;  /* queued out-of-order segments, sorted by seq */
+	uint32_t queued;
+};
+
+struct conn {
+	struct cx_tcp_conn pub;
+	struct half h[2];
+	struct conn *hnext;              /* hash chain */
+	struct conn *lru_prev, *lru_next; /* least recently active first */
+	uint32_t bucket;
+};
+
+struct cx_tcp {
+	struct cx_ctx *ctx;
+	struct conn **buckets;
+	struct conn *lru_head, *lru_tail;
+	uint64_t next_id, nconns, total, gaps, ignored;
+};
+
+static uint32_t
+hash_tuple(const struct cx_addr *a, uint16_t pa, const struct cx_addr *b, uint16_t pb)
+{
+	/* Symmetric: both directions land in one bucket. */
+	uint32_t ha = 2166136261u, hb = 2166136261u;
+	for (int i = 0; i < 16; i++) {
+		ha = (ha ^ a->a[i]) * 16777619u;
+		hb = (hb ^ b->a[i]) * 16777619u;
+	}
+	ha ^= pa * 2654435761u;
+	hb ^= pb * 2654435761u;
+	return (ha ^ hb) & (NBUCKETS - 1);
+}
+
+struct cx_tcp *
+cx_tcp_new(struct cx_ctx *ctx)
+{
+	struct cx_tcp *t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->buckets = calloc(NBUCKETS, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		return NULL;
+	}
+	t->ctx = ctx;
+	return t;
+}
+
+static void
+lru_unlink(struct cx_tcp *t, struct conn *c)
+{
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		t->lru_head = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		t->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+}
+
+static void
+lru_push(struct cx_tcp *t, struct conn *c)
+{
+	c->lru_prev = t->lru_tail;
+	c->lru_next = NULL;
+	if (t->lru_tail)
+		t->lru_tail->lru_next = c;
+	else
+		t->lru_head = c;
+	t->lru_tail = c;
+}
+
+/* ---- delivery to the owner ---- */
+
+static void
+claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
+{
+	struct cx_ctx *ctx = t->ctx;
+	struct cx_tcp_conn *pc = &c->pub;
+	if (cx_dns_is_port(pc->port[1]) || cx_dns_is_port(pc->port[0]))
+		pc->owner = CX_TCP_DNS;
+	else if (cx_sip_looks_like(d, n))
+		pc->owner = CX_TCP_SIP;
+	else if (cx_ftp_looks_like(pc, dir, d, n))
+		pc->owner = CX_TCP_FTP_CTRL;
+	else
+		pc->owner = CX_TCP_IGNORED;
+	if (pc->owner == CX_TCP_IGNORED)
+		t->ignored++;
+	(void)ctx;
+}
+
+static void
+deliver(struct cx_tcp *t, struct conn *c, int dir, uint64_t frame, int64_t ts, const uint8_t *d,
+	size_t n)
+{
+	struct cx_ctx *ctx = t->ctx;
+	struct cx_tcp_conn *pc = &c->pub;
+	if (n == 0)
+		return;
+	if (pc->owner == CX_TCP_UNCLAIMED)
+		claim(t, c, dir, d, n);
+	pc->bytes[dir] += n;
+	switch (pc->owner) {
+	case CX_TCP_SIP: cx_sip_tcp_data(ctx->sip, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_FTP_CTRL:
+	case CX_TCP_FTP_DATA: cx_ftp_tcp_data(ctx->ftp, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_DNS: cx_dns_tcp_data(ctx->dns, pc, dir, frame, ts, d, n); break;
+	default: break;
+	}
+}
+
+static void
+deliver_gap(struct cx_tcp *t, struct conn *c, int dir, uint64_t missing)
+{
+	struct cx_ctx *ctx = t->ctx;
+	struct cx_tcp_conn *pc = &c->pub;
+	pc->gap_bytes[dir] += missing;
+	t->gaps++;
+	cx_stats_add(ctx->stats, "error.tcp.gap", 1);
+	switch (pc->owner) {
+	case CX_TCP_SIP: cx_sip_tcp_gap(ctx->sip, pc, dir, missing); break;
+	case CX_TCP_FTP_CTRL:
+	case CX_TCP_FTP_DATA: cx_ftp_tcp_gap(ctx->ftp, pc, dir, missing); break;
+	default: break;
+	}
+}
+
+/* Deliver queued segments that are now in order. */
+static void
+drain(struct cx_tcp *t, struct conn *c, int dir)
+{
+	struct half *h = &c->h[dir];
+	while (h->ooo) {
+		struct seg *s = h->ooo;
+		int32_t diff = (int32_t)(s->seq - h->next);
+		if (diff > 0)
+			break;
+		h->ooo = s->next;
+		h->queued -= s->len;
+		uint32_t skip = (uint32_t)(-diff);
+		if (skip < s->len) {
+			if (skip)
+				c->pub.overlaps[dir]++;
+			deliver(t, c, dir, s->frame, s->ts, s->data + skip, s->len - skip);
+			h->next = s->seq + s->len;
+		} else {
+			c->pub.retrans[dir]++;
+		}
+		free(s);
+	}
+}
+
+/* Skip the hole before the first queued segment. */
+static void
+skip_hole(struct cx_tcp *t, struct conn *c, int dir)
+{
+	struct half *h = &c->h[dir];
+	if (!h->ooo)
+		return;
+	uint32_t missing = h->ooo->seq - h->next;
+	deliver_gap(t, c, dir, missing);
+	h->next = h->ooo->seq;
+	drain(t, c, dir);
+}
+
+static void
+close_conn(struct cx_tcp *t, struct conn *c)
+{
+	struct cx_ctx *ctx = t->ctx;
+	for (int dir = 0; dir < 2; dir++)
+		while (c->h[dir].ooo)
+			skip_hole(t, c, dir);
+	struct cx_tcp_conn *pc = &c->pub;
+	switch (pc->owner) {
+	case CX_TCP_SIP: cx_sip_tcp_close(ctx->sip, pc); break;
+	case CX_TCP_FTP_CTRL:
+	case CX_TCP_FTP_DATA: cx_ftp_tcp_close(ctx->ftp, pc); break;
+	case CX_TCP_DNS: cx_dns_tcp_close(ctx->dns, pc); break;
+	default: break;
+	}
+	/* unlink from hash and LRU */
+	struct conn **pp = &t->buckets[c->bucket];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = c->hnext;
+	lru_unlink(t, c);
+	t->nconns--;
+	free(c);
+}
+
+static struct conn *
+lookup(struct cx_tcp *t, const struct cx_packet *p, int *dir, uint32_t *bucket)
+{
+	*bucket = hash_tuple(&p->src, p->sport, &p->dst, p->dport);
+	for (struct conn *c = t->buckets[*bucket]; c; c = c->hnext) {
+		struct cx_tcp_conn *pc = &c->pub;
+		if (pc->port[0] == p->sport && pc->port[1] == p->dport &&
+		    cx_addr_eq(&pc->addr[0], &p->src) && cx_addr_eq(&pc->addr[1], &p->dst)) {
+			*dir = 0;
+			return c;
+		}
+		if (pc->port[1] == p->sport && pc->port[0] == p->dport &&
+		    cx_addr_eq(&pc->addr[1], &p->src) && cx_addr_eq(&pc->addr[0], &p->dst)) {
+			*dir = 1;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static struct conn *
+create(struct cx_tcp *t, const struct cx_packet *p, uint32_t bucket, int *dir)
+{
+	if (t->nconns >= MAX_CONNS && t->lru_head) {
+		cx_stats_add(t->ctx->stats, "error.tcp.too_many_connections", 1);
+		close_conn(t, t->lru_head);
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	struct cx_tcp_conn *pc = &c->pub;
+	/* The SYN/ACK sender is the server; otherwise the first sender is the client. */
+	bool synack = (p->tcp_flags & (CX_TCP_SYN | CX_TCP_ACK)) == (CX_TCP_SYN | CX_TCP_ACK);
+	int ci = synack ? 1 : 0;
+	pc->addr[ci] = p->src;
+	pc->port[ci] = p->sport;
+	pc->addr[!ci] = p->dst;
+	pc->port[!ci] = p->dport;
+	*dir = ci;
+	pc->id = ++t->next_id;
+	pc->first_frame = p->frame;
+	pc->first_ts_ns = p->ts_ns;
+	pc->saw_syn = p->tcp_flags & CX_TCP_SYN;
+	c->bucket = bucket;
+	c->hnext = t->buckets[bucket];
+	t->buckets[bucket] = c;
+	lru_push(t, c);
+	t->nconns++;
+	t->total++;
+	cx_stats_add(t->ctx->stats, "tcp.connections", 1);
+	if (cx_ftp_claim_data(t->ctx->ftp, pc))
+		pc->owner = CX_TCP_FTP_DATA;
+	return c;
+}
+
+static void
+queue(struct cx_tcp *t, struct conn *c, int dir, const struct cx_packet *p, uint32_t seq,
+      const uint8_t *d, uint32_t n)
+{
+	struct half *h = &c->h[dir];
+	uint32_t cap = t->ctx->cfg->max_tcp_buffer;
+	c->pub.out_of_order[dir]++;
+	while (h->ooo && h->queued + n > cap)
+		skip_hole(t, c, dir); /* the buffer is full: give up on the oldest hole */
+	if (n > cap) {
+		deliver_gap(t, c, dir, seq - h->next);
+		h->next = seq;
+		deliver(t, c, dir, p->frame, p->ts_ns, d, n);
+		h->next = seq + n;
+		return;
+	}
+	struct seg *s = malloc(sizeof(*s) + n);
+	if (!s)
+		return;
+	s->seq = seq;
+	s->len = n;
+	s->frame = p->frame;
+	s->ts = p->ts_ns;
+	memcpy(s->data, d, n);
+	struct seg **pp = &h->ooo;
+	while (*pp && (int32_t)((*pp)->seq - seq) <= 0) {
+		if ((*pp)->seq == seq && (*pp)->len >= n) { /* already queued */
+			c->pub.retrans[dir]++;
+			free(s);
+			return;
+		}
+		pp = &(*pp)->next;
+	}
+	s->next = *pp;
+	*pp = s;
+	h->queued += n;
+}
+
+void
+cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p)
+{
+	int dir;
+	uint32_t bucket;
+	struct conn *c = lookup(t, p, &dir, &bucket);
+	bool syn = p->tcp_flags & CX_TCP_SYN;
+	/* A fresh SYN on a finished connection's ports starts a new connection. */
+	if (c && syn && !(p->tcp_flags & CX_TCP_ACK) &&
+	    (c->pub.closed[0] || c->pub.closed[1] || (c->h[dir].init && c->h[dir].next != p->tcp_seq + 1))) {
+		close_conn(t, c);
+		c = NULL;
+	}
+	if (!c) {
+		if (p->tcp_flags & CX_TCP_RST)
+			return;
+		c = create(t, p, bucket, &dir);
+		if (!c)
+			return;
+	}
+	struct cx_tcp_conn *pc = &c->pub;
+	pc->last_frame = p->frame;
+	pc->last_ts_ns = p->ts_ns;
+	lru_unlink(t, c);
+	lru_push(t, c);
+
+	struct half *h = &c->h[dir];
+	uint32_t seq = p->tcp_seq;
+	if (syn) {
+		if (!h->init || (int32_t)(seq + 1 - h->next) > 0) {
+			h->next = seq + 1;
+			h->init = true;
+		}
+		seq++; /* SYN occupies one sequence number */
+	}
+	if (!h->init) {
+		h->next = seq; /* joined mid-stream */
+		h->init = true;
+	}
+	uint32_t n = p->payload_len;
+	if (n) {
+		int32_t diff = (int32_t)(seq - h->next);
+		if (diff <= 0) {
+			uint32_t skip = (uint32_t)(-diff);
+			if (skip >= n) {
+				pc->retrans[dir]++;
+				cx_stats_add(t->ctx->stats, "tcp.retransmissions", 1);
+			} else {
+				if (skip)
+					pc->overlaps[dir]++;
+				h->next = seq + n;
+				deliver(t, c, dir, p->frame, p->ts_ns, p->payload + skip, n - skip);
+				drain(t, c, dir);
+			}
+		} else {
+			queue(t, c, dir, p, seq, p->payload, n);
+		}
+	}
+	if (p->tcp_flags & CX_TCP_FIN)
+		pc->closed[dir] = true;
+	if ((p->tcp_flags & CX_TCP_RST) || (pc->closed[0] && pc->closed[1])) {
+		if (p->tcp_flags & CX_TCP_RST)
+			pc->closed[0] = pc->closed[1] = true;
+		close_conn(t, c);
+	}
+}
+
+void
+cx_tcp_tick(struct cx_tcp *t, int64_t now_ns)
+{
+	int64_t idle = (int64_t)t->ctx->cfg->flow_timeout_s * 1000000000LL;
+	while (t->lru_head && now_ns - t->lru_head->pub.last_ts_ns > idle) {
+		cx_stats_add(t->ctx->stats, "tcp.expired", 1);
+		close_conn(t, t->lru_head);
+	}
+}
+
+void
+cx_tcp_flush(struct cx_tcp *t)
+{
+	while (t->lru_head)
+		close_conn(t, t->lru_head);
+}
+
+void
+cx_tcp_free(struct cx_tcp *t)
+{
+	if (!t)
+		return;
+	cx_tcp_flush(t);
+	free(t->buckets);
+	free(t);
+}
+
+struct json_object *
+cx_tcp_report(const struct cx_tcp *t)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "connections", json_object_new_int64((int64_t)t->total));
+	json_object_object_add(o, "gaps", json_object_new_int64((int64_t)t->gaps));
+	json_object_object_add(o, "unclaimed", json_object_new_int64((int64_t)t->ignored));
+	return o;
+}

@@ -1,0 +1,224 @@
+/* The output directory: the only way files are created. Paths are relative,
+ * made of sanitised components, and opened with openat()/O_NOFOLLOW below
+ * the directory's descriptor, so a symlink planted in DIR or a name from a
+ * packet cannot send a write elsewhere. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "callextract/outdir.h"
+
+struct cx_outdir {
+	int fd;
+	char *path;
+};
+
+static int
+dir_is_empty(int fd)
+{
+	int dup_fd = dup(fd);
+	if (dup_fd < 0)
+		return -1;
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return -1;
+	}
+	int empty = 1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			empty = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return empty;
+}
+
+int
+cx_outdir_open(struct cx_outdir **out, const char *path, int force, const char **why)
+{
+	*out = NULL;
+	*why = NULL;
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		*why = "cannot create the output directory";
+		return -errno;
+	}
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		*why = "cannot open the output directory";
+		return -errno;
+	}
+	if (!force && dir_is_empty(fd) != 1) {
+		close(fd);
+		*why = "the output directory is not empty (use --force)";
+		return -EEXIST;
+	}
+	struct cx_outdir *d = calloc(1, sizeof(*d));
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		close(fd);
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	d->fd = fd;
+	*out = d;
+	return 0;
+}
+
+void
+cx_outdir_close(struct cx_outdir *d)
+{
+	if (!d)
+		return;
+	close(d->fd);
+	free(d->path);
+	free(d);
+}
+
+const char *
+cx_outdir_path(const struct cx_outdir *d)
+{
+	return d->path;
+}
+
+char *
+cx_sanitize_name(const void *in, size_t len, char *out, size_t outsz)
+{
+	const unsigned char *s = in;
+	size_t cap = outsz ? outsz - 1 : 0, o = 0;
+	if (cap > 100)
+		cap = 100;
+	for (size_t i = 0; i < len && o < cap; i++) {
+		unsigned char c = s[i];
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '.' || c == '_' || c == '-' || c == '+' || c == '@' || c == '=';
+		if (o == 0 && c == '.')
+			ok = 0; /* no hidden files, no "." or ".." */
+		out[o++] = ok ? (char)c : '_';
+	}
+	if (o == 0 && cap > 0)
+		out[o++] = '_';
+	if (outsz)
+		out[o] = '\0';
+	return out;
+}
+
+/* A component is acceptable if it is non-empty, not "." or "..", and has no
+ * slash (callers pass sanitised names, this is the last line of defence). */
+static int
+component_ok(const char *c, size_t n)
+{
+	if (n == 0 || n > 255)
+		return 0;
+	if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (c[i] == '\0' || c[i] == '/')
+			return 0;
+	return 1;
+}
+
+/* Walk relpath's directory components, creating them, and return a
+ * descriptor for the last directory plus the leaf name. */
+static int
+walk(struct cx_outdir *d, const char *relpath, int create_leaf_dir, const char **leaf)
+{
+	if (!relpath || relpath[0] == '/' || relpath[0] == '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	int cur = dup(d->fd);
+	if (cur < 0)
+		return -1;
+	const char *p = relpath;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (!component_ok(p, n)) {
+			close(cur);
+			errno = EINVAL;
+			return -1;
+		}
+		if (!slash && !create_leaf_dir) {
+			*leaf = p;
+			return cur;
+		}
+		char name[256];
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (mkdirat(cur, name, 0755) < 0 && errno != EEXIST) {
+			close(cur);
+			return -1;
+		}
+		int next = openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(cur);
+		if (next < 0)
+			return -1;
+		cur = next;
+		if (!slash) {
+			*leaf = NULL;
+			return cur;
+		}
+		p = slash + 1;
+	}
+}
+
+int
+cx_outdir_mkdir(struct cx_outdir *d, const char *relpath)
+{
+	const char *leaf;
+	int fd = walk(d, relpath, 1, &leaf);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+int
+cx_outdir_openfd(struct cx_outdir *d, const char *relpath)
+{
+	const char *leaf;
+	int dfd = walk(d, relpath, 0, &leaf);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, leaf, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int saved = errno;
+	close(dfd);
+	errno = saved;
+	return fd;
+}
+
+FILE *
+cx_outdir_fopen(struct cx_outdir *d, const char *relpath, const char *mode)
+{
+	const char *leaf;
+	int dfd = walk(d, relpath, 0, &leaf);
+	if (dfd < 0)
+		return NULL;
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	flags |= (mode[0] == 'a') ? O_APPEND : O_TRUNC;
+	int fd = openat(dfd, leaf, flags, 0644);
+	int saved = errno;
+	close(dfd);
+	if (fd < 0) {
+		errno = saved;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, mode[0] == 'a' ? "a" : "w");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+const char *
+cx_outdir_join(const struct cx_outdir *d, const char *relpath, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", d->path, relpath);
+	return buf;
+}

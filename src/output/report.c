@@ -1,0 +1,155 @@
+/* End of capture: finish every module in dependency order, then write
+ * report.json and summary.txt. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "callextract/around.h"
+#include "callextract/auth.h"
+#include "callextract/ctx.h"
+#include "callextract/findings.h"
+#include "callextract/media.h"
+#include "callextract/names.h"
+#include "callextract/outdir.h"
+#include "callextract/sip.h"
+#include "callextract/summary.h"
+#include "callextract/tcp.h"
+#include "packet/defrag.h"
+
+static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", "dns",
+				       "icmp", "ftp", "findings", "hosts" };
+
+static void
+write_header(struct cx_ctx *ctx, struct json_object *cap, FILE *f)
+{
+	char a[48], b[48];
+	fprintf(f, "callextract %s report\n", CX_VERSION);
+	fprintf(f, "================================\n\n");
+	struct json_object *files;
+	if (json_object_object_get_ex(cap, "files", &files)) {
+		for (size_t i = 0; i < json_object_array_length(files); i++) {
+			struct json_object *fo = json_object_array_get_idx(files, i), *path;
+			if (json_object_object_get_ex(fo, "path", &path))
+				fprintf(f, "Input: %s\n", json_object_get_string(path));
+		}
+	}
+	fprintf(f, "Frames: %llu, from %s to %s (%.3f s)\n", (unsigned long long)ctx->frames,
+		ctx->frames ? cx_time_utc(ctx->first_ts_ns, a, sizeof(a)) : "-",
+		ctx->frames ? cx_time_utc(ctx->last_ts_ns, b, sizeof(b)) : "-",
+		ctx->frames ? cx_time_rel(ctx, ctx->last_ts_ns) : 0.0);
+	struct json_object *protos;
+	if (json_object_object_get_ex(cap, "protocols", &protos)) {
+		fprintf(f, "Protocols:");
+		json_object_object_foreach(protos, k, v) {
+			if (json_object_is_type(v, json_type_int))
+				fprintf(f, " %s=%lld", k, (long long)json_object_get_int64(v));
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "\nConversations, in time order\n----------------------------\n\n");
+}
+
+static void
+write_findings(struct cx_ctx *ctx, FILE *f)
+{
+	static const char *sev[] = { "info", "low", "medium", "high" };
+	enum cx_severity s;
+	const char *kind, *msg;
+	uint64_t frame;
+	fprintf(f, "Findings\n--------\n");
+	size_t i = 0;
+	for (; cx_findings_get(ctx->findings, i, &s, &kind, &frame, &msg); i++) {
+		fprintf(f, "[%s] %s", sev[s], kind);
+		if (frame)
+			fprintf(f, " (frame %llu)", (unsigned long long)frame);
+		fputs(": ", f);
+		for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+			fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', f);
+		fputc('\n', f);
+	}
+	if (i == 0)
+		fprintf(f, "none\n");
+}
+
+int
+cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
+{
+	cx_tcp_flush(ctx->tcp);
+	cx_sip_finish(ctx->sip);
+	cx_media_finish(ctx->media);
+	cx_auth_finish(ctx->auth);
+	cx_dns_finish(ctx->dns);
+	cx_icmp_finish(ctx->icmp);
+	cx_ftp_finish(ctx->ftp);
+
+	uint32_t pending = cx_defrag_pending(ctx->defrag);
+	if (pending)
+		cx_stats_add(ctx->stats, "error.defrag.incomplete", pending);
+
+	char t[48];
+	if (!cap)
+		cap = json_object_new_object();
+	json_object_object_add(cap, "frames", json_object_new_int64((int64_t)ctx->frames));
+	json_object_object_add(cap, "first_time",
+			       ctx->frames ? json_object_new_string(cx_time_utc(ctx->first_ts_ns, t, sizeof(t))) : NULL);
+	json_object_object_add(cap, "last_time",
+			       ctx->frames ? json_object_new_string(cx_time_utc(ctx->last_ts_ns, t, sizeof(t))) : NULL);
+	json_object_object_add(cap, "duration",
+			       json_object_new_double(ctx->frames ? cx_time_rel(ctx, ctx->last_ts_ns) : 0));
+	json_object_object_add(cap, "protocols", cx_stats_to_json(ctx->stats, "proto."));
+	json_object_object_add(cap, "errors", cx_stats_to_json(ctx->stats, "error."));
+	struct json_object *reasm = cx_stats_to_json(ctx->stats, "defrag.");
+	json_object_object_add(cap, "ip_reassembly", reasm);
+	struct json_object *tcp = cx_tcp_report(ctx->tcp);
+	json_object_object_add(tcp, "retransmissions",
+			       json_object_new_int64((int64_t)cx_stats_get(ctx->stats, "tcp.retransmissions")));
+	json_object_object_add(tcp, "expired",
+			       json_object_new_int64((int64_t)cx_stats_get(ctx->stats, "tcp.expired")));
+	json_object_object_add(cap, "tcp", tcp);
+
+	struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "generator",
+			       json_object_new_string("callextract " CX_VERSION));
+	json_object_object_add(root, "capture", cap);
+	cx_sip_report(ctx->sip, root);
+	cx_media_report(ctx->media, root);
+	cx_auth_report(ctx->auth, root);
+	cx_dns_report(ctx->dns, root);
+	cx_icmp_report(ctx->icmp, root);
+	cx_ftp_report(ctx->ftp, root);
+	struct json_object *hosts = cx_names_report(ctx->names);
+	json_object_object_add(root, "hosts", hosts ? hosts : json_object_new_array());
+	json_object_object_add(root, "findings", cx_findings_to_json(ctx->findings));
+	for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++) {
+		struct json_object *v;
+		if (!json_object_object_get_ex(root, contract_keys[i], &v))
+			json_object_object_add(root, contract_keys[i], json_object_new_array());
+	}
+
+	int rc = 0;
+	FILE *f = cx_outdir_fopen(ctx->out, "report.json", "w");
+	if (!f) {
+		cx_log(ctx, CX_LOG_ERR, "%s/report.json: %s", cx_outdir_path(ctx->out), strerror(errno));
+		rc = -1;
+	} else {
+		const char *s = json_object_to_json_string_ext(
+			root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+				      JSON_C_TO_STRING_NOSLASHESCAPE);
+		fputs(s, f);
+		fputc('\n', f);
+		if (fclose(f) != 0)
+			rc = -1;
+	}
+	f = cx_outdir_fopen(ctx->out, "summary.txt", "w");
+	if (!f) {
+		rc = -1;
+	} else {
+		write_header(ctx, cap, f);
+		cx_summary_write(ctx->summary, f);
+		write_findings(ctx, f);
+		if (fclose(f) != 0)
+			rc = -1;
+	}
+	json_object_put(root);
+	return rc;
+}

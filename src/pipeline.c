@@ -1,0 +1,124 @@
+/* Dispatch of one frame: decode, reassemble, hand to the dissectors. */
+#include <stdio.h>
+#include <string.h>
+#include "callextract/around.h"
+#include "callextract/ctx.h"
+#include "callextract/decode.h"
+#include "callextract/media.h"
+#include "callextract/names.h"
+#include "callextract/sip.h"
+#include "callextract/tcp.h"
+#include "packet/defrag.h"
+
+static void
+count_error(struct cx_ctx *ctx, int rc, const char *layer)
+{
+	char name[96];
+	const char *kind = rc == CX_DEC_TRUNCATED ? "truncated" :
+			   rc == CX_DEC_MALFORMED ? "malformed" : "unsupported";
+	snprintf(name, sizeof(name), "error.%s.%s", kind, layer ? layer : "unknown");
+	cx_stats_add(ctx->stats, name, 1);
+}
+
+static void
+transport(struct cx_ctx *ctx, struct cx_packet *p)
+{
+	switch (p->l4) {
+	case CX_L4_UDP:
+		cx_stats_add(ctx->stats, "proto.udp", 1);
+		if (cx_dns_is_port(p->sport) || cx_dns_is_port(p->dport))
+			cx_dns_on_udp(ctx->dns, p);
+		else if (cx_sip_looks_like(p->payload, p->payload_len))
+			cx_sip_on_udp(ctx->sip, p);
+		else if (!cx_media_on_udp(ctx->media, p))
+			cx_stats_add(ctx->stats, "proto.udp_other", 1);
+		break;
+	case CX_L4_TCP:
+		cx_stats_add(ctx->stats, "proto.tcp", 1);
+		cx_tcp_segment(ctx->tcp, p);
+		break;
+	case CX_L4_ICMP:
+	case CX_L4_ICMP6:
+		cx_stats_add(ctx->stats, p->l4 == CX_L4_ICMP ? "proto.icmp" : "proto.icmpv6", 1);
+		cx_icmp_on_packet(ctx->icmp, p);
+		break;
+	default:
+		cx_stats_add(ctx->stats, "proto.ip_other", 1);
+		break;
+	}
+}
+
+static void
+tick(struct cx_ctx *ctx, int64_t now)
+{
+	cx_defrag_tick(ctx->defrag, now);
+	cx_tcp_tick(ctx->tcp, now);
+	cx_sip_tick(ctx->sip, now);
+	cx_media_tick(ctx->media, now);
+}
+
+void
+cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data,
+	     uint32_t caplen, uint32_t wirelen)
+{
+	struct cx_packet p;
+	memset(&p, 0, sizeof(p));
+	p.frame = ++ctx->frames;
+	p.ts_ns = ts_ns;
+	p.data = data;
+	p.caplen = caplen;
+	p.wirelen = wirelen;
+	p.linktype = linktype;
+	if (ctx->frames == 1) {
+		ctx->first_ts_ns = ts_ns;
+		ctx->next_tick_ns = ts_ns + 1000000000LL;
+	}
+	if (ts_ns > ctx->last_ts_ns)
+		ctx->last_ts_ns = ts_ns;
+	if (ts_ns >= ctx->next_tick_ns) {
+		tick(ctx, ts_ns);
+		ctx->next_tick_ns = ts_ns + 1000000000LL;
+	}
+	if (caplen < wirelen)
+		cx_stats_add(ctx->stats, "error.snaplen", 1);
+
+	const char *layer = NULL;
+	int rc = cx_decode_frame(&p, &layer);
+	if (p.ip_ver) {
+		cx_stats_add(ctx->stats, p.ip_ver == 4 ? "proto.ipv4" : "proto.ipv6", 1);
+		if (p.has_mac)
+			cx_names_add_mac(ctx->names, &p.src, p.mac_src);
+	} else if (rc == CX_DEC_UNSUPPORTED) {
+		cx_stats_add(ctx->stats, "proto.non_ip", 1);
+		return;
+	}
+	if (p.tunnel_depth)
+		cx_stats_add(ctx->stats, "proto.tunnelled", 1);
+	if (rc == CX_DEC_FRAGMENT) {
+		uint32_t len;
+		const uint8_t *dg = cx_defrag_add(ctx->defrag, &p, &len);
+		if (!dg)
+			return;
+		struct cx_packet r = p;
+		r.reassembled = true;
+		r.trailer = NULL;
+		r.trailer_len = 0;
+		rc = cx_decode_ip(&r, dg, len, &layer);
+		if (rc != CX_DEC_OK && rc != CX_DEC_TRUNCATED) {
+			count_error(ctx, rc, layer);
+			return;
+		}
+		cx_icmp_remember(ctx->icmp, &r);
+		transport(ctx, &r);
+		return;
+	}
+	if (rc != CX_DEC_OK) {
+		count_error(ctx, rc, layer);
+		if (rc != CX_DEC_TRUNCATED || p.l4 == CX_L4_NONE)
+			return;
+		/* A snaplen-cut datagram still has usable headers: go on with what is there. */
+	}
+	if (p.ip_ver)
+		cx_icmp_remember(ctx->icmp, &p);
+	transport(ctx, &p);
+}

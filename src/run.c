@@ -1,0 +1,195 @@
+/* The whole job: open the inputs, read them as one capture in time order,
+ * show progress, write the outputs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include "callextract/callextract.h"
+#include "callextract/decode.h"
+#include "callextract/outdir.h"
+#include "capture/source.h"
+
+struct progress {
+	bool on;
+	double t0, last;
+	uint64_t total;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+show_progress(struct progress *pr, struct cx_ctx *ctx, uint64_t done, bool final)
+{
+	double t = now_s();
+	if (!pr->on || (!final && t - pr->last < 0.25))
+		return;
+	pr->last = t;
+	double el = t - pr->t0;
+	double rate = el > 0 ? (double)done / el : 0;
+	fprintf(stderr, "\r\033[K%.1f MB, %llu frames, %llu SIP msgs, %llu RTP pkts, %.1f MB/s",
+		(double)done / 1e6, (unsigned long long)ctx->frames,
+		(unsigned long long)cx_stats_get(ctx->stats, "proto.sip"),
+		(unsigned long long)cx_stats_get(ctx->stats, "proto.rtp"), rate / 1e6);
+	if (pr->total && done <= pr->total && rate > 0)
+		fprintf(stderr, ", %.0f%%, ETA %.0f s", 100.0 * (double)done / (double)pr->total,
+			(double)(pr->total - done) / rate);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static int
+cmp_first_ts(const void *a, const void *b)
+{
+	struct cx_source *x = *(struct cx_source *const *)a, *y = *(struct cx_source *const *)b;
+	int64_t tx = cx_source_first_ts(x), ty = cx_source_first_ts(y);
+	return tx < ty ? -1 : tx > ty;
+}
+
+int
+cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
+{
+	char err[512];
+	int exit_code = CX_EXIT_OK;
+	size_t n = opts->iface ? 1 : opts->n_inputs;
+	struct cx_source **src = calloc(n ? n : 1, sizeof(*src));
+	struct json_object *files = json_object_new_array();
+	size_t nsrc = 0;
+	if (!src)
+		return CX_EXIT_INTERNAL;
+
+	if (opts->iface) {
+		if (cx_source_open_live(&src[0], opts->iface, opts->bpf, err, sizeof(err)) < 0) {
+			fprintf(stderr, "callextract: %s\n", err);
+			free(src);
+			json_object_put(files);
+			return CX_EXIT_INPUT;
+		}
+		nsrc = 1;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (cx_source_open_file(&src[nsrc], opts->inputs[i], err, sizeof(err)) < 0) {
+				fprintf(stderr, "callextract: %s\n", err);
+				struct json_object *fo = json_object_new_object();
+				json_object_object_add(fo, "path", json_object_new_string(opts->inputs[i]));
+				json_object_object_add(fo, "error", json_object_new_string(err));
+				json_object_array_add(files, fo);
+				exit_code = CX_EXIT_PARTIAL;
+				continue;
+			}
+			nsrc++;
+		}
+		/* Rotated ring-buffer files are one capture: read them in time order. */
+		qsort(src, nsrc, sizeof(*src), cmp_first_ts);
+	}
+	if (nsrc == 0) {
+		free(src);
+		json_object_put(files);
+		return CX_EXIT_INPUT;
+	}
+
+	struct cx_outdir *out = NULL;
+	const char *why;
+	if (cx_outdir_open(&out, cfg->outdir, cfg->force, &why) < 0) {
+		fprintf(stderr, "callextract: %s: %s\n", cfg->outdir, why);
+		for (size_t i = 0; i < nsrc; i++)
+			cx_source_close(src[i]);
+		free(src);
+		json_object_put(files);
+		return CX_EXIT_OUTPUT;
+	}
+	struct cx_ctx *ctx;
+	if (cx_ctx_new(&ctx, cfg, out) < 0) {
+		cx_outdir_close(out);
+		for (size_t i = 0; i < nsrc; i++)
+			cx_source_close(src[i]);
+		free(src);
+		json_object_put(files);
+		return CX_EXIT_INTERNAL;
+	}
+
+	struct progress pr = { cfg->progress, now_s(), 0, 0 };
+	for (size_t i = 0; i < nsrc; i++)
+		pr.total += cx_source_size(src[i]);
+	uint64_t done_before = 0;
+	for (size_t i = 0; i < nsrc; i++) {
+		struct cx_source *s = src[i];
+		int lt;
+		int64_t ts;
+		const uint8_t *d;
+		uint32_t cap, wire;
+		bool timeout;
+		int rc = 0;
+		uint64_t k = 0;
+		for (;;) {
+			if (opts->stop && *opts->stop)
+				break;
+			rc = cx_source_next(s, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err));
+			if (rc == 1) {
+				cx_ctx_frame(ctx, lt, ts, d, cap, wire);
+				if ((++k & 1023) == 0)
+					show_progress(&pr, ctx, done_before + cx_source_pos(s), false);
+				continue;
+			}
+			if (rc == 0 && timeout) {
+				show_progress(&pr, ctx, done_before + cx_source_pos(s), false);
+				continue;
+			}
+			break;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "%scallextract: %s\n", pr.on ? "\n" : "", err);
+			cx_source_set_error(s, err);
+			cx_stats_add(ctx->stats, "error.capture.damaged", 1);
+			exit_code = CX_EXIT_PARTIAL;
+		}
+		done_before += cx_source_pos(s);
+	}
+	show_progress(&pr, ctx, done_before, true);
+
+	for (size_t i = 0; i < nsrc; i++) {
+		json_object_array_add(files, cx_source_report(src[i]));
+		cx_source_close(src[i]);
+	}
+	free(src);
+	struct json_object *cap = json_object_new_object();
+	json_object_object_add(cap, "files", files);
+	/* Union of link types, in order of appearance. */
+	struct json_object *lts = json_object_new_array();
+	for (size_t i = 0; i < json_object_array_length(files); i++) {
+		struct json_object *l;
+		if (!json_object_object_get_ex(json_object_array_get_idx(files, i), "link_types", &l))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(l); j++) {
+			const char *name = json_object_get_string(json_object_array_get_idx(l, j));
+			bool seen = false;
+			for (size_t m = 0; m < json_object_array_length(lts); m++)
+				seen |= !strcmp(name, json_object_get_string(json_object_array_get_idx(lts, m)));
+			if (!seen)
+				json_object_array_add(lts, json_object_new_string(name));
+		}
+	}
+	json_object_object_add(cap, "link_types", lts);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < json_object_array_length(files); i++) {
+		struct json_object *b;
+		if (json_object_object_get_ex(json_object_array_get_idx(files, i), "bytes", &b))
+			bytes += (uint64_t)json_object_get_int64(b);
+	}
+	json_object_object_add(cap, "bytes", json_object_new_int64((int64_t)bytes));
+	if (cx_ctx_finish(ctx, cap) < 0)
+		exit_code = CX_EXIT_OUTPUT;
+	if (ctx->frames == 0 && exit_code == CX_EXIT_OK)
+		cx_log(ctx, CX_LOG_WARN, "the capture holds no frames");
+	cx_ctx_free(ctx);
+	cx_outdir_close(out);
+	return exit_code;
+}

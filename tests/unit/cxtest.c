@@ -1,0 +1,106 @@
+/* Test helpers: paths, whole-pipeline runs, JSON lookups. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "callextract/callextract.h"
+#include "cxtest.h"
+
+const char *
+cxt_path(const char *rel)
+{
+	static char buf[4096];
+	const char *src = getenv("CX_SRCDIR");
+	if (!src)
+		src = ".";
+	if (!strncmp(rel, "corpus:", 7))
+		snprintf(buf, sizeof(buf), "%s/../shared/corpus/%s", src, rel + 7);
+	else
+		snprintf(buf, sizeof(buf), "%s/%s", src, rel);
+	return buf;
+}
+
+int
+cxt_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+char *
+cxt_slurp(const char *dir, const char *rel, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *b = malloc((size_t)n + 1);
+	if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	if (b) {
+		b[n] = '\0';
+		if (len)
+			*len = (size_t)n;
+	}
+	return b;
+}
+
+struct json_object *
+cxt_run(const char *capture, void (*tweak)(struct cx_config *), int *exit_code,
+	const char **outdir)
+{
+	static char dir[256];
+	static int global_done;
+	if (!global_done) {
+		cx_global_init();
+		global_done = 1;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/cxtest-XXXXXX");
+	if (!mkdtemp(dir))
+		return NULL;
+	struct cx_config cfg;
+	cx_config_defaults(&cfg);
+	cfg.outdir = dir;
+	cfg.verbosity = -1;
+	if (tweak)
+		tweak(&cfg);
+	const char *inputs[1] = { capture };
+	struct cx_run_opts opts = { inputs, 1, NULL, NULL, NULL };
+	int rc = cx_run(&cfg, &opts);
+	if (exit_code)
+		*exit_code = rc;
+	if (outdir)
+		*outdir = dir;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/report.json", dir);
+	return json_object_from_file(path);
+}
+
+struct json_object *
+cxt_get(struct json_object *o, const char *dotted)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", dotted);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save)) {
+		struct json_object *next = NULL;
+		if (json_object_is_type(o, json_type_array)) {
+			char *end;
+			long idx = strtol(tok, &end, 10);
+			o = (*end == '\0') ? json_object_array_get_idx(o, (size_t)idx) : NULL;
+			continue;
+		}
+		if (!json_object_object_get_ex(o, tok, &next))
+			return NULL;
+		o = next;
+	}
+	return o;
+}

@@ -1,0 +1,191 @@
+/* Command line. Every option here is documented in doc/callextract.1 and
+ * printed by --help; tests/unit/test_cli.c checks that the three agree. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+
+enum {
+	OPT_FORCE = 256,
+	OPT_NO_AUDIO,
+	OPT_WORDLIST,
+	OPT_PASSWORD,
+	OPT_THREADS,
+	OPT_MAX_SILENCE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
+static const struct option long_opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-audio", no_argument, NULL, OPT_NO_AUDIO },
+	{ "wordlist", required_argument, NULL, OPT_WORDLIST },
+	{ "password", required_argument, NULL, OPT_PASSWORD },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "max-silence", required_argument, NULL, OPT_MAX_SILENCE },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+cx_cli_usage(FILE *out)
+{
+	fputs("Usage: callextract [options] CAPTURE... -o DIR\n"
+	      "       callextract [options] -i IFACE [-f BPF] -o DIR\n"
+	      "       callextract explain CAPTURE FRAME\n"
+	      "\n"
+	      "Reads pcap/pcapng captures (several files are one capture, in time order;\n"
+	      "'-' is stdin) and writes SIP dialogs, media streams with WAV audio, digest\n"
+	      "credentials, DNS, ICMP and FTP findings into DIR (report.json, summary.txt).\n"
+	      "\n"
+	      "Options:\n"
+	      "  -o, --output DIR       output directory (created; must be empty)\n"
+	      "      --force            write into a non-empty DIR\n"
+	      "  -i, --interface IFACE  capture live from IFACE until SIGINT/SIGTERM\n"
+	      "  -f, --filter BPF       capture filter for -i\n"
+	      "  -q, --quiet            only errors on stderr\n"
+	      "  -v, --verbose          more messages (repeat for more)\n"
+	      "      --no-audio         report only: no WAV files\n"
+	      "      --wordlist FILE    try every line of FILE as a password for digest exchanges\n"
+	      "      --password WORD    try WORD as a password (repeatable)\n"
+	      "      --threads N        threads for the password audit (default: all cores)\n"
+	      "      --max-silence MS   longest silence inserted for one RTP gap (default 10000)\n"
+	      "      --progress         show progress on stderr even when it is not a terminal\n"
+	      "      --no-progress      never show progress\n"
+	      "  -h, --help             this help\n"
+	      "  -V, --version          version\n"
+	      "\n"
+	      "Exit status: 0 ok; 1 an input was damaged (what was read is written);\n"
+	      "2 usage; 3 no input could be read; 4 the output directory could not be\n"
+	      "used; 5 internal error.\n",
+	      out);
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+push(const char ***arr, size_t *n, const char *s)
+{
+	const char **nv = realloc(*arr, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -1;
+	nv[(*n)++] = s;
+	*arr = nv;
+	return 0;
+}
+
+int
+cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
+{
+	memset(cli, 0, sizeof(*cli));
+	cx_config_defaults(&cli->cfg);
+	cli->cfg.progress = isatty(2);
+	int progress_forced = -1;
+	int c;
+	unsigned long v;
+	size_t nin = 0;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":o:i:f:qvhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': cli->cfg.outdir = optarg; break;
+		case OPT_FORCE: cli->cfg.force = true; break;
+		case 'i': cli->run.iface = optarg; break;
+		case 'f': cli->run.bpf = optarg; break;
+		case 'q': cli->cfg.verbosity = -1; break;
+		case 'v': cli->cfg.verbosity++; break;
+		case OPT_NO_AUDIO: cli->cfg.no_audio = true; break;
+		case OPT_WORDLIST:
+			if (push(&cli->wordlists, &cli->cfg.n_wordlists, optarg) < 0)
+				return CX_EXIT_INTERNAL;
+			break;
+		case OPT_PASSWORD:
+			if (push(&cli->passwords, &cli->cfg.n_passwords, optarg) < 0)
+				return CX_EXIT_INTERNAL;
+			break;
+		case OPT_THREADS:
+			if (parse_uint(optarg, 1024, &v) < 0) {
+				fprintf(stderr, "callextract: --threads: '%s' is not a number from 0 to 1024\n", optarg);
+				return CX_EXIT_USAGE;
+			}
+			cli->cfg.threads = (int)v;
+			break;
+		case OPT_MAX_SILENCE:
+			if (parse_uint(optarg, 3600000, &v) < 0) {
+				fprintf(stderr, "callextract: --max-silence: '%s' is not a number of milliseconds\n", optarg);
+				return CX_EXIT_USAGE;
+			}
+			cli->cfg.max_silence_ms = (uint32_t)v;
+			break;
+		case OPT_PROGRESS: progress_forced = 1; break;
+		case OPT_NO_PROGRESS: progress_forced = 0; break;
+		case 'h': cli->show_help = 1; break;
+		case 'V': cli->show_version = 1; break;
+		case ':':
+			fprintf(stderr, "callextract: option '%s' needs an argument\n", argv[optind - 1]);
+			return CX_EXIT_USAGE;
+		default:
+			fprintf(stderr, "callextract: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			return CX_EXIT_USAGE;
+		}
+	}
+	if (cli->show_help || cli->show_version)
+		return 0;
+	for (int i = optind; i < argc; i++)
+		if (push(&cli->inputs, &nin, argv[i]) < 0)
+			return CX_EXIT_INTERNAL;
+	cli->run.inputs = cli->inputs;
+	cli->run.n_inputs = nin;
+	cli->cfg.wordlists = cli->wordlists;
+	cli->cfg.passwords = cli->passwords;
+	if (progress_forced >= 0)
+		cli->cfg.progress = progress_forced;
+	if (cli->cfg.verbosity < 0)
+		cli->cfg.progress = false;
+	if (!cli->cfg.outdir) {
+		fprintf(stderr, "callextract: no output directory (-o DIR)\n");
+		return CX_EXIT_USAGE;
+	}
+	if (!cli->run.iface && nin == 0) {
+		fprintf(stderr, "callextract: no capture given (CAPTURE... or -i IFACE)\n");
+		return CX_EXIT_USAGE;
+	}
+	if (cli->run.iface && nin) {
+		fprintf(stderr, "callextract: -i and capture files are exclusive\n");
+		return CX_EXIT_USAGE;
+	}
+	if (cli->run.bpf && !cli->run.iface) {
+		fprintf(stderr, "callextract: -f needs -i\n");
+		return CX_EXIT_USAGE;
+	}
+	return 0;
+}
+
+void
+cx_cli_free(struct cx_cli *cli)
+{
+	free(cli->inputs);
+	free(cli->wordlists);
+	free(cli->passwords);
+}
