@@ -69,7 +69,8 @@ cx_summary_write(const struct cx_summary *s, FILE *out)
 	struct section *v = malloc((s->n + 1) * sizeof(*v));
 	if (!v)
 		return;
-	memcpy(v, s->v, s->n * sizeof(*v));
+	if (s->n)
+		memcpy(v, s->v, s->n * sizeof(*v));
 	qsort(v, s->n, sizeof(*v), cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		fputs(v[i].text, out);
