@@ -27,6 +27,8 @@ struct half {
 	uint32_t next;    /* next expected sequence number */
 	struct seg *ooo;  /* queued out-of-order segments, sorted by seq */
 	uint32_t queued;
+	bool fin;         /* a FIN was seen at fin_seq; closed once next reaches it */
+	uint32_t fin_seq;
 };
 
 struct conn {
@@ -35,6 +37,7 @@ struct conn {
 	struct conn *hnext;              /* hash chain */
 	struct conn *lru_prev, *lru_next; /* least recently active first */
 	uint32_t bucket;
+	bool finished;   /* owner told; kept to absorb late packets until expiry */
 };
 
 struct cx_tcp {
@@ -42,7 +45,10 @@ struct cx_tcp {
 	struct conn **buckets;
 	struct conn *lru_head, *lru_tail;
 	uint64_t next_id, nconns, total, gaps, ignored;
+	struct json_object *closed; /* first MAX_LISTED connections, in order of closing */
 };
+
+#define MAX_LISTED 1000
 
 static uint32_t
 hash_tuple(const struct cx_addr *a, uint16_t pa, const struct cx_addr *b, uint16_t pb)
@@ -70,6 +76,7 @@ cx_tcp_new(struct cx_ctx *ctx)
 		return NULL;
 	}
 	t->ctx = ctx;
+	t->closed = json_object_new_array();
 	return t;
 }
 
@@ -193,14 +200,51 @@ skip_hole(struct cx_tcp *t, struct conn *c, int dir)
 	drain(t, c, dir);
 }
 
+static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns" };
+
 static void
-close_conn(struct cx_tcp *t, struct conn *c)
+record(struct cx_tcp *t, const struct cx_tcp_conn *pc)
+{
+	if (json_object_array_length(t->closed) >= MAX_LISTED)
+		return;
+	char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)pc->id));
+	json_object_object_add(o, "client", json_object_new_string(cx_endpoint_str(&pc->addr[0], pc->port[0], a)));
+	json_object_object_add(o, "server", json_object_new_string(cx_endpoint_str(&pc->addr[1], pc->port[1], b)));
+	json_object_object_add(o, "protocol", json_object_new_string(owner_names[pc->owner]));
+	json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)pc->first_frame));
+	json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)pc->last_frame));
+	json_object_object_add(o, "handshake_seen", json_object_new_boolean(pc->saw_syn));
+	const char *dn[2] = { "client_to_server", "server_to_client" };
+	for (int d = 0; d < 2; d++) {
+		struct json_object *h = json_object_new_object();
+		json_object_object_add(h, "bytes", json_object_new_int64((int64_t)pc->bytes[d]));
+		json_object_object_add(h, "gap_bytes", json_object_new_int64((int64_t)pc->gap_bytes[d]));
+		json_object_object_add(h, "retransmissions", json_object_new_int64((int64_t)pc->retrans[d]));
+		json_object_object_add(h, "out_of_order", json_object_new_int64((int64_t)pc->out_of_order[d]));
+		json_object_object_add(h, "overlaps", json_object_new_int64((int64_t)pc->overlaps[d]));
+		json_object_object_add(h, "closed", json_object_new_boolean(pc->closed[d]));
+		json_object_object_add(o, dn[d], h);
+	}
+	json_object_array_add(t->closed, o);
+}
+
+/* Deliver what is left, tell the owner, record. The connection stays in the
+ * table so that late packets (last ACKs, reordered retransmissions) do not
+ * look like a new connection. */
+static void
+finish_conn(struct cx_tcp *t, struct conn *c)
 {
 	struct cx_ctx *ctx = t->ctx;
+	if (c->finished)
+		return;
+	c->finished = true;
 	for (int dir = 0; dir < 2; dir++)
 		while (c->h[dir].ooo)
 			skip_hole(t, c, dir);
 	struct cx_tcp_conn *pc = &c->pub;
+	record(t, pc);
 	switch (pc->owner) {
 	case CX_TCP_SIP: cx_sip_tcp_close(ctx->sip, pc); break;
 	case CX_TCP_FTP_CTRL:
@@ -208,7 +252,13 @@ close_conn(struct cx_tcp *t, struct conn *c)
 	case CX_TCP_DNS: cx_dns_tcp_close(ctx->dns, pc); break;
 	default: break;
 	}
-	/* unlink from hash and LRU */
+	pc->user = NULL;
+}
+
+static void
+close_conn(struct cx_tcp *t, struct conn *c)
+{
+	finish_conn(t, c);
 	struct conn **pp = &t->buckets[c->bucket];
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
@@ -216,6 +266,12 @@ close_conn(struct cx_tcp *t, struct conn *c)
 		*pp = c->hnext;
 	lru_unlink(t, c);
 	t->nconns--;
+	for (int dir = 0; dir < 2; dir++)
+		while (c->h[dir].ooo) {
+			struct seg *sg = c->h[dir].ooo;
+			c->h[dir].ooo = sg->next;
+			free(sg);
+		}
 	free(c);
 }
 
@@ -321,9 +377,15 @@ cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p)
 	bool syn = p->tcp_flags & CX_TCP_SYN;
 	/* A fresh SYN on a finished connection's ports starts a new connection. */
 	if (c && syn && !(p->tcp_flags & CX_TCP_ACK) &&
-	    (c->pub.closed[0] || c->pub.closed[1] || (c->h[dir].init && c->h[dir].next != p->tcp_seq + 1))) {
+	    (c->finished || c->pub.closed[0] || c->pub.closed[1] ||
+	     (c->h[dir].init && c->h[dir].next != p->tcp_seq + 1))) {
 		close_conn(t, c);
 		c = NULL;
+	}
+	if (c && c->finished) {
+		cx_stats_add(t->ctx->stats, "tcp.after_close", 1);
+		c->pub.last_ts_ns = p->ts_ns;
+		return;
 	}
 	if (!c) {
 		if (p->tcp_flags & CX_TCP_RST)
@@ -370,13 +432,18 @@ cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p)
 			queue(t, c, dir, p, seq, p->payload, n);
 		}
 	}
-	if (p->tcp_flags & CX_TCP_FIN)
-		pc->closed[dir] = true;
-	if ((p->tcp_flags & CX_TCP_RST) || (pc->closed[0] && pc->closed[1])) {
-		if (p->tcp_flags & CX_TCP_RST)
-			pc->closed[0] = pc->closed[1] = true;
-		close_conn(t, c);
+	if (p->tcp_flags & CX_TCP_FIN) {
+		h->fin = true;
+		h->fin_seq = seq + n;
 	}
+	/* A direction is closed once every byte before its FIN has arrived. */
+	for (int d = 0; d < 2; d++)
+		if (c->h[d].fin && (int32_t)(c->h[d].next - c->h[d].fin_seq) >= 0)
+			pc->closed[d] = true;
+	if (p->tcp_flags & CX_TCP_RST)
+		pc->closed[0] = pc->closed[1] = true;
+	if (pc->closed[0] && pc->closed[1])
+		finish_conn(t, c);
 }
 
 void
@@ -402,6 +469,7 @@ cx_tcp_free(struct cx_tcp *t)
 	if (!t)
 		return;
 	cx_tcp_flush(t);
+	json_object_put(t->closed);
 	free(t->buckets);
 	free(t);
 }
@@ -413,5 +481,6 @@ cx_tcp_report(const struct cx_tcp *t)
 	json_object_object_add(o, "connections", json_object_new_int64((int64_t)t->total));
 	json_object_object_add(o, "gaps", json_object_new_int64((int64_t)t->gaps));
 	json_object_object_add(o, "unclaimed", json_object_new_int64((int64_t)t->ignored));
+	json_object_object_add(o, "list", json_object_get(t->closed));
 	return o;
 }
