@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -113,7 +114,6 @@ cx_source_open_live(struct cx_source **out, const char *iface, const char *bpf, 
 	pcap_set_snaplen(s->pc, 262144);
 	pcap_set_promisc(s->pc, 1);
 	pcap_set_timeout(s->pc, 200);
-	pcap_set_immediate_mode(s->pc, 1);
 	pcap_set_tstamp_precision(s->pc, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(s->pc);
 	if (rc < 0) {
@@ -130,6 +130,13 @@ cx_source_open_live(struct cx_source **out, const char *iface, const char *bpf, 
 			return -1;
 		}
 		pcap_freecode(&prog);
+	}
+	/* Non-blocking, with our own poll(): a signal then always gets the
+	 * reader back to check the stop flag (libpcap may wait forever). */
+	if (pcap_setnonblock(s->pc, 1, errbuf) < 0 || pcap_get_selectable_fd(s->pc) < 0) {
+		snprintf(err, n, "%s: cannot poll this interface: %s", iface, errbuf);
+		cx_source_close(s);
+		return -1;
 	}
 	note_lt(s, pcap_datalink(s->pc));
 	*out = s;
@@ -185,6 +192,10 @@ raw_next(struct cx_source *s, int *lt, int64_t *ts, const uint8_t **data, uint32
 		return 1;
 	}
 	if (rc == 0) {
+		if (s->live) {
+			struct pollfd pfd = { pcap_get_selectable_fd(s->pc), POLLIN, 0 };
+			poll(&pfd, 1, 200);
+		}
 		*timeout = true;
 		return 0;
 	}
