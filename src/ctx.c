@@ -72,6 +72,18 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 		cx_ctx_free(c);
 		return -1;
 	}
+	static const char *hot_names[] = { "proto.ipv4", "proto.ipv6", "proto.udp", "proto.tcp",
+		"proto.icmp", "proto.icmpv6", "proto.non_ip", "proto.udp_other", "proto.ip_other",
+		"proto.tunnelled", "error.snaplen" };
+	uint64_t **hot[] = { &c->hot.ipv4, &c->hot.ipv6, &c->hot.udp, &c->hot.tcp, &c->hot.icmp,
+		&c->hot.icmpv6, &c->hot.non_ip, &c->hot.udp_other, &c->hot.ip_other,
+		&c->hot.tunnelled, &c->hot.snaplen };
+	for (size_t i = 0; i < sizeof(hot) / sizeof(*hot); i++) {
+		if (!(*hot[i] = cx_stats_counter(c->stats, hot_names[i]))) {
+			cx_ctx_free(c);
+			return -1;
+		}
+	}
 	*out = c;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "callextract/around.h"
 #include "callextract/ctx.h"
 #include "callextract/decode.h"
+#include "callextract/findings.h"
 #include "callextract/media.h"
 #include "callextract/names.h"
 #include "callextract/sip.h"
@@ -25,27 +26,51 @@ transport(struct cx_ctx *ctx, struct cx_packet *p)
 {
 	switch (p->l4) {
 	case CX_L4_UDP:
-		cx_stats_add(ctx->stats, "proto.udp", 1);
+		(*ctx->hot.udp)++;
 		if (cx_dns_is_port(p->sport) || cx_dns_is_port(p->dport))
 			cx_dns_on_udp(ctx->dns, p);
 		else if (cx_sip_looks_like(p->payload, p->payload_len))
 			cx_sip_on_udp(ctx->sip, p);
 		else if (!cx_media_on_udp(ctx->media, p))
-			cx_stats_add(ctx->stats, "proto.udp_other", 1);
+			(*ctx->hot.udp_other)++;
 		break;
 	case CX_L4_TCP:
-		cx_stats_add(ctx->stats, "proto.tcp", 1);
+		(*ctx->hot.tcp)++;
 		cx_tcp_segment(ctx->tcp, p);
 		break;
 	case CX_L4_ICMP:
 	case CX_L4_ICMP6:
-		cx_stats_add(ctx->stats, p->l4 == CX_L4_ICMP ? "proto.icmp" : "proto.icmpv6", 1);
+		(*(p->l4 == CX_L4_ICMP ? ctx->hot.icmp : ctx->hot.icmpv6))++;
 		cx_icmp_on_packet(ctx->icmp, p);
 		break;
 	default:
-		cx_stats_add(ctx->stats, "proto.ip_other", 1);
+		(*ctx->hot.ip_other)++;
 		break;
 	}
+}
+
+/* Ethernet pads short frames with zeros; anything else after the IP
+ * datagram is data the sender's stack did not put there (or an FCS: four
+ * bytes alone are taken as one and not reported). */
+static void
+check_trailer(struct cx_ctx *ctx, const struct cx_packet *p)
+{
+	bool nonzero = false;
+	for (uint32_t i = 0; i < p->trailer_len && !nonzero; i++)
+		nonzero = p->trailer[i] != 0;
+	if (!nonzero || p->trailer_len == 4)
+		return;
+	cx_stats_add(ctx->stats, "proto.trailer_data", 1);
+	char text[200];
+	size_t o = 0;
+	for (uint32_t i = 0; i < p->trailer_len && o + 1 < sizeof(text); i++) {
+		uint8_t c = p->trailer[i];
+		text[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+	}
+	text[o] = '\0';
+	cx_findings_add(ctx->findings, CX_SEV_MEDIUM, "hidden.ethernet_trailer", p->frame,
+			"%u bytes after the IP datagram inside the Ethernet frame (not zero padding): \"%s\"",
+			p->trailer_len, text);
 }
 
 static void
@@ -80,20 +105,20 @@ cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *dat
 		ctx->next_tick_ns = ts_ns + 1000000000LL;
 	}
 	if (caplen < wirelen)
-		cx_stats_add(ctx->stats, "error.snaplen", 1);
+		(*ctx->hot.snaplen)++;
 
 	const char *layer = NULL;
 	int rc = cx_decode_frame(&p, &layer);
 	if (p.ip_ver) {
-		cx_stats_add(ctx->stats, p.ip_ver == 4 ? "proto.ipv4" : "proto.ipv6", 1);
+		(*(p.ip_ver == 4 ? ctx->hot.ipv4 : ctx->hot.ipv6))++;
 		if (p.has_mac)
 			cx_names_add_mac(ctx->names, &p.src, p.mac_src);
 	} else if (rc == CX_DEC_UNSUPPORTED) {
-		cx_stats_add(ctx->stats, "proto.non_ip", 1);
+		(*ctx->hot.non_ip)++;
 		return;
 	}
 	if (p.tunnel_depth)
-		cx_stats_add(ctx->stats, "proto.tunnelled", 1);
+		(*ctx->hot.tunnelled)++;
 	if (rc == CX_DEC_FRAGMENT) {
 		uint32_t len;
 		const uint8_t *dg = cx_defrag_add(ctx->defrag, &p, &len);
@@ -118,6 +143,8 @@ cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *dat
 			return;
 		/* A snaplen-cut datagram still has usable headers: go on with what is there. */
 	}
+	if (p.trailer_len)
+		check_trailer(ctx, &p);
 	if (p.ip_ver)
 		cx_icmp_remember(ctx->icmp, &p);
 	transport(ctx, &p);

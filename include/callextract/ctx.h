@@ -59,6 +59,11 @@ struct cx_ctx {
 	int64_t last_ts_ns;
 	uint64_t frames;
 	int64_t next_tick_ns;
+	/* Per-frame counters, looked up once (cx_stats_counter). */
+	struct {
+		uint64_t *ipv4, *ipv6, *udp, *tcp, *icmp, *icmpv6, *non_ip, *udp_other;
+		uint64_t *ip_other, *tunnelled, *snaplen;
+	} hot;
 };
 
 /* Process-wide library set-up (osip parser_init, trace sinks, ortp log
@@ -89,6 +94,9 @@ void cx_stats_free(struct cx_stats *s);
  * JSON objects in the report. */
 void cx_stats_add(struct cx_stats *s, const char *name, uint64_t n);
 uint64_t cx_stats_get(const struct cx_stats *s, const char *name);
+/* The counter itself, for hot paths: look it up once, then increment the
+ * pointer. Valid until cx_stats_free. NULL on allocation failure. */
+uint64_t *cx_stats_counter(struct cx_stats *s, const char *name);
 struct json_object *cx_stats_to_json(const struct cx_stats *s, const char *prefix);
 
 /* ----- log to stderr ----- */

@@ -6,9 +6,16 @@
 #include <json-c/json.h>
 #include "callextract/ctx.h"
 
-struct slot {
-	char *name;
+/* Nodes are allocated one by one so that cx_stats_counter() pointers stay
+ * valid when the table grows. */
+struct node {
 	uint64_t n;
+	char name[];
+};
+
+struct slot {
+	char *name; /* points into node */
+	struct node *node;
 };
 
 struct cx_stats {
@@ -46,7 +53,7 @@ cx_stats_free(struct cx_stats *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->cap; i++)
-		free(s->v[i].name);
+		free(s->v[i].node);
 	free(s->v);
 	free(s);
 }
@@ -77,23 +84,37 @@ grow(struct cx_stats *s)
 	return 0;
 }
 
-void
-cx_stats_add(struct cx_stats *s, const char *name, uint64_t n)
+uint64_t *
+cx_stats_counter(struct cx_stats *s, const char *name)
 {
 	if (!s)
-		return;
+		return NULL;
 	struct slot *sl = find(s, name);
 	if (!sl->name) {
 		if ((s->used + 1) * 2 > s->cap) {
 			if (grow(s) < 0)
-				return;
+				return NULL;
 			sl = find(s, name);
 		}
-		if (!(sl->name = strdup(name)))
-			return;
+		size_t l = strlen(name);
+		struct node *nd = malloc(sizeof(*nd) + l + 1);
+		if (!nd)
+			return NULL;
+		nd->n = 0;
+		memcpy(nd->name, name, l + 1);
+		sl->node = nd;
+		sl->name = nd->name;
 		s->used++;
 	}
-	sl->n += n;
+	return &sl->node->n;
+}
+
+void
+cx_stats_add(struct cx_stats *s, const char *name, uint64_t n)
+{
+	uint64_t *c = cx_stats_counter(s, name);
+	if (c)
+		*c += n;
 }
 
 uint64_t
@@ -102,7 +123,7 @@ cx_stats_get(const struct cx_stats *s, const char *name)
 	if (!s)
 		return 0;
 	const struct slot *sl = find(s, name);
-	return sl->name ? sl->n : 0;
+	return sl->name ? sl->node->n : 0;
 }
 
 static int
@@ -140,7 +161,7 @@ cx_stats_to_json(const struct cx_stats *s, const char *prefix)
 			o = child;
 			p = dot + 1;
 		}
-		json_object_object_add(o, p, json_object_new_int64((int64_t)find(s, names[i])->n));
+		json_object_object_add(o, p, json_object_new_int64((int64_t)find(s, names[i])->node->n));
 	}
 	free(names);
 	return root;
