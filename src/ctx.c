@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <bctoolbox/logging.h>
+#include <json-c/json.h>
 #include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
 #include "callextract/around.h"
@@ -33,6 +34,9 @@ cx_global_init(void)
 	parser_init();
 	osip_trace_initialize_func(END_TRACE_LEVEL, osip_sink);
 	bctbx_set_log_level(NULL, BCTBX_LOG_FATAL);
+	/* Seconds and statistics with microsecond precision, not 17 digits of
+	 * binary noise; set once, before any report is built. */
+	json_c_set_serialization_double_format("%.6f", JSON_C_OPTION_GLOBAL);
 }
 
 void

@@ -112,7 +112,8 @@ cx_defrag_add(struct cx_defrag *d, const struct cx_packet *p, uint32_t *len)
 	}
 	uint32_t flen = p->l3_len - p->frag_data_off;
 	const uint8_t *fdata = p->l3 + p->frag_data_off;
-	if ((uint64_t)p->frag_offset + flen > MAX_DGRAM || (p->frag_more && flen % 8)) {
+	uint32_t room = p->ip_ver == 4 ? MAX_DGRAM - 20 : MAX_DGRAM;
+	if ((uint64_t)p->frag_offset + flen > room || (p->frag_more && flen % 8)) {
 		cx_stats_add(d->stats, "error.defrag.malformed", 1);
 		return NULL;
 	}
