@@ -1,1 +1,1077 @@
-/* PLACEHOLDER until the SIP area lands. */
+/* SIP dialogs: grouped by Call-ID, forked early dialogs told apart by To
+ * tag, transactions by CSeq and top Via branch, retransmissions marked.
+ * INVITE dialogs get a call state, timings, the SDP offer/answer exchange
+ * and the media endpoints handed to the media correlator; each call gets a
+ * folder with call.json, flow.txt and flow.svg. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include <osipparser2/sdp_message.h>
+#include "call/dialog.h"
+#include "callextract/ctx.h"
+#include "callextract/findings.h"
+#include "callextract/media.h"
+#include "callextract/names.h"
+#include "callextract/outdir.h"
+#include "callextract/summary.h"
+
+#define NBUCKETS 65536u
+#define MAX_MSGS 2000    /* messages listed per dialog; the rest only counted */
+#define MAX_KEYS 4096
+#define MAX_FIELD 512    /* longest string kept from a header */
+
+struct msg_rec {
+	uint64_t frame;
+	int64_t ts;
+	struct cx_addr src, dst;
+	uint16_t sport, dport;
+	bool req, retrans, sdp;
+	int status;
+	uint32_t cseq;
+	char label[64];
+	char cseq_method[16];
+	char transport[4];
+};
+
+struct dialog {
+	uint32_t index;
+	char *call_id;
+	char *kind;
+	char *from_uri, *from_disp, *from_tag, *to_uri, *to_disp;
+	char *to_tags[8];
+	size_t n_to_tags;
+	char *ua[2];                /* software of caller and callee */
+	char *contact, *expires, *aor;
+	char *subject;
+	struct cx_addr caller;
+	uint16_t caller_port;
+	int64_t t_first, t_last, t_invite, t_18x, t_200, t_ack, t_bye, t_cancel, t_bye_ok;
+	uint64_t f_first, f_last;
+	uint32_t invite_cseq;       /* last INVITE transaction seen */
+	int invite_final;           /* its final status, 0 if none */
+	char *invite_reason;
+	int first_final;            /* final status of the request that started the dialog */
+	char *first_reason;
+	bool cancelled, answered, bye_seen;
+	int bye_by;                 /* -1 none, 0 caller, 1 callee */
+	uint32_t n_msgs, n_retrans;
+	struct msg_rec *msgs;
+	size_t nm, capm;
+	uint64_t *keys;             /* transaction keys seen, for retransmissions */
+	size_t nk, capk;
+	struct json_object *sdp;    /* array of offers/answers */
+	struct json_object *media;  /* array of media endpoints */
+	struct json_object *vias;   /* distinct Via chains */
+	struct json_object *texts;  /* MESSAGE/INFO bodies */
+	struct json_object *rr;     /* Record-Route */
+	char dir[160];              /* calls/NNNN-callid, "" if not a call */
+	struct dialog *hnext;
+};
+
+struct cx_dialogs {
+	struct cx_ctx *ctx;
+	struct dialog **buckets;
+	struct dialog **v;          /* in order of first message */
+	size_t n, cap;
+	uint32_t calls;
+};
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static uint64_t
+hash64(const char *s, uint64_t h)
+{
+	if (!s)
+		return h * 31;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* A bounded copy; bytes from packets are kept as they are (escaped when written). */
+static char *
+field(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strnlen(s, MAX_FIELD);
+	char *c = malloc(n + 1);
+	if (!c)
+		return NULL;
+	memcpy(c, s, n);
+	c[n] = '\0';
+	return c;
+}
+
+static void
+set_field(char **dst, const char *s)
+{
+	if (*dst || !s)
+		return;
+	*dst = field(s);
+}
+
+struct cx_dialogs *
+cx_dialogs_new(struct cx_ctx *ctx)
+{
+	struct cx_dialogs *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->buckets = calloc(NBUCKETS, sizeof(*d->buckets));
+	if (!d->buckets) {
+		free(d);
+		return NULL;
+	}
+	d->ctx = ctx;
+	return d;
+}
+
+static void
+free_dialog(struct dialog *g)
+{
+	free(g->call_id);
+	free(g->kind);
+	free(g->from_uri);
+	free(g->from_disp);
+	free(g->from_tag);
+	free(g->to_uri);
+	free(g->to_disp);
+	for (size_t i = 0; i < g->n_to_tags; i++)
+		free(g->to_tags[i]);
+	free(g->ua[0]);
+	free(g->ua[1]);
+	free(g->contact);
+	free(g->expires);
+	free(g->aor);
+	free(g->subject);
+	free(g->invite_reason);
+	free(g->first_reason);
+	free(g->msgs);
+	free(g->keys);
+	json_object_put(g->sdp);
+	json_object_put(g->media);
+	json_object_put(g->vias);
+	json_object_put(g->texts);
+	json_object_put(g->rr);
+	free(g);
+}
+
+void
+cx_dialogs_free(struct cx_dialogs *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free_dialog(d->v[i]);
+	free(d->v);
+	free(d->buckets);
+	free(d);
+}
+
+static struct dialog *
+find(struct cx_dialogs *d, const char *call_id)
+{
+	for (struct dialog *g = d->buckets[hash_str(call_id) & (NBUCKETS - 1)]; g; g = g->hnext)
+		if (!strcmp(g->call_id, call_id))
+			return g;
+	return NULL;
+}
+
+static struct dialog *
+create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
+{
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		struct dialog **nv = realloc(d->v, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		d->v = nv;
+		d->cap = nc;
+	}
+	struct dialog *g = calloc(1, sizeof(*g));
+	if (!g || !(g->call_id = field(v->call_id))) {
+		free(g);
+		return NULL;
+	}
+	g->index = (uint32_t)d->n + 1;
+	g->kind = field(v->method);
+	g->bye_by = -1;
+	g->sdp = json_object_new_array();
+	g->media = json_object_new_array();
+	g->vias = json_object_new_array();
+	g->texts = json_object_new_array();
+	g->rr = json_object_new_array();
+	g->t_first = v->ts_ns;
+	g->f_first = v->frame;
+	g->caller = v->is_request ? v->src : v->dst;
+	g->caller_port = v->is_request ? v->sport : v->dport;
+	uint32_t b = hash_str(g->call_id) & (NBUCKETS - 1);
+	g->hnext = d->buckets[b];
+	d->buckets[b] = g;
+	d->v[d->n++] = g;
+	if (v->is_request && !strcmp(v->method, "INVITE")) {
+		char name[110];
+		cx_sanitize_name(g->call_id, strlen(g->call_id), name, 100);
+		d->calls++;
+		snprintf(g->dir, sizeof(g->dir), "calls/%04u-%s", d->calls, name);
+		if (cx_outdir_mkdir(d->ctx->out, g->dir) < 0) {
+			cx_log(d->ctx, CX_LOG_WARN, "cannot create %s", g->dir);
+			g->dir[0] = '\0';
+		}
+	}
+	return g;
+}
+
+static int
+party_of(const struct dialog *g, const struct cx_sip_msg_view *v)
+{
+	return (cx_addr_eq(&v->src, &g->caller) && v->sport == g->caller_port) ? 0 : 1;
+}
+
+/* ---- SDP ---- */
+
+
+static const char *dir_names[] = { "sendrecv", "sendonly", "recvonly", "inactive" };
+
+static int
+direction_of(const char *a)
+{
+	if (!strcmp(a, "sendonly")) return 1;
+	if (!strcmp(a, "recvonly")) return 2;
+	if (!strcmp(a, "inactive")) return 3;
+	if (!strcmp(a, "sendrecv")) return 0;
+	return -1;
+}
+
+/* SDP through osip's parser; when osip refuses it (no t=, last line
+ * without CRLF...), a line scanner takes the c=, m= and a= lines. Both
+ * produce the same JSON. */
+static struct json_object *
+parse_sdp(const char *body, size_t len, struct json_object **media_out)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *media = json_object_new_array();
+	char *copy = malloc(len + 3);
+	if (!copy)
+		return o;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	if (len && copy[len - 1] != '\n')
+		strcat(copy, "\r\n");
+	char session_c[64] = "";
+	int session_dir = 0;
+	struct json_object *cur = NULL;
+	int cur_dir = -1;
+	/* Line scanner (used always: osip gives the same fields but drops
+	 * SDPs that real phones send; one code path keeps the outputs equal). */
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+		if (strlen(line) < 2 || line[1] != '=')
+			continue;
+		char t = line[0];
+		const char *val = line + 2;
+		if (t == 'o' && !cur) {
+			json_object_object_add(o, "origin", json_object_new_string(val));
+		} else if (t == 's' && !cur) {
+			json_object_object_add(o, "session_name", json_object_new_string(val));
+		} else if (t == 'c') {
+			char nt[8], at[8], addr[64];
+			if (sscanf(val, "%7s %7s %63s", nt, at, addr) == 3) {
+				char *slash = strchr(addr, '/');
+				if (slash)
+					*slash = '\0';
+				if (cur)
+					json_object_object_add(cur, "connection", json_object_new_string(addr));
+				else
+					snprintf(session_c, sizeof(session_c), "%s", addr);
+			}
+		} else if (t == 'm') {
+			if (cur) {
+				json_object_object_add(cur, "direction", json_object_new_string(dir_names[cur_dir >= 0 ? cur_dir : session_dir]));
+				json_object_array_add(media, cur);
+			}
+			cur = json_object_new_object();
+			cur_dir = -1;
+			char mt[16], proto[32];
+			unsigned port = 0;
+			int used = 0;
+			if (sscanf(val, "%15s %u%*[^ ] %31s %n", mt, &port, proto, &used) >= 3 ||
+			    sscanf(val, "%15s %u %31s %n", mt, &port, proto, &used) >= 3) {
+				json_object_object_add(cur, "media", json_object_new_string(mt));
+				json_object_object_add(cur, "port", json_object_new_int((int)(port & 0xffff)));
+				json_object_object_add(cur, "proto", json_object_new_string(proto));
+				struct json_object *fmts = json_object_new_array();
+				const char *f = val + used;
+				char tok[32];
+				int k;
+				while (*f && sscanf(f, "%31s%n", tok, &k) == 1) {
+					json_object_array_add(fmts, json_object_new_string(tok));
+					f += k;
+					while (*f == ' ')
+						f++;
+				}
+				json_object_object_add(cur, "formats", fmts);
+			}
+			json_object_object_add(cur, "rtpmap", json_object_new_object());
+			json_object_object_add(cur, "fmtp", json_object_new_object());
+			json_object_object_add(cur, "candidates", json_object_new_array());
+		} else if (t == 'a') {
+			char name[32];
+			const char *colon = strchr(val, ':');
+			size_t nl = colon ? (size_t)(colon - val) : strlen(val);
+			if (nl >= sizeof(name))
+				continue;
+			memcpy(name, val, nl);
+			name[nl] = '\0';
+			const char *av = colon ? colon + 1 : "";
+			int dr = direction_of(name);
+			if (dr >= 0) {
+				if (cur)
+					cur_dir = dr;
+				else
+					session_dir = dr;
+			} else if (cur && (!strcmp(name, "rtpmap") || !strcmp(name, "fmtp"))) {
+				char pt[16];
+				int k = 0;
+				if (sscanf(av, "%15s %n", pt, &k) == 1 && k > 0) {
+					struct json_object *m;
+					json_object_object_get_ex(cur, name, &m);
+					json_object_object_add(m, pt, json_object_new_string(av + k));
+				}
+			} else if (cur && !strcmp(name, "rtcp")) {
+				unsigned rp;
+				char rest[64] = "";
+				if (sscanf(av, "%u %*s %*s %63s", &rp, rest) >= 1) {
+					json_object_object_add(cur, "rtcp_port", json_object_new_int((int)(rp & 0xffff)));
+					if (rest[0])
+						json_object_object_add(cur, "rtcp_address", json_object_new_string(rest));
+				}
+			} else if (cur && !strcmp(name, "candidate")) {
+				struct json_object *c;
+				json_object_object_get_ex(cur, "candidates", &c);
+				if (json_object_array_length(c) < 32)
+					json_object_array_add(c, json_object_new_string(av));
+			} else if (cur && !strcmp(name, "crypto")) {
+				json_object_object_add(cur, "crypto", json_object_new_boolean(1));
+			}
+		}
+	}
+	if (cur) {
+		json_object_object_add(cur, "direction", json_object_new_string(dir_names[cur_dir >= 0 ? cur_dir : session_dir]));
+		json_object_array_add(media, cur);
+	}
+	if (session_c[0])
+		json_object_object_add(o, "connection", json_object_new_string(session_c));
+	/* Media without their own c= use the session's. */
+	for (size_t i = 0; i < json_object_array_length(media); i++) {
+		struct json_object *m = json_object_array_get_idx(media, i), *c;
+		if (!json_object_object_get_ex(m, "connection", &c) && session_c[0])
+			json_object_object_add(m, "connection", json_object_new_string(session_c));
+	}
+	free(copy);
+	*media_out = media;
+	return o;
+}
+
+/* Cross-check with osip's SDP parser: a body osip cannot parse is noted. */
+static bool
+osip_accepts_sdp(const char *body, size_t len)
+{
+	char *copy = malloc(len + 3);
+	if (!copy)
+		return false;
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	if (len && copy[len - 1] != '\n')
+		strcat(copy, "\r\n");
+	sdp_message_t *sdp = NULL;
+	bool ok = false;
+	if (sdp_message_init(&sdp) == 0) {
+		ok = sdp_message_parse(sdp, copy) == 0;
+		sdp_message_free(sdp);
+	}
+	free(copy);
+	return ok;
+}
+
+static void
+announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view *v, int party,
+	       struct json_object *media)
+{
+	for (size_t i = 0; i < json_object_array_length(media); i++) {
+		struct json_object *m = json_object_array_get_idx(media, i), *x;
+		struct cx_media_expect e;
+		memset(&e, 0, sizeof(e));
+		e.call_id = g->call_id;
+		e.call_index = g->index;
+		e.party = party;
+		e.media = json_object_object_get_ex(m, "media", &x) ? json_object_get_string(x) : "";
+		e.proto = json_object_object_get_ex(m, "proto", &x) ? json_object_get_string(x) : "";
+		const char *addr = json_object_object_get_ex(m, "connection", &x) ? json_object_get_string(x) : NULL;
+		int port = json_object_object_get_ex(m, "port", &x) ? json_object_get_int(x) : 0;
+		if (!addr || cx_addr_parse(addr, &e.addr) != 0 || port <= 0)
+			continue;
+		e.rtp_port = (uint16_t)port;
+		e.rtcp_port = json_object_object_get_ex(m, "rtcp_port", &x) ? (uint16_t)json_object_get_int(x) : (uint16_t)(port + 1);
+		const char *dn = json_object_object_get_ex(m, "direction", &x) ? json_object_get_string(x) : "sendrecv";
+		e.direction = direction_of(dn) < 0 ? 0 : direction_of(dn);
+		struct json_object *fmts = NULL, *rtpmap = NULL;
+		json_object_object_get_ex(m, "formats", &fmts);
+		json_object_object_get_ex(m, "rtpmap", &rtpmap);
+		for (size_t k = 0; fmts && k < json_object_array_length(fmts) && e.n_pts < CX_MEDIA_MAX_PT; k++) {
+			const char *f = json_object_get_string(json_object_array_get_idx(fmts, k));
+			char *end;
+			unsigned long pt = strtoul(f, &end, 10);
+			if (*end || pt > 127)
+				continue;
+			e.pts[e.n_pts].pt = (uint8_t)pt;
+			struct json_object *rm;
+			if (rtpmap && json_object_object_get_ex(rtpmap, f, &rm)) {
+				char enc[24] = "";
+				unsigned clock = 0;
+				sscanf(json_object_get_string(rm), "%23[^/]/%u", enc, &clock);
+				snprintf(e.pts[e.n_pts].encoding, sizeof(e.pts[0].encoding), "%s", enc);
+				e.pts[e.n_pts].clock = clock;
+			}
+			e.n_pts++;
+		}
+		e.frame = v->frame;
+		e.ts_ns = v->ts_ns;
+		cx_media_expect(d->ctx->media, &e);
+		char ep[CX_ADDR_STRLEN + 8];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "party", json_object_new_string(party ? "callee" : "caller"));
+		json_object_object_add(o, "media", json_object_new_string(e.media));
+		json_object_object_add(o, "rtp", json_object_new_string(cx_endpoint_str(&e.addr, e.rtp_port, ep)));
+		json_object_object_add(o, "rtcp", json_object_new_string(cx_endpoint_str(&e.addr, e.rtcp_port, ep)));
+		json_object_object_add(o, "direction", json_object_new_string(dir_names[e.direction]));
+		json_object_object_add(o, "valid_from_frame", json_object_new_int64((int64_t)v->frame));
+		char t[48];
+		json_object_object_add(o, "valid_from", json_object_new_string(cx_time_utc(v->ts_ns, t, sizeof(t))));
+		json_object_array_add(g->media, o);
+	}
+}
+
+static bool
+is_sdp(const struct cx_sip_msg_view *v, const struct cx_sip_extra *x)
+{
+	if (!v->body || v->body_len < 4)
+		return false;
+	if (x->content_type)
+		return strstr(x->content_type, "sdp") != NULL;
+	return !strncmp(v->body, "v=0", 3);
+}
+
+static void
+handle_sdp(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view *v,
+	   const struct cx_sip_extra *x, int party)
+{
+	struct json_object *media = NULL;
+	struct json_object *o = parse_sdp(v->body, v->body_len, &media);
+	char t[48];
+	json_object_object_add(o, "frame", json_object_new_int64((int64_t)v->frame));
+	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(v->ts_ns, t, sizeof(t))));
+	json_object_object_add(o, "party", json_object_new_string(party ? "callee" : "caller"));
+	/* RFC 3264: the first SDP of an exchange is the offer; the other side's
+	 * reply is the answer. An INVITE without SDP makes the 200 the offer. */
+	json_object_object_add(o, "type", json_object_new_string(v->is_request ? (strcmp(v->method, "ACK") ? "offer" : "answer") : (json_object_array_length(g->sdp) % 2 ? "answer" : "offer")));
+	json_object_object_add(o, "message", json_object_new_string(v->is_request ? v->method : "response"));
+	json_object_object_add(o, "osip_parsed", json_object_new_boolean(osip_accepts_sdp(v->body, v->body_len)));
+	if (media) {
+		json_object_object_add(o, "media", json_object_get(media));
+		if (!v->retransmission)
+			announce_media(d, g, v, party, media);
+		json_object_put(media);
+	}
+	if (json_object_array_length(g->sdp) < 64)
+		json_object_array_add(g->sdp, o);
+	else
+		json_object_put(o);
+	(void)x;
+}
+
+/* ---- messages ---- */
+
+static bool
+seen_key(struct dialog *g, uint64_t key)
+{
+	for (size_t i = 0; i < g->nk; i++)
+		if (g->keys[i] == key)
+			return true;
+	if (g->nk < MAX_KEYS) {
+		if (g->nk == g->capk) {
+			size_t nc = g->capk ? g->capk * 2 : 16;
+			uint64_t *nk = realloc(g->keys, nc * sizeof(*nk));
+			if (!nk)
+				return false;
+			g->keys = nk;
+			g->capk = nc;
+		}
+		g->keys[g->nk++] = key;
+	}
+	return false;
+}
+
+static void
+add_to_tag(struct dialog *g, const char *tag)
+{
+	if (!tag)
+		return;
+	for (size_t i = 0; i < g->n_to_tags; i++)
+		if (!strcmp(g->to_tags[i], tag))
+			return;
+	if (g->n_to_tags < 8)
+		g->to_tags[g->n_to_tags++] = field(tag);
+}
+
+static void
+record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
+{
+	g->n_msgs++;
+	if (g->nm >= MAX_MSGS)
+		return;
+	if (g->nm == g->capm) {
+		size_t nc = g->capm ? g->capm * 2 : 16;
+		struct msg_rec *nm = realloc(g->msgs, nc * sizeof(*nm));
+		if (!nm)
+			return;
+		g->msgs = nm;
+		g->capm = nc;
+	}
+	struct msg_rec *r = &g->msgs[g->nm++];
+	memset(r, 0, sizeof(*r));
+	r->frame = v->frame;
+	r->ts = v->ts_ns;
+	r->src = v->src;
+	r->dst = v->dst;
+	r->sport = v->sport;
+	r->dport = v->dport;
+	r->req = v->is_request;
+	r->retrans = v->retransmission;
+	r->sdp = sdp;
+	r->status = v->status;
+	r->cseq = v->cseq;
+	snprintf(r->cseq_method, sizeof(r->cseq_method), "%s", v->cseq_method ? v->cseq_method : "");
+	snprintf(r->transport, sizeof(r->transport), "%s", v->transport);
+	if (v->is_request)
+		snprintf(r->label, sizeof(r->label), "%s", v->method);
+	else
+		snprintf(r->label, sizeof(r->label), "%d %s", v->status, v->reason ? v->reason : "");
+}
+
+uint32_t
+cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const struct cx_sip_extra *x)
+{
+	struct dialog *g = find(d, v->call_id);
+	if (!g && !(g = create(d, v)))
+		return 0;
+	/* Transaction identity: CSeq, method, top Via branch, status, and the
+	 * direction; the same key again is a retransmission. */
+	uint64_t key = hash64(v->cseq_method, 1469598103934665603ULL);
+	key = hash64(x->via_branch, key ^ v->cseq);
+	key = hash64(v->to_tag, key ^ ((uint64_t)v->status << 20) ^ ((uint64_t)v->is_request << 40));
+	key = hash64(v->method, key ^ v->sport ^ ((uint64_t)v->dport << 16));
+	v->retransmission = seen_key(g, key);
+	if (v->retransmission)
+		g->n_retrans++;
+	int party = party_of(g, v);
+	bool sdp = is_sdp(v, x);
+	record_msg(g, v, sdp);
+	g->t_last = v->ts_ns;
+	g->f_last = v->frame;
+	set_field(&g->from_uri, v->from_uri);
+	set_field(&g->from_disp, x->from_display);
+	set_field(&g->from_tag, v->from_tag);
+	set_field(&g->to_uri, v->to_uri);
+	set_field(&g->to_disp, x->to_display);
+	set_field(&g->subject, x->subject);
+	add_to_tag(g, v->to_tag);
+	if (x->user_agent)
+		set_field(&g->ua[party], x->user_agent);
+	else if (x->server)
+		set_field(&g->ua[party], x->server);
+	if (x->n_via && json_object_array_length(g->vias) < 8 && !v->retransmission) {
+		/* Distinct Via chains: received=/rport= reveal NAT public addresses. */
+		struct json_object *chain = json_object_new_array();
+		for (size_t i = 0; i < x->n_via; i++)
+			json_object_array_add(chain, json_object_new_string(x->via[i]));
+		bool dup = false;
+		for (size_t i = 0; i < json_object_array_length(g->vias) && !dup; i++)
+			dup = json_object_equal(json_object_array_get_idx(g->vias, i), chain);
+		if (dup)
+			json_object_put(chain);
+		else
+			json_object_array_add(g->vias, chain);
+	}
+	for (size_t i = 0; i < x->n_rr && json_object_array_length(g->rr) < 8; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < json_object_array_length(g->rr) && !dup; k++)
+			dup = !strcmp(json_object_get_string(json_object_array_get_idx(g->rr, k)), x->record_route[i]);
+		if (!dup)
+			json_object_array_add(g->rr, json_object_new_string(x->record_route[i]));
+	}
+	if (v->retransmission)
+		return g->index;
+
+	const char *cm = v->cseq_method ? v->cseq_method : "";
+	if (v->is_request) {
+		if (!strcmp(v->method, "INVITE")) {
+			if (!g->t_invite)
+				g->t_invite = v->ts_ns;
+			g->invite_cseq = v->cseq;
+			g->invite_final = 0;
+		} else if (!strcmp(v->method, "ACK")) {
+			if (g->answered && !g->t_ack)
+				g->t_ack = v->ts_ns;
+		} else if (!strcmp(v->method, "BYE")) {
+			if (!g->bye_seen) {
+				g->bye_seen = true;
+				g->t_bye = v->ts_ns;
+				g->bye_by = party;
+			}
+		} else if (!strcmp(v->method, "CANCEL")) {
+			g->cancelled = true;
+			if (!g->t_cancel)
+				g->t_cancel = v->ts_ns;
+		} else if (!strcmp(v->method, "REGISTER")) {
+			set_field(&g->aor, v->to_uri);
+			if (x->contact)
+				set_field(&g->contact, x->contact);
+			if (x->expires)
+				set_field(&g->expires, x->expires);
+		}
+		if ((!strcmp(v->method, "MESSAGE") || !strcmp(v->method, "INFO")) && v->body_len &&
+		    json_object_array_length(g->texts) < 64) {
+			struct json_object *o = json_object_new_object();
+			json_object_object_add(o, "frame", json_object_new_int64((int64_t)v->frame));
+			json_object_object_add(o, "method", json_object_new_string(v->method));
+			json_object_object_add(o, "content_type", x->content_type ? json_object_new_string(x->content_type) : NULL);
+			size_t bl = v->body_len < 2048 ? v->body_len : 2048;
+			json_object_object_add(o, "body", json_object_new_string_len(v->body, (int)bl));
+			json_object_array_add(g->texts, o);
+		}
+	} else {
+		int st = v->status;
+		if (!strcmp(cm, "INVITE") && v->cseq == g->invite_cseq) {
+			if (st >= 180 && st < 200 && !g->t_18x)
+				g->t_18x = v->ts_ns;
+			if (st >= 200 && !g->invite_final) {
+				g->invite_final = st;
+				free(g->invite_reason);
+				g->invite_reason = field(v->reason);
+			}
+			if (st >= 200 && st < 300 && !g->answered) {
+				g->answered = true;
+				g->t_200 = v->ts_ns;
+			}
+		} else if (!strcmp(cm, "BYE") && st >= 200 && !g->t_bye_ok) {
+			g->t_bye_ok = v->ts_ns;
+		}
+		if (st >= 200 && g->kind && !strcmp(cm, g->kind) &&
+		    (!g->first_final || g->first_final == 401 || g->first_final == 407)) {
+			g->first_final = st;
+			free(g->first_reason);
+			g->first_reason = field(v->reason);
+		}
+		if (x->contact && !strcmp(cm, "REGISTER") && st >= 200 && st < 300) {
+			free(g->contact);
+			g->contact = field(x->contact);
+		}
+	}
+	if (sdp)
+		handle_sdp(d, g, v, x, party);
+	return g->index;
+}
+
+const char *
+cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id)
+{
+	struct dialog *g = call_id ? find(d, call_id) : NULL;
+	return g && g->dir[0] ? g->dir : NULL;
+}
+
+/* ---- results ---- */
+
+static bool
+is_call(const struct dialog *g)
+{
+	return g->kind && !strcmp(g->kind, "INVITE");
+}
+
+static const char *
+call_state(const struct dialog *g)
+{
+	if (g->answered)
+		return g->bye_seen ? "completed" : "answered";
+	if (g->cancelled || g->invite_final == 487)
+		return "cancelled";
+	if (g->invite_final >= 300)
+		return (g->invite_final >= 500 && g->invite_final < 600) || g->invite_final == 408 ? "failed" : "rejected";
+	if (g->t_18x)
+		return "ringing";
+	return g->n_msgs > 1 ? "incomplete" : "calling";
+}
+
+static const char *
+other_state(const struct dialog *g)
+{
+	int st = g->first_final;
+	if (!st)
+		return "no-final-response";
+	if (st < 300)
+		return "accepted";
+	if (st == 401 || st == 407)
+		return "challenged";
+	return "rejected";
+}
+
+static struct json_object *
+jtime(const struct cx_ctx *ctx, int64_t ts)
+{
+	if (!ts)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	char t[48];
+	json_object_object_add(o, "utc", json_object_new_string(cx_time_utc(ts, t, sizeof(t))));
+	json_object_object_add(o, "rel", json_object_new_double(cx_time_rel(ctx, ts)));
+	return o;
+}
+
+static struct json_object *
+jdur(int64_t a, int64_t b)
+{
+	if (!a || !b || b < a)
+		return NULL;
+	return json_object_new_double((double)(b - a) / 1e9);
+}
+
+static struct json_object *
+jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+dialog_json(struct cx_dialogs *d, struct dialog *g)
+{
+	struct cx_ctx *ctx = d->ctx;
+	struct json_object *o = json_object_new_object();
+	char ep[CX_ADDR_STRLEN + 8];
+	json_object_object_add(o, "index", json_object_new_int((int)g->index));
+	json_object_object_add(o, "call_id", json_object_new_string(g->call_id));
+	json_object_object_add(o, "kind", jstr(g->kind));
+	struct json_object *from = json_object_new_object();
+	json_object_object_add(from, "uri", jstr(g->from_uri));
+	json_object_object_add(from, "display_name", jstr(g->from_disp));
+	json_object_object_add(from, "tag", jstr(g->from_tag));
+	json_object_object_add(from, "address", json_object_new_string(cx_endpoint_str(&g->caller, g->caller_port, ep)));
+	json_object_object_add(from, "software", jstr(g->ua[0]));
+	json_object_object_add(o, "from", from);
+	struct json_object *to = json_object_new_object();
+	json_object_object_add(to, "uri", jstr(g->to_uri));
+	json_object_object_add(to, "display_name", jstr(g->to_disp));
+	struct json_object *tags = json_object_new_array();
+	for (size_t i = 0; i < g->n_to_tags; i++)
+		json_object_array_add(tags, json_object_new_string(g->to_tags[i]));
+	json_object_object_add(to, "tags", tags);
+	json_object_object_add(to, "software", jstr(g->ua[1]));
+	json_object_object_add(o, "to", to);
+	if (is_call(g)) {
+		json_object_object_add(o, "state", json_object_new_string(call_state(g)));
+		json_object_object_add(o, "final_status", g->invite_final ? json_object_new_int(g->invite_final) : NULL);
+		json_object_object_add(o, "final_reason", jstr(g->invite_reason));
+		json_object_object_add(o, "hung_up_by", g->bye_by < 0 ? NULL : json_object_new_string(g->bye_by ? "callee" : "caller"));
+		struct json_object *t = json_object_new_object();
+		json_object_object_add(t, "invite", jtime(ctx, g->t_invite));
+		json_object_object_add(t, "first_18x", jtime(ctx, g->t_18x));
+		json_object_object_add(t, "answer", jtime(ctx, g->t_200));
+		json_object_object_add(t, "ack", jtime(ctx, g->t_ack));
+		json_object_object_add(t, "cancel", jtime(ctx, g->t_cancel));
+		json_object_object_add(t, "bye", jtime(ctx, g->t_bye));
+		json_object_object_add(o, "times", t);
+		json_object_object_add(o, "post_dial_delay", jdur(g->t_invite, g->t_18x));
+		json_object_object_add(o, "setup_time", jdur(g->t_invite, g->t_200));
+		json_object_object_add(o, "ring_time", jdur(g->t_18x, g->t_200 ? g->t_200 : (g->invite_final ? g->t_last : 0)));
+		json_object_object_add(o, "talk_time", g->t_200 ? jdur(g->t_200, g->t_bye ? g->t_bye : g->t_last) : NULL);
+		json_object_object_add(o, "folder", g->dir[0] ? json_object_new_string(g->dir) : NULL);
+	} else {
+		json_object_object_add(o, "state", json_object_new_string(other_state(g)));
+		json_object_object_add(o, "final_status", g->first_final ? json_object_new_int(g->first_final) : NULL);
+		json_object_object_add(o, "final_reason", jstr(g->first_reason));
+	}
+	if (g->kind && !strcmp(g->kind, "REGISTER")) {
+		struct json_object *r = json_object_new_object();
+		json_object_object_add(r, "aor", jstr(g->aor));
+		json_object_object_add(r, "contact", jstr(g->contact));
+		json_object_object_add(r, "expires", jstr(g->expires));
+		json_object_object_add(r, "result", json_object_new_string(other_state(g)));
+		json_object_object_add(o, "register", r);
+	}
+	json_object_object_add(o, "subject", jstr(g->subject));
+	json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)g->f_first));
+	json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)g->f_last));
+	json_object_object_add(o, "start", jtime(ctx, g->t_first));
+	json_object_object_add(o, "end", jtime(ctx, g->t_last));
+	json_object_object_add(o, "message_count", json_object_new_int((int)g->n_msgs));
+	json_object_object_add(o, "retransmissions", json_object_new_int((int)g->n_retrans));
+	struct json_object *msgs = json_object_new_array();
+	for (size_t i = 0; i < g->nm; i++) {
+		struct msg_rec *r = &g->msgs[i];
+		struct json_object *m = json_object_new_object();
+		char t[48];
+		json_object_object_add(m, "frame", json_object_new_int64((int64_t)r->frame));
+		json_object_object_add(m, "time", json_object_new_string(cx_time_utc(r->ts, t, sizeof(t))));
+		json_object_object_add(m, "rel", json_object_new_double(cx_time_rel(ctx, r->ts)));
+		json_object_object_add(m, "src", json_object_new_string(cx_endpoint_str(&r->src, r->sport, ep)));
+		json_object_object_add(m, "dst", json_object_new_string(cx_endpoint_str(&r->dst, r->dport, ep)));
+		json_object_object_add(m, "transport", json_object_new_string(r->transport));
+		if (r->req)
+			json_object_object_add(m, "request", json_object_new_string(r->label));
+		else
+			json_object_object_add(m, "status", json_object_new_int(r->status));
+		json_object_object_add(m, "summary", json_object_new_string(r->label));
+		char cs[40];
+		snprintf(cs, sizeof(cs), "%u %s", r->cseq, r->cseq_method);
+		json_object_object_add(m, "cseq", json_object_new_string(cs));
+		json_object_object_add(m, "sdp", json_object_new_boolean(r->sdp));
+		json_object_object_add(m, "retransmission", json_object_new_boolean(r->retrans));
+		json_object_array_add(msgs, m);
+	}
+	json_object_object_add(o, "messages", msgs);
+	json_object_object_add(o, "sdp", json_object_get(g->sdp));
+	json_object_object_add(o, "media_endpoints", json_object_get(g->media));
+	json_object_object_add(o, "via_chains", json_object_get(g->vias));
+	json_object_object_add(o, "record_route", json_object_get(g->rr));
+	if (json_object_array_length(g->texts))
+		json_object_object_add(o, "bodies", json_object_get(g->texts));
+	return o;
+}
+
+/* ---- call flow ---- */
+
+#define MAX_COLS 6
+#define COLW 28
+
+static int
+column(char cols[MAX_COLS][CX_ADDR_STRLEN + 8], int *n, const char *ep)
+{
+	for (int i = 0; i < *n; i++)
+		if (!strcmp(cols[i], ep))
+			return i;
+	if (*n == MAX_COLS)
+		return MAX_COLS - 1;
+	snprintf(cols[*n], CX_ADDR_STRLEN + 8, "%s", ep);
+	return (*n)++;
+}
+
+static void
+printable(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+	for (; *in && o + 1 < n; in++)
+		out[o++] = ((unsigned char)*in >= 0x20 && (unsigned char)*in < 0x7f) ? *in : '?';
+	out[o] = '\0';
+}
+
+static void
+write_flow(struct cx_dialogs *d, struct dialog *g)
+{
+	char cols[MAX_COLS][CX_ADDR_STRLEN + 8];
+	int nc = 0, *a = calloc(g->nm + 1, sizeof(int)), *b = calloc(g->nm + 1, sizeof(int));
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return;
+	}
+	char ep[CX_ADDR_STRLEN + 8];
+	for (size_t i = 0; i < g->nm; i++) {
+		a[i] = column(cols, &nc, cx_endpoint_str(&g->msgs[i].src, g->msgs[i].sport, ep));
+		b[i] = column(cols, &nc, cx_endpoint_str(&g->msgs[i].dst, g->msgs[i].dport, ep));
+	}
+	char path[200];
+	snprintf(path, sizeof(path), "%s/flow.txt", g->dir);
+	FILE *f = cx_outdir_fopen(d->ctx->out, path, "w");
+	if (f) {
+		char cid[120];
+		printable(g->call_id, cid, sizeof(cid));
+		fprintf(f, "Call-ID: %s\n\n%-22s", cid, "");
+		for (int c = 0; c < nc; c++)
+			fprintf(f, "%-*s", COLW, cols[c]);
+		fprintf(f, "\n");
+		for (size_t i = 0; i < g->nm; i++) {
+			struct msg_rec *r = &g->msgs[i];
+			char line[COLW * MAX_COLS + 2];
+			memset(line, ' ', sizeof(line) - 1);
+			line[sizeof(line) - 1] = '\0';
+			for (int c = 0; c < nc; c++)
+				line[c * COLW + 4] = '|';
+			int lo = a[i] < b[i] ? a[i] : b[i], hi = a[i] < b[i] ? b[i] : a[i];
+			int x0 = lo * COLW + 5, x1 = hi * COLW + 3;
+			if (hi == lo)
+				x1 = x0 + COLW - 6;
+			for (int x = x0; x <= x1; x++)
+				line[x] = '-';
+			if (a[i] <= b[i] && hi != lo)
+				line[x1] = '>';
+			else
+				line[x0] = '<';
+			char label[64];
+			snprintf(label, sizeof(label), "%s%s%s", r->label, r->sdp ? " (SDP)" : "", r->retrans ? " [rtx]" : "");
+			char lab[64];
+			printable(label, lab, sizeof(lab));
+			size_t ll = strlen(lab);
+			int span = x1 - x0 - 1;
+			if (span > 2) {
+				if ((int)ll > span - 2)
+					ll = (size_t)(span - 2);
+				int start = x0 + 1 + (span - (int)ll) / 2;
+				memcpy(line + start, lab, ll);
+			}
+			int end = nc * COLW;
+			while (end > 0 && line[end - 1] == ' ')
+				end--;
+			line[end] = '\0';
+			fprintf(f, "%10.6f #%-8llu %s\n", cx_time_rel(d->ctx, r->ts), (unsigned long long)r->frame, line);
+		}
+		if (g->n_msgs > g->nm)
+			fprintf(f, "... %u more messages not drawn\n", g->n_msgs - (uint32_t)g->nm);
+		fclose(f);
+	}
+	/* SVG: the same ladder. */
+	snprintf(path, sizeof(path), "%s/flow.svg", g->dir);
+	f = cx_outdir_fopen(d->ctx->out, path, "w");
+	if (f) {
+		int w = 160 + nc * 220, h = 80 + (int)g->nm * 28;
+		fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"12\">\n", w, h);
+		fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+		for (int c = 0; c < nc; c++) {
+			int x = 220 + c * 220;
+			char esc[CX_ADDR_STRLEN + 8];
+			printable(cols[c], esc, sizeof(esc));
+			fprintf(f, "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n", x, esc);
+			fprintf(f, "<line x1=\"%d\" y1=\"40\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", x, x, h - 10);
+		}
+		for (size_t i = 0; i < g->nm; i++) {
+			struct msg_rec *r = &g->msgs[i];
+			int y = 70 + (int)i * 28;
+			int xa = 220 + a[i] * 220, xb = 220 + b[i] * 220;
+			fprintf(f, "<text x=\"10\" y=\"%d\">%.3f #%llu</text>\n", y, cx_time_rel(d->ctx, r->ts), (unsigned long long)r->frame);
+			fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"/>\n", xa, y, xb, y, r->req ? "#0050a0" : "#a05000");
+			int dirn = xb >= xa ? -1 : 1;
+			fprintf(f, "<polygon points=\"%d,%d %d,%d %d,%d\" fill=\"black\"/>\n", xb, y, xb + dirn * 8, y - 4, xb + dirn * 8, y + 4);
+			char lab[64], esc[128];
+			printable(r->label, lab, sizeof(lab));
+			size_t o = 0;
+			for (const char *p = lab; *p && o + 6 < sizeof(esc); p++) {
+				if (*p == '<') { memcpy(esc + o, "&lt;", 4); o += 4; }
+				else if (*p == '>') { memcpy(esc + o, "&gt;", 4); o += 4; }
+				else if (*p == '&') { memcpy(esc + o, "&amp;", 5); o += 5; }
+				else esc[o++] = *p;
+			}
+			esc[o] = '\0';
+			fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s%s%s</text>\n", (xa + xb) / 2, y - 4, esc, r->sdp ? " (SDP)" : "", r->retrans ? " [rtx]" : "");
+		}
+		fprintf(f, "</svg>\n");
+		fclose(f);
+	}
+	free(a);
+	free(b);
+}
+
+static void
+summary_section(struct cx_dialogs *d, struct dialog *g)
+{
+	struct cx_ctx *ctx = d->ctx;
+	char buf[4096], cid[120], from[160], to[160];
+	printable(g->call_id, cid, sizeof(cid));
+	printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
+	printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
+	char caller[200];
+	snprintf(caller, sizeof(caller), "%s", cx_names_label(ctx->names, &g->caller));
+	const struct msg_rec *first_other = NULL;
+	for (size_t i = 0; i < g->nm && !first_other; i++)
+		if (!cx_addr_eq(&g->msgs[i].src, &g->caller))
+			first_other = &g->msgs[i];
+	char callee[200] = "?";
+	if (g->nm)
+		snprintf(callee, sizeof(callee), "%s", cx_names_label(ctx->names, first_other ? &first_other->src : &g->msgs[0].dst));
+	char ua0[120] = "", ua1[120] = "";
+	if (g->ua[0])
+		printable(g->ua[0], ua0, sizeof(ua0));
+	if (g->ua[1])
+		printable(g->ua[1], ua1, sizeof(ua1));
+	size_t o = 0;
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+		"== SIP %s %u: %s -> %s ==\n"
+		"Frames %llu-%llu, %.3f-%.3f s. Application SIP (%s), transport %s, network IPv%d.\n"
+		"Call-ID %s. %u messages (%u retransmissions).\n"
+		"Caller %s%s%s%s; callee/peer %s%s%s%s.\n",
+		is_call(g) ? "call" : (g->kind ? g->kind : "dialog"), g->index, from, to,
+		(unsigned long long)g->f_first, (unsigned long long)g->f_last,
+		cx_time_rel(ctx, g->t_first), cx_time_rel(ctx, g->t_last),
+		g->kind ? g->kind : "?", g->nm ? g->msgs[0].transport : "?", g->caller.family,
+		cid, g->n_msgs, g->n_retrans,
+		caller, ua0[0] ? " (" : "", ua0, ua0[0] ? ")" : "",
+		callee, ua1[0] ? " (" : "", ua1, ua1[0] ? ")" : "");
+	if (is_call(g)) {
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Course: state %s", call_state(g));
+		if (g->invite_final)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", final response %d", g->invite_final);
+		if (g->t_200)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", answered after %.3f s", (double)(g->t_200 - g->t_invite) / 1e9);
+		if (g->bye_by >= 0)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", hung up by the %s after %.3f s of talk",
+					      g->bye_by ? "callee" : "caller", g->t_200 ? (double)(g->t_bye - g->t_200) / 1e9 : 0.0);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\nMedia announced in SDP: %zu endpoint(s). Folder %s.\n",
+				      json_object_array_length(g->media), g->dir[0] ? g->dir : "-");
+	} else {
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Course: %s", other_state(g));
+		if (g->first_final)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, " (final %d)", g->first_final);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\n");
+	}
+	bool tls = g->nm && !strcmp(g->msgs[0].transport, "TLS");
+	snprintf(buf + o, sizeof(buf) - o, "Protection: %s\n",
+		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path.");
+	cx_summary_add(ctx->summary, g->t_first, g->f_first, buf);
+}
+
+void
+cx_dialogs_finish(struct cx_dialogs *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		struct dialog *g = d->v[i];
+		summary_section(d, g);
+		if (!g->dir[0])
+			continue;
+		write_flow(d, g);
+		char path[200];
+		snprintf(path, sizeof(path), "%s/call.json", g->dir);
+		FILE *f = cx_outdir_fopen(d->ctx->out, path, "w");
+		if (f) {
+			struct json_object *o = dialog_json(d, g);
+			fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), f);
+			fputc('\n', f);
+			fclose(f);
+			json_object_put(o);
+		}
+	}
+}
+
+void
+cx_dialogs_report(struct cx_dialogs *d, struct json_object *root)
+{
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < d->n; i++)
+		json_object_array_add(arr, dialog_json(d, d->v[i]));
+	json_object_object_add(root, "dialogs", arr);
+}

@@ -15,6 +15,7 @@
 #define ET_QINQ 0x88a8
 #define ET_QINQ_OLD 0x9100
 #define ET_MPLS 0x8847
+#define ET_PPPOE 0x8864
 #define ET_MPLS_MC 0x8848
 #define ET_TEB 0x6558      /* transparent Ethernet bridging (GRE) */
 #define ET_ERSPAN2 0x88be
@@ -49,6 +50,21 @@ by_ethertype(struct cx_packet *p, uint16_t et, const uint8_t *d, uint32_t len, i
 	case ET_IPV4:
 	case ET_IPV6:
 		return decode_ip_at(p, d, len, depth, depth == 0, layer);
+	case ET_PPPOE: {
+		/* PPPoE session: 6-byte header, then the PPP protocol number. */
+		struct cx_cur c = cx_cur_make(d, len);
+		cx_skip(&c, 6);
+		uint16_t ppp = cx_get_be16(&c);
+		if (c.err) {
+			*layer = "pppoe";
+			return CX_DEC_TRUNCATED;
+		}
+		if (ppp != 0x0021 && ppp != 0x0057) {
+			*layer = "ppp";
+			return CX_DEC_UNSUPPORTED;
+		}
+		return decode_ip_at(p, c.p, (uint32_t)cx_cur_left(&c), depth, depth == 0, layer);
+	}
 	case ET_MPLS:
 	case ET_MPLS_MC: {
 		struct cx_cur c = cx_cur_make(d, len);
