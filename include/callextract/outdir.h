@@ -34,6 +34,10 @@ FILE *cx_outdir_fopen(struct cx_outdir *d, const char *relpath, const char *mode
  * sf_open_fd). Returns fd or -1. */
 int cx_outdir_openfd(struct cx_outdir *d, const char *relpath);
 
+/* Reopen an existing file for reading and writing, without truncating it
+ * (writers that were closed to spare descriptors). Returns fd or -1. */
+int cx_outdir_reopenfd(struct cx_outdir *d, const char *relpath);
+
 /* Absolute-ish path (DIR/relpath) for messages; buf of size n. */
 const char *cx_outdir_join(const struct cx_outdir *d, const char *relpath, char *buf, size_t n);
 

@@ -1,11 +1,1170 @@
-/* PLACEHOLDER until the media area lands. */
+/* Media correlator: UDP datagrams that are not DNS or SIP are tested for
+ * STUN (magic cookie, per packet), RTCP and RTP. RTP streams are keyed by
+ * 5-tuple and SSRC and tied to calls through the SDP endpoints that the SIP
+ * correlator announces (either end of the flow may match: NAT and symmetric
+ * RTP); streams nobody announced are found by RTP heuristics. Statistics
+ * follow RFC 3550 as tshark computes them; G.711 is decoded to WAV in RTP
+ * timestamp order through a bounded reorder window. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+#include <sndfile.h>
+#include "callextract/ctx.h"
+#include "callextract/findings.h"
 #include "callextract/media.h"
-struct cx_media { int unused; };
-struct cx_media *cx_media_new(struct cx_ctx *ctx) { return calloc(1, sizeof(struct cx_media)); }
-void cx_media_free(struct cx_media *m) { free(m); }
-void cx_media_expect(struct cx_media *m, const struct cx_media_expect *e) {}
-bool cx_media_on_udp(struct cx_media *m, const struct cx_packet *p) { return false; }
-void cx_media_tick(struct cx_media *m, int64_t now) {}
-void cx_media_finish(struct cx_media *m) {}
-void cx_media_report(struct cx_media *m, struct json_object *root) {}
+#include "callextract/outdir.h"
+#include "callextract/sip.h"
+#include "callextract/summary.h"
+#include "codec/g711.h"
+#include "proto/rtp.h"
+
+#define NBUCKETS 65536u
+#define WINDOW 50            /* packets held for reordering (1 s of 20 ms audio) */
+#define MAX_PAYLOAD 2048     /* bytes kept per packet in the window */
+#define PCM_BUF 8000         /* samples buffered before a write (1 s) */
+#define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
+#define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
+#define MAX_CANDIDATES 20000
+#define MAX_STUN 64          /* STUN messages listed per flow */
+#define MAX_DTMF 256
+
+struct endpoint {
+	struct cx_addr addr;
+	uint16_t port;
+	bool rtcp;
+	char *call_id;
+	uint32_t call_index;
+	int party;               /* who RECEIVES here */
+	char enc[128][16];       /* payload type -> encoding name ("" unknown) */
+	uint32_t clock[128];
+	struct endpoint *next;
+};
+
+struct wpkt {
+	uint64_t ext_ts;
+	uint64_t ext_seq;
+	uint8_t pt;
+	uint16_t len;
+	uint64_t frame;
+	uint8_t data[MAX_PAYLOAD];
+};
+
+struct stream {
+	struct cx_addr src, dst;
+	uint16_t sport, dport;
+	uint32_t ssrc;
+	char *call_id;
+	uint32_t call_index;
+	int sender;              /* party sending: 0 caller, 1 callee, -1 unknown */
+	const struct endpoint *ep; /* the endpoint that tied it to a call */
+	bool confirmed;
+	uint32_t consistent;
+	/* statistics */
+	uint64_t packets, duplicates, out_of_order, wraps, markers, pt_changes;
+	uint64_t base_ext, max_ext;
+	uint64_t first_frame, last_frame;
+	int64_t first_ts, last_ts;
+	uint8_t first_pt, last_pt;
+	uint32_t last_rtp_ts;
+	double min_delta, max_delta, sum_delta;
+	double jitter, max_jitter, sum_jitter;
+	uint64_t jitter_n;
+	uint8_t seen[128];       /* bitmap of the last 1024 extended sequence numbers */
+	char codec[32];
+	/* decoding */
+	bool decodable, undecodable_seen;
+	char reason[96];
+	char path[256];          /* relative; "" if none */
+	SNDFILE *sf;
+	FILE *raw;
+	bool opened_once;
+	int16_t pcm[PCM_BUF];
+	size_t npcm;
+	uint64_t samples;        /* written (incl. buffered) */
+	bool ts_started;
+	uint64_t next_ts;        /* extended RTP timestamp of the next sample */
+	uint64_t ts_ext_last;
+	bool ts_ext_init;
+	struct wpkt *win;
+	size_t nwin;
+	uint64_t late, jumps, silence_samples;
+	int64_t audio_start_ns;  /* capture time of the first written sample */
+	/* DTMF */
+	struct json_object *dtmf;
+	uint32_t dtmf_last_ts;
+	bool dtmf_open;
+	/* RTCP */
+	struct json_object *rtcp;
+	uint64_t rtcp_sr, rtcp_rr;
+	uint8_t event_pt;        /* unsignalled: dynamic PT that carries RFC 4733 events */
+	struct stream *hnext;
+	struct stream *lru_prev, *lru_next; /* writers open, least recent first */
+	bool in_lru;
+	uint32_t index;
+};
+
+struct stun_flow {
+	struct cx_addr a, b;
+	uint16_t pa, pb;
+	uint64_t n;
+	struct json_object *msgs;
+	struct stun_flow *next;
+};
+
+struct cx_media {
+	struct cx_ctx *ctx;
+	struct endpoint *ep[NBUCKETS];
+	struct stream **sb;       /* stream hash buckets */
+	struct stream **v;        /* every stream, in order of first packet */
+	size_t n, cap;
+	size_t candidates;
+	struct stream *lru_head, *lru_tail;
+	size_t open;
+	struct stun_flow *stun;
+	size_t nstun;
+	uint64_t *n_rtp, *n_rtcp, *n_stun;
+};
+
+/* ---------- helpers ---------- */
+
+static uint32_t
+hash_ep(const struct cx_addr *a, uint16_t port)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	return (h ^ (port * 2654435761u)) & (NBUCKETS - 1);
+}
+
+static const struct endpoint *
+find_ep(const struct cx_media *m, const struct cx_addr *a, uint16_t port, bool rtcp)
+{
+	for (const struct endpoint *e = m->ep[hash_ep(a, port)]; e; e = e->next)
+		if (e->port == port && e->rtcp == rtcp && cx_addr_eq(&e->addr, a))
+			return e;
+	return NULL;
+}
+
+static const char *
+static_encoding(uint8_t pt)
+{
+	switch (pt) {
+	case 0: return "PCMU";
+	case 3: return "GSM";
+	case 4: return "G723";
+	case 8: return "PCMA";
+	case 9: return "G722";
+	case 13: return "CN";
+	case 18: return "G729";
+	case 26: return "JPEG";
+	case 31: return "H261";
+	case 34: return "H263";
+	default: return "";
+	}
+}
+
+static uint32_t
+static_clock(uint8_t pt)
+{
+	if (pt <= 9 || pt == 13 || pt == 18 || (pt >= 12 && pt <= 15))
+		return 8000;
+	if (pt == 10 || pt == 11)
+		return 44100;
+	if (pt >= 25 && pt <= 34)
+		return 90000;
+	return 0;
+}
+
+static const char *
+encoding_of(const struct stream *s, uint8_t pt)
+{
+	if (s->ep && s->ep->enc[pt & 127][0])
+		return s->ep->enc[pt & 127];
+	if (s->event_pt && pt == s->event_pt)
+		return "telephone-event";
+	return static_encoding(pt);
+}
+
+static uint32_t
+clock_of(const struct stream *s, uint8_t pt)
+{
+	if (s->ep && s->ep->clock[pt & 127])
+		return s->ep->clock[pt & 127];
+	uint32_t c = static_clock(pt);
+	if (!c && !strcasecmp(encoding_of(s, pt), "telephone-event"))
+		c = 8000;
+	return c;
+}
+
+/* ---------- media module ---------- */
+
+struct cx_media *
+cx_media_new(struct cx_ctx *ctx)
+{
+	struct cx_media *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->ctx = ctx;
+	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
+	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
+	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
+	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
+	if (!m->sb || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
+		cx_media_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static void
+writer_close(struct cx_media *m, struct stream *s);
+
+static void
+free_stream(struct stream *s)
+{
+	if (s->sf)
+		sf_close(s->sf);
+	if (s->raw)
+		fclose(s->raw);
+	free(s->win);
+	free(s->call_id);
+	json_object_put(s->dtmf);
+	json_object_put(s->rtcp);
+	free(s);
+}
+
+void
+cx_media_free(struct cx_media *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		struct endpoint *e = m->ep[i];
+		while (e) {
+			struct endpoint *n = e->next;
+			free(e->call_id);
+			free(e);
+			e = n;
+		}
+	}
+	for (size_t i = 0; i < m->n; i++)
+		free_stream(m->v[i]);
+	struct stun_flow *f = m->stun;
+	while (f) {
+		struct stun_flow *n = f->next;
+		json_object_put(f->msgs);
+		free(f);
+		f = n;
+	}
+	free(m->v);
+	free(m->sb);
+	free(m);
+}
+
+static void
+add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
+{
+	uint16_t port = rtcp ? e->rtcp_port : e->rtp_port;
+	const struct endpoint *old = find_ep(m, &e->addr, port, rtcp);
+	if (old && old->call_id && !strcmp(old->call_id, e->call_id) && old->party == e->party) {
+		/* Re-announced (re-INVITE): refresh the payload map in place. */
+		struct endpoint *w = (struct endpoint *)old;
+		for (size_t i = 0; i < e->n_pts; i++) {
+			snprintf(w->enc[e->pts[i].pt & 127], 16, "%s", e->pts[i].encoding);
+			w->clock[e->pts[i].pt & 127] = e->pts[i].clock;
+		}
+		return;
+	}
+	struct endpoint *n = calloc(1, sizeof(*n));
+	if (!n || !(n->call_id = strdup(e->call_id))) {
+		free(n);
+		return;
+	}
+	n->addr = e->addr;
+	n->port = port;
+	n->rtcp = rtcp;
+	n->call_index = e->call_index;
+	n->party = e->party;
+	for (size_t i = 0; i < e->n_pts; i++) {
+		snprintf(n->enc[e->pts[i].pt & 127], 16, "%s", e->pts[i].encoding);
+		n->clock[e->pts[i].pt & 127] = e->pts[i].clock;
+	}
+	/* Newest first: a later call reusing the address:port wins. */
+	uint32_t b = hash_ep(&e->addr, port);
+	n->next = m->ep[b];
+	m->ep[b] = n;
+}
+
+void
+cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
+{
+	if (!e->rtp_port || !e->call_id)
+		return;
+	add_endpoint(m, e, false);
+	if (e->rtcp_port)
+		add_endpoint(m, e, true);
+}
+
+/* ---------- writers (WAV or raw payload) ---------- */
+
+static void
+lru_unlink(struct cx_media *m, struct stream *s)
+{
+	if (!s->in_lru)
+		return;
+	if (s->lru_prev)
+		s->lru_prev->lru_next = s->lru_next;
+	else
+		m->lru_head = s->lru_next;
+	if (s->lru_next)
+		s->lru_next->lru_prev = s->lru_prev;
+	else
+		m->lru_tail = s->lru_prev;
+	s->lru_prev = s->lru_next = NULL;
+	s->in_lru = false;
+	m->open--;
+}
+
+static void
+lru_touch(struct cx_media *m, struct stream *s)
+{
+	if (s->in_lru) {
+		if (m->lru_tail == s)
+			return;
+		lru_unlink(m, s);
+	}
+	s->lru_prev = m->lru_tail;
+	if (m->lru_tail)
+		m->lru_tail->lru_next = s;
+	else
+		m->lru_head = s;
+	m->lru_tail = s;
+	s->in_lru = true;
+	m->open++;
+}
+
+static void
+flush_pcm(struct cx_media *m, struct stream *s)
+{
+	if (!s->npcm || !s->sf)
+		return;
+	if (sf_writef_short(s->sf, s->pcm, (sf_count_t)s->npcm) != (sf_count_t)s->npcm)
+		cx_log(m->ctx, CX_LOG_WARN, "%s: write failed: %s", s->path, sf_strerror(s->sf));
+	s->npcm = 0;
+}
+
+static void
+writer_close(struct cx_media *m, struct stream *s)
+{
+	flush_pcm(m, s);
+	if (s->sf) {
+		sf_close(s->sf);
+		s->sf = NULL;
+	}
+	if (s->raw) {
+		fclose(s->raw);
+		s->raw = NULL;
+	}
+	lru_unlink(m, s);
+}
+
+static void
+make_path(struct cx_media *m, struct stream *s, const char *ext)
+{
+	const char *dir = s->call_id ? cx_sip_call_dir(m->ctx->sip, s->call_id) : NULL;
+	char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8], name[200], safe[120];
+	cx_endpoint_str(&s->src, s->sport, a);
+	cx_endpoint_str(&s->dst, s->dport, b);
+	snprintf(name, sizeof(name), "%s-%s-to-%s-%08x", s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "stream", a, b, s->ssrc);
+	cx_sanitize_name(name, strlen(name), safe, sizeof(safe));
+	snprintf(s->path, sizeof(s->path), "%s/%04u-%s.%s", dir ? dir : "streams", s->index, safe, ext);
+}
+
+/* Opens (or reopens) the stream's writer, closing the least recently used
+ * one when too many are open. */
+static bool
+writer_open(struct cx_media *m, struct stream *s, bool wav)
+{
+	if (s->sf || s->raw) {
+		lru_touch(m, s);
+		return true;
+	}
+	if (m->ctx->cfg->no_audio)
+		return false;
+	while (m->open >= MAX_OPEN && m->lru_head)
+		writer_close(m, m->lru_head);
+	if (!s->path[0])
+		make_path(m, s, wav ? "wav" : "raw");
+	if (!wav) {
+		s->raw = cx_outdir_fopen(m->ctx->out, s->path, s->opened_once ? "a" : "w");
+		if (!s->raw)
+			return false;
+	} else {
+		int fd = s->opened_once ? cx_outdir_reopenfd(m->ctx->out, s->path)
+					: cx_outdir_openfd(m->ctx->out, s->path);
+		if (fd < 0) {
+			snprintf(s->reason, sizeof(s->reason), "cannot write the WAV file: %s", strerror(errno));
+			return false;
+		}
+		SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+		if (s->opened_once)
+			memset(&info, 0, sizeof(info));
+		s->sf = sf_open_fd(fd, s->opened_once ? SFM_RDWR : SFM_WRITE, &info, 1);
+		if (!s->sf) {
+			close(fd);
+			snprintf(s->reason, sizeof(s->reason), "libsndfile: %s", sf_strerror(NULL));
+			return false;
+		}
+		if (s->opened_once)
+			sf_seek(s->sf, 0, SEEK_END);
+	}
+	s->opened_once = true;
+	lru_touch(m, s);
+	return true;
+}
+
+static void
+put_samples(struct cx_media *m, struct stream *s, const int16_t *pcm, size_t n)
+{
+	if (!writer_open(m, s, true))
+		return;
+	while (n) {
+		size_t k = PCM_BUF - s->npcm;
+		if (k > n)
+			k = n;
+		if (pcm)
+			memcpy(s->pcm + s->npcm, pcm, k * sizeof(int16_t));
+		else
+			memset(s->pcm + s->npcm, 0, k * sizeof(int16_t));
+		s->npcm += k;
+		s->samples += k;
+		if (pcm)
+			pcm += k;
+		n -= k;
+		if (s->npcm == PCM_BUF)
+			flush_pcm(m, s);
+	}
+}
+
+/* ---------- playout (timestamp order) ---------- */
+
+static bool
+is_g711(const char *enc)
+{
+	return !strcasecmp(enc, "PCMU") || !strcasecmp(enc, "PCMA");
+}
+
+static void
+play(struct cx_media *m, struct stream *s, const struct wpkt *p)
+{
+	const char *enc = encoding_of(s, p->pt);
+	uint64_t cap = (uint64_t)m->ctx->cfg->max_silence_ms * 8;
+	if (!strcasecmp(enc, "telephone-event"))
+		return; /* DTMF: reported, not mixed into the audio */
+	bool g711 = is_g711(enc), cn = !strcasecmp(enc, "CN");
+	if (!g711 && !cn)
+		return;
+	if (!s->ts_started) {
+		s->ts_started = true;
+		s->next_ts = p->ext_ts;
+	}
+	if (p->ext_ts < s->next_ts) {
+		s->late++; /* duplicate or too late for the window */
+		return;
+	}
+	uint64_t gap = p->ext_ts - s->next_ts;
+	if (gap > cap) {
+		s->jumps++;
+		cx_findings_add(m->ctx->findings, CX_SEV_INFO, "media.timestamp_jump", p->frame,
+				"RTP timestamp of SSRC 0x%08x jumps by %llu samples (%.1f s); no silence written for it (cap %u ms)",
+				s->ssrc, (unsigned long long)gap, (double)gap / 8000.0, m->ctx->cfg->max_silence_ms);
+		gap = 0;
+	}
+	if (gap) {
+		s->silence_samples += gap;
+		put_samples(m, s, NULL, gap);
+	}
+	if (cn) {
+		s->next_ts = p->ext_ts; /* comfort noise: silence until the next packet */
+		return;
+	}
+	int16_t pcm[MAX_PAYLOAD];
+	cx_g711_decode(!strcasecmp(enc, "PCMA"), p->data, p->len, pcm);
+	put_samples(m, s, pcm, p->len);
+	s->next_ts = p->ext_ts + p->len;
+}
+
+static void
+window_pop(struct cx_media *m, struct stream *s)
+{
+	if (!s->nwin)
+		return;
+	play(m, s, &s->win[0]);
+	memmove(s->win, s->win + 1, (s->nwin - 1) * sizeof(*s->win));
+	s->nwin--;
+}
+
+static void
+window_flush(struct cx_media *m, struct stream *s)
+{
+	while (s->nwin)
+		window_pop(m, s);
+	free(s->win);
+	s->win = NULL;
+	flush_pcm(m, s);
+}
+
+static void
+window_push(struct cx_media *m, struct stream *s, const struct cx_rtp *r, uint64_t ext_seq,
+	    uint64_t ext_ts, uint64_t frame)
+{
+	if (!s->win && !(s->win = malloc(WINDOW * sizeof(*s->win))))
+		return;
+	if (s->nwin == WINDOW)
+		window_pop(m, s);
+	size_t i = s->nwin;
+	while (i > 0 && s->win[i - 1].ext_ts > ext_ts)
+		i--;
+	memmove(s->win + i + 1, s->win + i, (s->nwin - i) * sizeof(*s->win));
+	struct wpkt *w = &s->win[i];
+	w->ext_ts = ext_ts;
+	w->ext_seq = ext_seq;
+	w->pt = r->pt;
+	w->frame = frame;
+	w->len = (uint16_t)(r->payload_len < MAX_PAYLOAD ? r->payload_len : MAX_PAYLOAD);
+	memcpy(w->data, r->payload, w->len);
+	s->nwin++;
+}
+
+/* ---------- DTMF (RFC 4733) ---------- */
+
+static void
+dtmf(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct cx_packet *p)
+{
+	if (r->payload_len < 4)
+		return;
+	static const char digits[] = "0123456789*#ABCD";
+	uint8_t ev = r->payload[0];
+	bool end = r->payload[1] & 0x80;
+	uint16_t dur = (uint16_t)((r->payload[2] << 8) | r->payload[3]);
+	if (!s->dtmf)
+		s->dtmf = json_object_new_array();
+	size_t n = json_object_array_length(s->dtmf);
+	struct json_object *last = n ? json_object_array_get_idx(s->dtmf, n - 1) : NULL;
+	if (last && s->dtmf_last_ts == r->ts) {
+		/* same event: update duration and end */
+		json_object_object_add(last, "duration_ms", json_object_new_double(dur / 8.0));
+		if (end)
+			json_object_object_add(last, "end", json_object_new_boolean(1));
+		return;
+	}
+	if (n >= MAX_DTMF)
+		return;
+	s->dtmf_last_ts = r->ts;
+	struct json_object *o = json_object_new_object();
+	char d[2] = { ev < 16 ? digits[ev] : '?', 0 };
+	char t[48];
+	json_object_object_add(o, "digit", json_object_new_string(d));
+	json_object_object_add(o, "event", json_object_new_int(ev));
+	json_object_object_add(o, "frame", json_object_new_int64((int64_t)p->frame));
+	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(p->ts_ns, t, sizeof(t))));
+	json_object_object_add(o, "rel", json_object_new_double(cx_time_rel(m->ctx, p->ts_ns)));
+	json_object_object_add(o, "duration_ms", json_object_new_double(dur / 8.0));
+	json_object_object_add(o, "volume", json_object_new_int(r->payload[1] & 0x3f));
+	json_object_object_add(o, "end", json_object_new_boolean(end));
+	json_object_array_add(s->dtmf, o);
+}
+
+/* ---------- streams ---------- */
+
+static uint32_t
+hash_stream(const struct cx_packet *p, uint32_t ssrc)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ p->src.a[i] ^ (uint32_t)(p->dst.a[i] << 8)) * 16777619u;
+	h ^= (uint32_t)p->sport * 2654435761u ^ (uint32_t)p->dport * 40503u ^ ssrc;
+	return (h ^ (h >> 16)) & (NBUCKETS - 1);
+}
+
+static struct stream *
+find_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc)
+{
+	for (struct stream *s = m->sb[hash_stream(p, ssrc)]; s; s = s->hnext)
+		if (s->ssrc == ssrc && s->sport == p->sport && s->dport == p->dport &&
+		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst))
+			return s;
+	return NULL;
+}
+
+static struct stream *
+new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const struct endpoint *ep,
+	   int sender)
+{
+	if (!ep && m->candidates >= MAX_CANDIDATES) {
+		cx_stats_add(m->ctx->stats, "error.rtp.too_many_candidates", 1);
+		return NULL;
+	}
+	if (m->n == m->cap) {
+		size_t nc = m->cap ? m->cap * 2 : 64;
+		struct stream **nv = realloc(m->v, nc * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		m->v = nv;
+		m->cap = nc;
+	}
+	struct stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->src = p->src;
+	s->dst = p->dst;
+	s->sport = p->sport;
+	s->dport = p->dport;
+	s->ssrc = ssrc;
+	s->ep = ep;
+	s->sender = sender;
+	if (ep) {
+		s->call_id = strdup(ep->call_id);
+		s->call_index = ep->call_index;
+		s->confirmed = true;
+	} else {
+		m->candidates++;
+	}
+	s->min_delta = -1;
+	uint32_t b = hash_stream(p, ssrc);
+	s->hnext = m->sb[b];
+	m->sb[b] = s;
+	m->v[m->n++] = s;
+	return s;
+}
+
+/* Nearest 64-bit extension of a 16/32-bit counter to a reference. */
+static uint64_t
+extend(uint64_t ref, uint32_t v, unsigned bits)
+{
+	uint64_t span = 1ULL << bits, mask = span - 1;
+	uint64_t cand = (ref & ~mask) | v;
+	if (cand > ref && cand - ref > span / 2 && cand >= span)
+		cand -= span;
+	else if (cand < ref && ref - cand > span / 2)
+		cand += span;
+	return cand;
+}
+
+static void
+rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct cx_packet *p)
+{
+	uint64_t ext;
+	/* Without SDP, a dynamic payload type whose packets are 4-byte RFC 4733
+	 * events (event 0-16, reserved bit clear) is taken as telephone-event. */
+	if (!s->ep && !s->event_pt && r->pt >= 96 && r->payload_len == 4 && r->payload[0] <= 16 &&
+	    !(r->payload[1] & 0x40))
+		s->event_pt = r->pt;
+	if (s->packets == 0) {
+		ext = 0x10000ULL + r->seq; /* room below for packets that come earlier */
+		s->base_ext = s->max_ext = ext;
+		s->first_frame = p->frame;
+		s->first_ts = p->ts_ns;
+		s->first_pt = s->last_pt = r->pt;
+		snprintf(s->codec, sizeof(s->codec), "%s", encoding_of(s, r->pt));
+	} else {
+		ext = extend(s->max_ext, r->seq, 16);
+		if (ext > s->max_ext) {
+			if ((ext >> 16) != (s->max_ext >> 16))
+				s->wraps++;
+			s->max_ext = ext;
+		} else {
+			s->out_of_order++;
+		}
+		if (ext < s->base_ext)
+			s->base_ext = ext;
+		/* tshark-style deltas and RFC 3550 jitter, on arrival order */
+		double delta = (double)(p->ts_ns - s->last_ts) / 1e6;
+		if (s->min_delta < 0 || delta < s->min_delta)
+			s->min_delta = delta;
+		if (delta > s->max_delta)
+			s->max_delta = delta;
+		s->sum_delta += delta;
+		uint32_t clock = clock_of(s, r->pt);
+		if (clock && r->pt == s->last_pt) {
+			double d = (double)(p->ts_ns - s->last_ts) / 1e9 * clock -
+				   (double)(int32_t)(r->ts - s->last_rtp_ts);
+			if (d < 0)
+				d = -d;
+			s->jitter += (d - s->jitter) / 16.0;
+			double jms = s->jitter / clock * 1000.0;
+			if (jms > s->max_jitter)
+				s->max_jitter = jms;
+			s->sum_jitter += jms;
+			s->jitter_n++;
+		}
+		if (r->pt != s->last_pt)
+			s->pt_changes++;
+	}
+	/* duplicates: an extended sequence number seen in the last 1024 */
+	uint64_t bit = ext % 1024;
+	bool dup = false;
+	if (s->packets && ext + 1024 > s->max_ext) {
+		dup = s->seen[bit / 8] & (1u << (bit % 8));
+	}
+	if (ext == s->max_ext) {
+		/* clear bits that are now older than the window */
+		s->seen[((ext + 1) % 1024) / 8] &= (uint8_t)~(1u << (((ext + 1) % 1024) % 8));
+	}
+	if (dup)
+		s->duplicates++;
+	s->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	s->packets++;
+	(*m->n_rtp)++;
+	if (r->marker)
+		s->markers++;
+	s->last_pt = r->pt;
+	s->last_rtp_ts = r->ts;
+	s->last_ts = p->ts_ns;
+	s->last_frame = p->frame;
+
+	const char *enc = encoding_of(s, r->pt);
+	if (!strcasecmp(enc, "telephone-event")) {
+		dtmf(m, s, r, p);
+		return;
+	}
+	if (dup)
+		return;
+	/* Timestamp extension follows the stream's own clock. */
+	uint64_t ext_ts;
+	if (!s->ts_ext_init) {
+		ext_ts = 0x100000000ULL + r->ts;
+		s->ts_ext_init = true;
+		s->ts_ext_last = ext_ts;
+	} else {
+		ext_ts = extend(s->ts_ext_last, r->ts, 32);
+		if (ext_ts > s->ts_ext_last)
+			s->ts_ext_last = ext_ts;
+	}
+	if (is_g711(enc) || !strcasecmp(enc, "CN")) {
+		if (is_g711(enc) && !s->decodable) {
+			s->decodable = true;
+			snprintf(s->codec, sizeof(s->codec), "%s", enc);
+		}
+		if (!s->audio_start_ns && is_g711(enc))
+			s->audio_start_ns = p->ts_ns;
+		if (!m->ctx->cfg->no_audio)
+			window_push(m, s, r, ext, ext_ts, p->frame);
+	} else {
+		if (!s->undecodable_seen) {
+			s->undecodable_seen = true;
+			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
+				 enc[0] ? enc : "unknown", r->pt);
+		}
+		if (!s->decodable && writer_open(m, s, false)) {
+			uint16_t len = (uint16_t)(r->payload_len > 65535 ? 65535 : r->payload_len);
+			uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+			/* length-prefixed payloads, in arrival order */
+			fwrite(hdr, 1, 2, s->raw);
+			fwrite(r->payload, 1, len, s->raw);
+		}
+	}
+}
+
+/* The signalled endpoint this packet is for, and the sending party. */
+static const struct endpoint *
+signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender)
+{
+	const struct endpoint *e = find_ep(m, &p->dst, p->dport, rtcp);
+	if (e) {
+		*sender = !e->party;
+		return e;
+	}
+	e = find_ep(m, &p->src, p->sport, rtcp);
+	if (e) {
+		*sender = e->party; /* symmetric RTP: the party sends from where it receives */
+		return e;
+	}
+	*sender = -1;
+	return NULL;
+}
+
+static void
+rtcp_packet(struct cx_media *m, const struct cx_packet *p)
+{
+	struct cx_rtcp_info info;
+	if (cx_rtcp_parse(p->payload, p->payload_len, &info) < 0) {
+		cx_stats_add(m->ctx->stats, "error.rtcp.malformed", 1);
+		return;
+	}
+	(*m->n_rtcp)++;
+	/* NTP "middle 32 bits" of the arrival time, for round-trip times. */
+	uint64_t sec = (uint64_t)(p->ts_ns / 1000000000LL) + 2208988800ULL;
+	uint64_t frac = ((uint64_t)(p->ts_ns % 1000000000LL) << 32) / 1000000000ULL;
+	uint32_t arrival = (uint32_t)(((sec & 0xffff) << 16) | (frac >> 16));
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		bool sender = s->ssrc == info.sender_ssrc;
+		const struct cx_rtcp_rb *rb = NULL;
+		for (size_t k = 0; k < info.n_rb; k++)
+			if (info.rb[k].ssrc == s->ssrc)
+				rb = &info.rb[k];
+		if (!sender && !rb)
+			continue;
+		if (!s->rtcp)
+			s->rtcp = json_object_new_object();
+		if (sender) {
+			if (info.sr) {
+				s->rtcp_sr++;
+				json_object_object_add(s->rtcp, "sr_count", json_object_new_int64((int64_t)s->rtcp_sr));
+				json_object_object_add(s->rtcp, "last_sr_ntp", json_object_new_int64((int64_t)info.ntp));
+				json_object_object_add(s->rtcp, "last_sr_rtp_ts", json_object_new_int64(info.rtp_ts));
+				json_object_object_add(s->rtcp, "sender_packets", json_object_new_int64(info.pkt_count));
+				json_object_object_add(s->rtcp, "sender_octets", json_object_new_int64(info.octet_count));
+			}
+			if (info.cname[0])
+				json_object_object_add(s->rtcp, "cname", json_object_new_string(info.cname));
+			if (info.tool[0])
+				json_object_object_add(s->rtcp, "tool", json_object_new_string(info.tool));
+			if (info.bye)
+				json_object_object_add(s->rtcp, "bye", json_object_new_string(info.bye_reason));
+			if (info.app)
+				json_object_object_add(s->rtcp, "app", json_object_new_boolean(1));
+			if (info.xr)
+				json_object_object_add(s->rtcp, "xr", json_object_new_boolean(1));
+		}
+		if (rb) {
+			s->rtcp_rr++;
+			json_object_object_add(s->rtcp, "reports_received", json_object_new_int64((int64_t)s->rtcp_rr));
+			json_object_object_add(s->rtcp, "fraction_lost", json_object_new_double(rb->fraction / 256.0));
+			json_object_object_add(s->rtcp, "cumulative_lost", json_object_new_int(rb->cum_lost));
+			uint32_t clock = clock_of(s, s->last_pt);
+			json_object_object_add(s->rtcp, "reported_jitter_ms",
+					       clock ? json_object_new_double(rb->jitter * 1000.0 / clock) : NULL);
+			if (rb->lsr) {
+				int32_t rtt = (int32_t)(arrival - rb->lsr - rb->dlsr);
+				if (rtt >= 0)
+					json_object_object_add(s->rtcp, "round_trip_ms", json_object_new_double(rtt * 1000.0 / 65536.0));
+			}
+		}
+	}
+}
+
+static void
+stun_packet(struct cx_media *m, const struct cx_packet *p)
+{
+	struct cx_stun st;
+	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0)
+		return;
+	(*m->n_stun)++;
+	struct stun_flow *f;
+	for (f = m->stun; f; f = f->next)
+		if ((f->pa == p->sport && f->pb == p->dport && cx_addr_eq(&f->a, &p->src) && cx_addr_eq(&f->b, &p->dst)) ||
+		    (f->pb == p->sport && f->pa == p->dport && cx_addr_eq(&f->b, &p->src) && cx_addr_eq(&f->a, &p->dst)))
+			break;
+	if (!f) {
+		if (m->nstun >= 10000)
+			return;
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return;
+		f->a = p->src;
+		f->b = p->dst;
+		f->pa = p->sport;
+		f->pb = p->dport;
+		f->msgs = json_object_new_array();
+		f->next = m->stun;
+		m->stun = f;
+		m->nstun++;
+	}
+	f->n++;
+	if (json_object_array_length(f->msgs) >= MAX_STUN)
+		return;
+	char ep[CX_ADDR_STRLEN + 8], t[48];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "frame", json_object_new_int64((int64_t)p->frame));
+	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(p->ts_ns, t, sizeof(t))));
+	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&p->src, p->sport, ep)));
+	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&p->dst, p->dport, ep)));
+	json_object_object_add(o, "class", json_object_new_string(st.cls));
+	json_object_object_add(o, "method", json_object_new_int((st.type & 0x000f) | ((st.type & 0x00e0) >> 1) | ((st.type & 0x3e00) >> 2)));
+	if (st.has_xor_mapped)
+		json_object_object_add(o, "xor_mapped_address", json_object_new_string(cx_endpoint_str(&st.xor_mapped, st.xor_port, ep)));
+	if (st.username[0])
+		json_object_object_add(o, "username", json_object_new_string(st.username));
+	if (st.has_priority)
+		json_object_object_add(o, "priority", json_object_new_int64(st.priority));
+	json_object_object_add(o, "use_candidate", json_object_new_boolean(st.use_candidate));
+	json_object_object_add(o, "ice_controlling", json_object_new_boolean(st.ice_controlling));
+	json_object_object_add(o, "ice_controlled", json_object_new_boolean(st.ice_controlled));
+	json_object_object_add(o, "message_integrity", json_object_new_boolean(st.integrity));
+	json_object_object_add(o, "fingerprint", json_object_new_boolean(st.fingerprint));
+	if (st.error_code)
+		json_object_object_add(o, "error_code", json_object_new_int(st.error_code));
+	json_object_array_add(f->msgs, o);
+}
+
+bool
+cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
+{
+	const uint8_t *d = p->payload;
+	size_t n = p->payload_len;
+	if (n < 8)
+		return false;
+	if (cx_stun_looks_like(d, n)) {
+		stun_packet(m, p);
+		return true;
+	}
+	int sender;
+	/* RTCP: on a signalled RTCP port, or a strict compound packet anywhere. */
+	if ((d[0] >> 6) == 2 && d[1] >= 192 && d[1] <= 213) {
+		if ((signalled(m, p, true, &sender) && cx_rtcp_looks_like(d, n, false)) ||
+		    cx_rtcp_looks_like(d, n, true)) {
+			rtcp_packet(m, p);
+			return true;
+		}
+	}
+	struct cx_rtp r;
+	if (cx_rtp_parse(d, n, &r) < 0)
+		return false;
+	struct stream *s = find_stream(m, p, r.ssrc);
+	if (!s) {
+		const struct endpoint *e = signalled(m, p, false, &sender);
+		if (!e && (r.pt >= 72 && r.pt <= 95))
+			return false; /* payload types that collide with RTCP or are unassigned */
+		s = new_stream(m, p, r.ssrc, e, sender);
+		if (!s)
+			return false;
+		s->index = (uint32_t)m->n;
+	}
+	if (!s->confirmed) {
+		/* Heuristic RTP: the same SSRC with sequence numbers moving forward
+		 * by small steps, several times in a row. */
+		uint16_t step = (uint16_t)(r.seq - (uint16_t)s->max_ext);
+		if (s->packets == 0 || (step >= 1 && step <= 10 && r.pt == s->last_pt))
+			s->consistent++;
+		else
+			s->consistent = 1;
+		if (s->consistent >= CONFIRM) {
+			s->confirmed = true;
+			m->candidates--;
+		}
+	}
+	rtp_packet(m, s, &r, p);
+	return s->confirmed || s->consistent > 1;
+}
+
+void
+cx_media_tick(struct cx_media *m, int64_t now_ns)
+{
+	/* Streams silent for 10 s: play out their window and close the writer,
+	 * so memory and descriptors follow the active streams only. */
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		if ((s->win || s->sf || s->raw) && now_ns - s->last_ts > 10000000000LL) {
+			window_flush(m, s);
+			writer_close(m, s);
+		}
+	}
+}
+
+/* ---------- end of capture ---------- */
+
+struct call_mix {
+	uint32_t call_index;
+	const char *dir;
+	int64_t start;
+};
+
+static void
+stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
+{
+	/* Inputs: the decoded streams of this call, each with its start time. */
+	struct stream *in[64];
+	size_t n = 0;
+	int64_t start = 0;
+	for (size_t i = 0; i < m->n && n < 64; i++) {
+		struct stream *s = m->v[i];
+		if (s->call_index == call_index && s->confirmed && s->decodable && s->samples && s->path[0] && s->sender >= 0) {
+			in[n++] = s;
+			if (!start || s->audio_start_ns < start)
+				start = s->audio_start_ns;
+		}
+	}
+	if (!n)
+		return;
+	uint64_t total = 0;
+	SNDFILE *sf_in[64];
+	uint64_t off[64];
+	for (size_t i = 0; i < n; i++) {
+		off[i] = (uint64_t)((in[i]->audio_start_ns - start) / 125000); /* ns -> samples at 8 kHz */
+		if (off[i] + in[i]->samples > total)
+			total = off[i] + in[i]->samples;
+		int fd = cx_outdir_reopenfd(m->ctx->out, in[i]->path);
+		SF_INFO info;
+		memset(&info, 0, sizeof(info));
+		sf_in[i] = fd >= 0 ? sf_open_fd(fd, SFM_READ, &info, 1) : NULL;
+		if (!sf_in[i] && fd >= 0)
+			close(fd);
+	}
+	char path[256];
+	snprintf(path, sizeof(path), "%s/stereo.wav", dir);
+	int fd = cx_outdir_openfd(m->ctx->out, path);
+	SF_INFO oi = { .samplerate = 8000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+	SNDFILE *out = fd >= 0 ? sf_open_fd(fd, SFM_WRITE, &oi, 1) : NULL;
+	if (out) {
+		enum { CH = 4000 };
+		static int32_t acc[2][CH];
+		int16_t buf[CH], frame[CH * 2];
+		for (uint64_t pos = 0; pos < total; pos += CH) {
+			size_t len = total - pos < CH ? (size_t)(total - pos) : CH;
+			memset(acc, 0, sizeof(acc));
+			for (size_t i = 0; i < n; i++) {
+				if (!sf_in[i] || off[i] >= pos + len || off[i] + in[i]->samples <= pos)
+					continue;
+				uint64_t from = pos > off[i] ? pos - off[i] : 0;
+				size_t at = off[i] > pos ? (size_t)(off[i] - pos) : 0;
+				size_t want = len - at;
+				sf_seek(sf_in[i], (sf_count_t)from, SEEK_SET);
+				sf_count_t got = sf_readf_short(sf_in[i], buf, (sf_count_t)want);
+				int ch = in[i]->sender == 0 ? 0 : 1; /* caller left, callee right */
+				for (sf_count_t k = 0; k < got; k++)
+					acc[ch][at + (size_t)k] += buf[k];
+			}
+			for (size_t k = 0; k < len; k++) {
+				for (int ch = 0; ch < 2; ch++) {
+					int32_t v = acc[ch][k];
+					frame[k * 2 + ch] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+				}
+			}
+			sf_writef_short(out, frame, (sf_count_t)len);
+		}
+		sf_close(out);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (sf_in[i])
+			sf_close(sf_in[i]);
+}
+
+void
+cx_media_finish(struct cx_media *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		window_flush(m, m->v[i]);
+		writer_close(m, m->v[i]);
+	}
+	if (m->ctx->cfg->no_audio)
+		return;
+	/* one stereo file per call */
+	uint32_t done[4096];
+	size_t nd = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		if (!s->call_id || !s->samples)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < nd; k++)
+			seen |= done[k] == s->call_index;
+		if (seen)
+			continue;
+		const char *dir = cx_sip_call_dir(m->ctx->sip, s->call_id);
+		if (dir)
+			stereo_mix(m, s->call_index, dir);
+		if (nd < 4096)
+			done[nd++] = s->call_index;
+	}
+}
+
+static struct json_object *
+jd(double v)
+{
+	return json_object_new_double(v);
+}
+
+void
+cx_media_report(struct cx_media *m, struct json_object *root)
+{
+	struct json_object *arr = json_object_new_array();
+	char ep[CX_ADDR_STRLEN + 8], t[48];
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		if (!s->confirmed)
+			continue;
+		struct json_object *o = json_object_new_object();
+		char ssrc[16];
+		snprintf(ssrc, sizeof(ssrc), "0x%08X", s->ssrc);
+		json_object_object_add(o, "ssrc", json_object_new_string(ssrc));
+		json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&s->src, s->sport, ep)));
+		json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&s->dst, s->dport, ep)));
+		json_object_object_add(o, "call_id", s->call_id ? json_object_new_string(s->call_id) : NULL);
+		json_object_object_add(o, "signalled", json_object_new_boolean(s->ep != NULL));
+		json_object_object_add(o, "sender", s->sender < 0 ? NULL : json_object_new_string(s->sender ? "callee" : "caller"));
+		json_object_object_add(o, "payload_type", json_object_new_int(s->first_pt));
+		json_object_object_add(o, "codec", json_object_new_string(s->codec[0] ? s->codec : "unknown"));
+		uint64_t expected = s->max_ext - s->base_ext + 1;
+		json_object_object_add(o, "packets", json_object_new_int64((int64_t)s->packets));
+		json_object_object_add(o, "expected", json_object_new_int64((int64_t)expected));
+		json_object_object_add(o, "lost", json_object_new_int64((int64_t)expected - (int64_t)s->packets));
+		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
+		json_object_object_add(o, "out_of_order", json_object_new_int64((int64_t)s->out_of_order));
+		json_object_object_add(o, "sequence_wraps", json_object_new_int64((int64_t)s->wraps));
+		json_object_object_add(o, "markers", json_object_new_int64((int64_t)s->markers));
+		json_object_object_add(o, "payload_type_changes", json_object_new_int64((int64_t)s->pt_changes));
+		json_object_object_add(o, "min_delta_ms", jd(s->min_delta < 0 ? 0 : s->min_delta));
+		json_object_object_add(o, "mean_delta_ms", jd(s->packets > 1 ? s->sum_delta / (double)(s->packets - 1) : 0));
+		json_object_object_add(o, "max_delta_ms", jd(s->max_delta));
+		json_object_object_add(o, "mean_jitter_ms", jd(s->jitter_n ? s->sum_jitter / (double)s->jitter_n : 0));
+		json_object_object_add(o, "max_jitter_ms", jd(s->max_jitter));
+		json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));
+		json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
+		json_object_object_add(o, "first_time", json_object_new_string(cx_time_utc(s->first_ts, t, sizeof(t))));
+		json_object_object_add(o, "last_time", json_object_new_string(cx_time_utc(s->last_ts, t, sizeof(t))));
+		json_object_object_add(o, "start", jd(cx_time_rel(m->ctx, s->first_ts)));
+		json_object_object_add(o, "end", jd(cx_time_rel(m->ctx, s->last_ts)));
+		bool wav = s->decodable && s->samples && s->path[0] && !m->ctx->cfg->no_audio;
+		json_object_object_add(o, "wav", wav ? json_object_new_string(s->path) : NULL);
+		const char *reason = wav ? NULL : m->ctx->cfg->no_audio ? "--no-audio" :
+				     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
+				     "no G.711 payload in this stream";
+		json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
+		if (!s->decodable && s->path[0])
+			json_object_object_add(o, "raw_payload", json_object_new_string(s->path));
+		if (wav) {
+			struct json_object *a = json_object_new_object();
+			json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->samples));
+			json_object_object_add(a, "seconds", jd((double)s->samples / 8000.0));
+			json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->silence_samples));
+			json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->late));
+			json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->jumps));
+			json_object_object_add(o, "audio", a);
+		}
+		json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
+		json_object_object_add(o, "rtcp", s->rtcp ? json_object_get(s->rtcp) : NULL);
+		struct json_object *stun = NULL;
+		for (struct stun_flow *f = m->stun; f; f = f->next)
+			if ((f->pa == s->sport && f->pb == s->dport && cx_addr_eq(&f->a, &s->src) && cx_addr_eq(&f->b, &s->dst)) ||
+			    (f->pb == s->sport && f->pa == s->dport && cx_addr_eq(&f->b, &s->src) && cx_addr_eq(&f->a, &s->dst)))
+				stun = f->msgs;
+		json_object_object_add(o, "stun", stun ? json_object_get(stun) : json_object_new_array());
+		json_object_array_add(arr, o);
+	}
+	/* STUN flows that carried no RTP are listed too. */
+	for (struct stun_flow *f = m->stun; f; f = f->next) {
+		bool used = false;
+		for (size_t i = 0; i < m->n && !used; i++) {
+			struct stream *s = m->v[i];
+			used = s->confirmed && ((f->pa == s->sport && f->pb == s->dport && cx_addr_eq(&f->a, &s->src)) ||
+						(f->pb == s->sport && f->pa == s->dport && cx_addr_eq(&f->b, &s->src)));
+		}
+		if (used)
+			continue;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "kind", json_object_new_string("stun"));
+		json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&f->a, f->pa, ep)));
+		json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&f->b, f->pb, ep)));
+		json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
+		json_object_object_add(o, "stun", json_object_get(f->msgs));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "streams", arr);
+}

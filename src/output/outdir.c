@@ -194,6 +194,20 @@ cx_outdir_openfd(struct cx_outdir *d, const char *relpath)
 	return fd;
 }
 
+int
+cx_outdir_reopenfd(struct cx_outdir *d, const char *relpath)
+{
+	const char *leaf;
+	int dfd = walk(d, relpath, 0, &leaf);
+	if (dfd < 0)
+		return -1;
+	int fd = openat(dfd, leaf, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	int saved = errno;
+	close(dfd);
+	errno = saved;
+	return fd;
+}
+
 FILE *
 cx_outdir_fopen(struct cx_outdir *d, const char *relpath, const char *mode)
 {

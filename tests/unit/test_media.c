@@ -1,0 +1,335 @@
+/* Media: stream statistics against tshark's -z rtp,streams references, and
+ * decoded audio against an independent decode (libsndfile's G.711 tables
+ * over the RTP payloads read straight from the capture with libpcap). */
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "callextract/ctx.h"
+#include "cxtest.h"
+
+/* ---- tshark references ---- */
+
+static void
+check_streams(const char *rel, const char *suffix)
+{
+	const char *p = cxt_path(rel);
+	if (!cxt_exists(p))
+		cr_skip_test("corpus not present");
+	char ref[4096];
+	snprintf(ref, sizeof(ref), "%s.%s", p, suffix);
+	FILE *f = fopen(ref, "r");
+	cr_assert_not_null(f);
+	struct json_object *r = cxt_run(p, NULL, NULL, NULL);
+	struct json_object *streams = cxt_get(r, "streams");
+	char line[1024];
+	int nref = 0;
+	while (fgets(line, sizeof(line), f)) {
+		double t0, t1;
+		char sip[64], dip[64], ssrc[32];
+		int sp, dp;
+		if (sscanf(line, " %lf %lf %63s %d %63s %d %31s", &t0, &t1, sip, &sp, dip, &dp, ssrc) != 7)
+			continue;
+		/* Pkts and Lost follow the payload name(s): find "<pkts> <lost> (" */
+		char *paren = strstr(line, "%)");
+		cr_assert_not_null(paren);
+		char *q = paren;
+		while (q > line && *q != '(')
+			q--;
+		char *end = q;
+		long lost = 0, pkts = 0;
+		/* walk back two numbers */
+		char *s2 = end - 1;
+		while (s2 > line && *s2 == ' ')
+			s2--;
+		while (s2 > line && *s2 != ' ')
+			s2--;
+		lost = strtol(s2, NULL, 10);
+		char *s1 = s2 - 1;
+		while (s1 > line && *s1 == ' ')
+			s1--;
+		while (s1 > line && *s1 != ' ')
+			s1--;
+		pkts = strtol(s1, NULL, 10);
+		nref++;
+		char src[96], dst[96];
+		snprintf(src, sizeof(src), "%s:%d", sip, sp);
+		snprintf(dst, sizeof(dst), "%s:%d", dip, dp);
+		bool found = false;
+		for (size_t i = 0; i < json_object_array_length(streams); i++) {
+			struct json_object *s = json_object_array_get_idx(streams, i);
+			const char *ss = json_object_get_string(cxt_get(s, "ssrc"));
+			if (!ss || strcasecmp(ss, ssrc) || strcmp(json_object_get_string(cxt_get(s, "src")), src) ||
+			    strcmp(json_object_get_string(cxt_get(s, "dst")), dst))
+				continue;
+			found = true;
+			cr_expect_eq(json_object_get_int64(cxt_get(s, "packets")), pkts, "%s %s: packets", rel, ssrc);
+			cr_expect_eq(json_object_get_int64(cxt_get(s, "lost")), lost, "%s %s: lost", rel, ssrc);
+		}
+		cr_expect(found, "%s: stream %s %s -> %s not found", rel, ssrc, src, dst);
+	}
+	fclose(f);
+	size_t rtp = 0;
+	for (size_t i = 0; i < json_object_array_length(streams); i++)
+		rtp += cxt_get(json_object_array_get_idx(streams, i), "ssrc") != NULL;
+	cr_assert_eq((int)rtp, nref, "%s: %zu streams, tshark %d", rel, rtp, nref);
+	json_object_put(r);
+}
+
+Test(media, sip_dtmf2_pcma) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/SIP_DTMF2.cap", "rtp_streams.txt"); }
+Test(media, asterisk_loss_369) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/Asterisk_ZFONE_XLITE.pcap", "rtp_streams.txt"); }
+Test(media, two_calls_pcmu_pcma) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/sip-rtp-g711.pcap", "rtp_streams.txt"); }
+Test(media, codec_negotiation) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/codec-negotiation.pcap", "rtp_streams.txt"); }
+Test(media, unsignalled_sll) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/speech_8k_ulaw.pcap", "rtp_streams_heur.txt"); }
+Test(media, unsignalled_dtmf) { check_streams("corpus:SIPp__sipp/pcap/dtmf_2833_1.pcap", "rtp_streams_heur.txt"); }
+Test(media, g722) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/sip-rtp-g722.pcap", "rtp_streams.txt"); }
+
+Test(media, dtmf_digits_from_rfc4733)
+{
+	const char *digits = "012345";
+	for (const char *d = digits; *d; d++) {
+		char rel[128];
+		snprintf(rel, sizeof(rel), "corpus:SIPp__sipp/pcap/dtmf_2833_%c.pcap", *d);
+		const char *p = cxt_path(rel);
+		if (!cxt_exists(p))
+			cr_skip_test("corpus not present");
+		struct json_object *r = cxt_run(p, NULL, NULL, NULL);
+		const char *got = json_object_get_string(cxt_get(r, "streams.0.dtmf.0.digit"));
+		cr_assert_not_null(got);
+		cr_assert_eq(got[0], *d, "file for digit %c gave %s", *d, got);
+		cr_assert_eq(json_object_array_length(cxt_get(r, "streams.0.dtmf")), 1);
+		json_object_put(r);
+	}
+}
+
+/* ---- audio ---- */
+
+struct rtp_pkt {
+	uint16_t seq;
+	uint32_t ts;
+	uint8_t payload[160];
+	struct pcap_pkthdr h;
+	uint8_t frame[256];
+};
+
+/* speech_8k_ulaw.pcap: Linux SLL, IPv4, UDP, RTP with 160-byte PCMU. */
+static size_t
+load_speech(struct rtp_pkt **out)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(cxt_path("corpus:NormB__sipnab/tests/pcap-samples/speech_8k_ulaw.pcap"), err);
+	if (!pc)
+		return 0;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	size_t n = 0;
+	struct rtp_pkt *v = calloc(1000, sizeof(*v));
+	while (pcap_next_ex(pc, &h, &d) == 1 && n < 1000) {
+		cr_assert_eq(h->caplen, 16 + 20 + 8 + 12 + 160);
+		const u_char *rtp = d + 16 + 20 + 8;
+		v[n].seq = (uint16_t)((rtp[2] << 8) | rtp[3]);
+		v[n].ts = ((uint32_t)rtp[4] << 24) | ((uint32_t)rtp[5] << 16) | ((uint32_t)rtp[6] << 8) | rtp[7];
+		memcpy(v[n].payload, rtp + 12, 160);
+		v[n].h = *h;
+		memcpy(v[n].frame, d, h->caplen);
+		n++;
+	}
+	pcap_close(pc);
+	*out = v;
+	return n;
+}
+
+static short *
+read_wav(const char *dir, const char *rel, sf_count_t *frames)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	SF_INFO info;
+	memset(&info, 0, sizeof(info));
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	cr_assert_not_null(sf, "%s", path);
+	cr_assert_eq(info.samplerate, 8000);
+	short *pcm = malloc((size_t)info.frames * sizeof(short) * (size_t)info.channels + 2);
+	*frames = sf_readf_short(sf, pcm, info.frames);
+	sf_close(sf);
+	return pcm;
+}
+
+/* Reference decode: libsndfile's mu-law expansion. */
+static void
+ref_decode(const uint8_t *u, size_t n, short *out)
+{
+	char path[] = "/tmp/cxref-XXXXXX";
+	close(mkstemp(path));
+	SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_RAW | SF_FORMAT_ULAW };
+	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+	sf_write_raw(sf, u, (sf_count_t)n);
+	sf_close(sf);
+	sf = sf_open(path, SFM_READ, &info);
+	sf_readf_short(sf, out, (sf_count_t)n);
+	sf_close(sf);
+	unlink(path);
+}
+
+Test(media, wav_equals_independent_decode)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path("corpus:NormB__sipnab/tests/pcap-samples/speech_8k_ulaw.pcap"), NULL, NULL, &dir);
+	const char *wav = json_object_get_string(cxt_get(r, "streams.0.wav"));
+	cr_assert_not_null(wav);
+	sf_count_t frames;
+	short *got = read_wav(dir, wav, &frames);
+	cr_assert_eq(frames, (sf_count_t)n * 160);
+	uint8_t *all = malloc(n * 160);
+	for (size_t i = 0; i < n; i++)
+		memcpy(all + i * 160, v[i].payload, 160); /* in order, no loss in this capture */
+	short *want = malloc(n * 160 * sizeof(short));
+	ref_decode(all, n * 160, want);
+	for (size_t i = 0; i < n * 160; i++)
+		cr_assert_eq(got[i], want[i], "sample %zu: %d vs %d", i, got[i], want[i]);
+	free(all);
+	free(want);
+	free(got);
+	free(v);
+	json_object_put(r);
+}
+
+static void
+rewrite_rtp(struct rtp_pkt *p, uint16_t seq, uint32_t ts, uint32_t ssrc)
+{
+	uint8_t *rtp = p->frame + 16 + 20 + 8;
+	rtp[2] = (uint8_t)(seq >> 8);
+	rtp[3] = (uint8_t)seq;
+	rtp[4] = (uint8_t)(ts >> 24);
+	rtp[5] = (uint8_t)(ts >> 16);
+	rtp[6] = (uint8_t)(ts >> 8);
+	rtp[7] = (uint8_t)ts;
+	rtp[8] = (uint8_t)(ssrc >> 24);
+	rtp[9] = (uint8_t)(ssrc >> 16);
+	rtp[10] = (uint8_t)(ssrc >> 8);
+	rtp[11] = (uint8_t)ssrc;
+}
+
+/* The real stream, rewritten so that sequence numbers and timestamps wrap,
+ * with packets reordered, duplicated and one lost: the WAV must hold the
+ * payloads in timestamp order with exactly 160 samples of silence for the
+ * lost packet. A second SSRC starts a second stream. */
+Test(media, reorder_duplicate_loss_and_wraps)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	const size_t use = 300, lost = 150;
+	for (size_t i = 0; i < use; i++)
+		rewrite_rtp(&v[i], (uint16_t)(65500 + i), 0xFFFFF000u + (uint32_t)i * 160, 0xCAFEBABE);
+	char path[] = "/tmp/cxreorder-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	uint64_t written = 0;
+	for (size_t i = 0; i < use; i++) {
+		size_t k = i;
+		if (i % 10 == 3)
+			k = i + 1; /* swap with the next one */
+		else if (i % 10 == 4)
+			k = i - 1;
+		if (k == lost)
+			continue;
+		struct pcap_pkthdr h = v[i].h; /* arrival times stay in order */
+		pcap_dump((u_char *)dp, &h, v[k].frame);
+		written++;
+		if (i % 25 == 7) { /* a duplicate */
+			pcap_dump((u_char *)dp, &h, v[k].frame);
+			written++;
+		}
+	}
+	/* SSRC change: 20 more packets under another SSRC */
+	for (size_t i = use; i < use + 20; i++) {
+		rewrite_rtp(&v[i], (uint16_t)i, (uint32_t)i * 160, 0x0BADF00D);
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2, "an SSRC change starts a new stream");
+	struct json_object *s = json_object_array_get_idx(streams, 0);
+	cr_assert_str_eq(json_object_get_string(cxt_get(s, "ssrc")), "0xCAFEBABE");
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "lost")), 1 - 12, "1 lost, 12 duplicates (RFC 3550 counts them against loss)");
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "duplicates")), 12);
+	cr_assert_gt(json_object_get_int64(cxt_get(s, "out_of_order")), 0);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "sequence_wraps")), 1);
+	sf_count_t frames;
+	short *got = read_wav(dir, json_object_get_string(cxt_get(s, "wav")), &frames);
+	cr_assert_eq(frames, (sf_count_t)use * 160, "timestamp order, silence for the lost packet");
+	short want[160];
+	for (size_t i = 0; i < use; i++) {
+		if (i == lost) {
+			for (int k = 0; k < 160; k++)
+				cr_assert_eq(got[i * 160 + k], 0);
+			continue;
+		}
+		ref_decode(v[i].payload, 160, want);
+		cr_assert(memcmp(got + i * 160, want, sizeof(want)) == 0, "packet %zu out of place", i);
+	}
+	free(got);
+	free(v);
+	json_object_put(r);
+	unlink(path);
+}
+
+static void
+no_audio(struct cx_config *c)
+{
+	c->no_audio = true;
+}
+
+Test(media, no_audio_lists_streams_without_files)
+{
+	const char *p = cxt_path("corpus:NormB__sipnab/tests/pcap-samples/sip-rtp-g711.pcap");
+	if (!cxt_exists(p))
+		cr_skip_test("corpus not present");
+	struct json_object *r = cxt_run(p, no_audio, NULL, NULL);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "streams")), 2);
+	cr_assert_null(cxt_get(r, "streams.0.wav"));
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "streams.0.reason")), "--no-audio");
+	json_object_put(r);
+}
+
+Test(media, call_gets_per_direction_and_stereo_wav)
+{
+	const char *p = cxt_path("corpus:NormB__sipnab/tests/pcap-samples/SIP_DTMF2.cap");
+	if (!cxt_exists(p))
+		cr_skip_test("corpus not present");
+	const char *dir;
+	struct json_object *r = cxt_run(p, NULL, NULL, &dir);
+	const char *w0 = json_object_get_string(cxt_get(r, "streams.0.wav"));
+	const char *w1 = json_object_get_string(cxt_get(r, "streams.1.wav"));
+	cr_assert_not_null(w0);
+	cr_assert_not_null(w1);
+	char folder[512];
+	snprintf(folder, sizeof(folder), "%s", w0);
+	*strrchr(folder, '/') = '\0';
+	char stereo[600];
+	snprintf(stereo, sizeof(stereo), "%s/stereo.wav", folder);
+	char full[1200];
+	snprintf(full, sizeof(full), "%s/%s", dir, stereo);
+	SF_INFO info;
+	memset(&info, 0, sizeof(info));
+	SNDFILE *sf = sf_open(full, SFM_READ, &info);
+	cr_assert_not_null(sf);
+	cr_assert_eq(info.channels, 2);
+	cr_assert_gt(info.frames, 8000 * 15, "about 20 s of conversation");
+	sf_close(sf);
+	json_object_put(r);
+}
