@@ -231,9 +231,17 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
 	return g;
 }
 
+/* Which party sent the message: through proxies the addresses change but
+ * the From tag does not. A request whose From tag is the caller's comes
+ * from the caller; a response to it comes from the callee (and the other
+ * way round for requests the callee sends, e.g. its BYE). */
 static int
 party_of(const struct dialog *g, const struct cx_sip_msg_view *v)
 {
+	if (g->from_tag && v->from_tag) {
+		bool callers_tx = !strcmp(g->from_tag, v->from_tag);
+		return v->is_request ? !callers_tx : callers_tx;
+	}
 	return (cx_addr_eq(&v->src, &g->caller) && v->sport == g->caller_port) ? 0 : 1;
 }
 
@@ -583,14 +591,15 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	v->retransmission = seen_key(g, key);
 	if (v->retransmission)
 		g->n_retrans++;
+	set_field(&g->from_uri, v->from_uri);
+	set_field(&g->from_disp, x->from_display);
+	if (v->is_request)
+		set_field(&g->from_tag, v->from_tag);
 	int party = party_of(g, v);
 	bool sdp = is_sdp(v, x);
 	record_msg(g, v, sdp);
 	g->t_last = v->ts_ns;
 	g->f_last = v->frame;
-	set_field(&g->from_uri, v->from_uri);
-	set_field(&g->from_disp, x->from_display);
-	set_field(&g->from_tag, v->from_tag);
 	set_field(&g->to_uri, v->to_uri);
 	set_field(&g->to_disp, x->to_display);
 	set_field(&g->subject, x->subject);
