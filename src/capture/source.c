@@ -173,9 +173,12 @@ raw_next(struct cx_source *s, int *lt, int64_t *ts, const uint8_t **data, uint32
 {
 	*timeout = false;
 	if (s->ng) {
-		int rc = cx_pcapng_next(s->ng, lt, ts, data, caplen, wirelen, err, n);
+		char nerr[256] = "";
+		int rc = cx_pcapng_next(s->ng, lt, ts, data, caplen, wirelen, nerr, sizeof(nerr));
 		if (rc == 1)
 			note_lt(s, *lt);
+		else if (rc < 0)
+			snprintf(err, n, "%s: frame %llu: %s", s->path, (unsigned long long)s->frames + 1, nerr);
 		return rc;
 	}
 	if (!s->pc)
