@@ -54,7 +54,7 @@ cx_sip_looks_like(const uint8_t *d, size_t n)
 		if (n > l + 1 && !memcmp(d, methods[i], l) && d[l] == ' ') {
 			/* The request line must end in SIP/2.0 within a sane length. */
 			size_t lim = n < 2048 ? n : 2048;
-			for (size_t k = l + 1; k + 8 < lim; k++) {
+			for (size_t k = l + 1; k < lim; k++) {
 				if (d[k] == '\r' || d[k] == '\n')
 					return k >= 8 && !memcmp(d + k - 7, "SIP/2.0", 7);
 			}
