@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include "callextract/callextract.h"
 #include "cli.h"
 #include "explain.h"
@@ -64,6 +65,12 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	cli.run.stop = &stop_flag;
 
+	/* One WAV writer per concurrent stream: take the descriptors we may. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	cx_global_init();
 	rc = cx_run(&cli.cfg, &cli.run);
 	cx_cli_free(&cli);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include <sndfile.h>
@@ -88,7 +89,8 @@ struct stream {
 	uint64_t next_ts;        /* extended RTP timestamp of the next sample */
 	uint64_t ts_ext_last;
 	bool ts_ext_init;
-	struct wpkt *win;
+	struct wpkt *win;        /* WINDOW slots */
+	uint8_t order[WINDOW];   /* slot numbers sorted by timestamp */
 	size_t nwin;
 	uint64_t late, jumps, silence_samples;
 	int64_t audio_start_ns;  /* capture time of the first written sample */
@@ -126,6 +128,7 @@ struct cx_media {
 	struct stun_flow *stun;
 	size_t nstun;
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
+	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
 };
 
 /* ---------- helpers ---------- */
@@ -208,6 +211,14 @@ cx_media_new(struct cx_ctx *ctx)
 	if (!m)
 		return NULL;
 	m->ctx = ctx;
+	/* Use the descriptors the process may have (main raises the soft
+	 * limit), leaving room for everything else. */
+	struct rlimit rl;
+	m->max_open = MAX_OPEN;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur > 256)
+			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
+	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
@@ -346,10 +357,14 @@ lru_touch(struct cx_media *m, struct stream *s)
 	m->open++;
 }
 
+static bool writer_open(struct cx_media *m, struct stream *s, bool wav);
+
+/* Samples are buffered per stream and written a second at a time; the
+ * writer is (re)opened only then, so descriptors follow the flushes. */
 static void
 flush_pcm(struct cx_media *m, struct stream *s)
 {
-	if (!s->npcm || !s->sf)
+	if (!s->npcm || !writer_open(m, s, true))
 		return;
 	if (sf_writef_short(s->sf, s->pcm, (sf_count_t)s->npcm) != (sf_count_t)s->npcm)
 		cx_log(m->ctx, CX_LOG_WARN, "%s: write failed: %s", s->path, sf_strerror(s->sf));
@@ -394,7 +409,7 @@ writer_open(struct cx_media *m, struct stream *s, bool wav)
 	}
 	if (m->ctx->cfg->no_audio)
 		return false;
-	while (m->open >= MAX_OPEN && m->lru_head)
+	while (m->open >= m->max_open && m->lru_head && m->lru_head != s)
 		writer_close(m, m->lru_head);
 	if (!s->path[0])
 		make_path(m, s, wav ? "wav" : "raw");
@@ -429,7 +444,7 @@ writer_open(struct cx_media *m, struct stream *s, bool wav)
 static void
 put_samples(struct cx_media *m, struct stream *s, const int16_t *pcm, size_t n)
 {
-	if (!writer_open(m, s, true))
+	if (m->ctx->cfg->no_audio)
 		return;
 	while (n) {
 		size_t k = PCM_BUF - s->npcm;
@@ -502,8 +517,8 @@ window_pop(struct cx_media *m, struct stream *s)
 {
 	if (!s->nwin)
 		return;
-	play(m, s, &s->win[0]);
-	memmove(s->win, s->win + 1, (s->nwin - 1) * sizeof(*s->win));
+	play(m, s, &s->win[s->order[0]]);
+	memmove(s->order, s->order + 1, s->nwin - 1);
 	s->nwin--;
 }
 
@@ -523,13 +538,25 @@ window_push(struct cx_media *m, struct stream *s, const struct cx_rtp *r, uint64
 {
 	if (!s->win && !(s->win = malloc(WINDOW * sizeof(*s->win))))
 		return;
-	if (s->nwin == WINDOW)
+	uint8_t slot;
+	if (s->nwin == WINDOW) {
+		slot = s->order[0];
 		window_pop(m, s);
+	} else {
+		/* a free slot: the one not listed in order[] */
+		bool used[WINDOW] = { false };
+		for (size_t i = 0; i < s->nwin; i++)
+			used[s->order[i]] = true;
+		slot = 0;
+		while (used[slot])
+			slot++;
+	}
 	size_t i = s->nwin;
-	while (i > 0 && s->win[i - 1].ext_ts > ext_ts)
+	while (i > 0 && s->win[s->order[i - 1]].ext_ts > ext_ts)
 		i--;
-	memmove(s->win + i + 1, s->win + i, (s->nwin - i) * sizeof(*s->win));
-	struct wpkt *w = &s->win[i];
+	memmove(s->order + i + 1, s->order + i, s->nwin - i);
+	s->order[i] = slot;
+	struct wpkt *w = &s->win[slot];
 	w->ext_ts = ext_ts;
 	w->ext_seq = ext_seq;
 	w->pt = r->pt;
