@@ -50,6 +50,7 @@ struct dialog {
 	int64_t t_first, t_last, t_invite, t_18x, t_200, t_ack, t_bye, t_cancel, t_bye_ok;
 	uint64_t f_first, f_last;
 	uint32_t invite_cseq;       /* last INVITE transaction seen */
+	uint32_t offer_cseq;        /* CSeq of the last request that carried an SDP offer */
 	int invite_final;           /* its final status, 0 if none */
 	char *invite_reason;
 	int first_final;            /* final status of the request that started the dialog */
@@ -491,7 +492,15 @@ handle_sdp(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view 
 	json_object_object_add(o, "party", json_object_new_string(party ? "callee" : "caller"));
 	/* RFC 3264: the first SDP of an exchange is the offer; the other side's
 	 * reply is the answer. An INVITE without SDP makes the 200 the offer. */
-	json_object_object_add(o, "type", json_object_new_string(v->is_request ? (strcmp(v->method, "ACK") ? "offer" : "answer") : (json_object_array_length(g->sdp) % 2 ? "answer" : "offer")));
+	const char *type;
+	if (v->is_request) {
+		type = strcmp(v->method, "ACK") ? "offer" : "answer";
+		if (strcmp(v->method, "ACK"))
+			g->offer_cseq = v->cseq;
+	} else {
+		type = v->cseq == g->offer_cseq ? "answer" : "offer"; /* late offer in a 2xx */
+	}
+	json_object_object_add(o, "type", json_object_new_string(type));
 	json_object_object_add(o, "message", json_object_new_string(v->is_request ? v->method : "response"));
 	json_object_object_add(o, "osip_parsed", json_object_new_boolean(osip_accepts_sdp(v->body, v->body_len)));
 	if (media) {
@@ -604,10 +613,13 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	set_field(&g->to_disp, x->to_display);
 	set_field(&g->subject, x->subject);
 	add_to_tag(g, v->to_tag);
-	if (x->user_agent)
-		set_field(&g->ua[party], x->user_agent);
-	else if (x->server)
-		set_field(&g->ua[party], x->server);
+	/* 100 Trying comes from the next hop (often a proxy), not the party. */
+	if (v->is_request || v->status > 100) {
+		if (x->user_agent)
+			set_field(&g->ua[party], x->user_agent);
+		else if (x->server)
+			set_field(&g->ua[party], x->server);
+	}
 	if (x->n_via && json_object_array_length(g->vias) < 8 && !v->retransmission) {
 		/* Distinct Via chains: received=/rport= reveal NAT public addresses. */
 		struct json_object *chain = json_object_new_array();
