@@ -82,7 +82,7 @@ struct stream {
 	SNDFILE *sf;
 	FILE *raw;
 	bool opened_once;
-	int16_t pcm[PCM_BUF];
+	int16_t *pcm;            /* PCM_BUF samples while the stream is active */
 	size_t npcm;
 	uint64_t samples;        /* written (incl. buffered) */
 	bool ts_started;
@@ -241,6 +241,7 @@ free_stream(struct stream *s)
 	if (s->raw)
 		fclose(s->raw);
 	free(s->win);
+	free(s->pcm);
 	free(s->call_id);
 	json_object_put(s->dtmf);
 	json_object_put(s->rtcp);
@@ -446,6 +447,8 @@ put_samples(struct cx_media *m, struct stream *s, const int16_t *pcm, size_t n)
 {
 	if (m->ctx->cfg->no_audio)
 		return;
+	if (!s->pcm && !(s->pcm = malloc(PCM_BUF * sizeof(int16_t))))
+		return;
 	while (n) {
 		size_t k = PCM_BUF - s->npcm;
 		if (k > n)
@@ -530,6 +533,8 @@ window_flush(struct cx_media *m, struct stream *s)
 	free(s->win);
 	s->win = NULL;
 	flush_pcm(m, s);
+	free(s->pcm); /* idle streams keep only their statistics */
+	s->pcm = NULL;
 }
 
 static void
