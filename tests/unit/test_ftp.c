@@ -1,0 +1,132 @@
+/* FTP: credentials with the server's verdict, data connections from
+ * PASV/EPSV/PORT/EPRT, recovered files equal to what
+ * `tshark --export-objects ftp-data` writes for the same capture (SHA-256
+ * below computed from tshark's files), hostile names. */
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cxtest.h"
+
+static void
+sha256_file(const char *dir, const char *rel, char *hex)
+{
+	size_t len;
+	char *b = cxt_slurp(dir, rel, &len);
+	cr_assert_not_null(b, "%s/%s", dir, rel);
+	unsigned char h[32];
+	unsigned int hl;
+	EVP_Digest(b, len, h, &hl, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", h[i]);
+	free(b);
+}
+
+/* Finds the transfer of `name` and checks the file on disk. */
+static void
+check_file(const char *capture, const char *cmd, const char *name, long size, const char *sha, const char *mode)
+{
+	const char *p = cxt_path(capture);
+	if (!cxt_exists(p))
+		cr_skip_test("corpus not present");
+	const char *dir;
+	struct json_object *r = cxt_run(p, NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	struct json_object *sessions = cxt_get(r, "ftp");
+	bool found = false;
+	for (size_t i = 0; i < json_object_array_length(sessions); i++) {
+		struct json_object *xs = cxt_get(json_object_array_get_idx(sessions, i), "transfers");
+		for (size_t k = 0; k < json_object_array_length(xs); k++) {
+			struct json_object *x = json_object_array_get_idx(xs, k);
+			const char *n = json_object_get_string(cxt_get(x, "name"));
+			if (!n || strcmp(n, name) || strcmp(json_object_get_string(cxt_get(x, "command")), cmd))
+				continue;
+			found = true;
+			cr_assert_eq(json_object_get_int64(cxt_get(x, "size")), size);
+			cr_assert_str_eq(json_object_get_string(cxt_get(x, "sha256")), sha);
+			if (mode)
+				cr_assert_str_eq(json_object_get_string(cxt_get(x, "mode")), mode);
+			char hex[65];
+			sha256_file(dir, json_object_get_string(cxt_get(x, "file")), hex);
+			cr_assert_str_eq(hex, sha, "the file written equals the bytes transferred");
+		}
+	}
+	cr_assert(found, "%s %s not found in %s", cmd, name, capture);
+	json_object_put(r);
+}
+
+Test(ftp, reordered_passive_download_and_credentials)
+{
+	check_file("fixtures/tcp-reorder.pcap", "RETR", "numbers.txt", 65556,
+		   "c25dd878266ec457819614ede15ed41212b37955b5b2a6b1a31b87b564bf75e5", "passive");
+	struct json_object *r = cxt_run(cxt_path("fixtures/tcp-reorder.pcap"), NULL, NULL, NULL);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.login")), "accepted");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "auth.cleartext.0.user")), "alice");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "auth.cleartext.0.password")), "wonderland");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "auth.cleartext.0.verdict")), "accepted");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.banner")), "pyftpdlib 1.5.7 ready.");
+	json_object_put(r);
+}
+
+Test(ftp, corpus_active_download)
+{
+	check_file("corpus:OISF__suricata-verify/tests/ftp/ftp-download-active/input.pcap", "RETR", "index.html", 39,
+		   "5ef391d886d04116cf84b584ae37ef136f83950ab69b7bfb2a6da7506f7b3a57", "active");
+}
+
+Test(ftp, corpus_passive_upload)
+{
+	check_file("corpus:OISF__suricata-verify/tests/ftp/ftp-upload-passive/input.pcap", "STOR", "index.html", 39,
+		   "5ef391d886d04116cf84b584ae37ef136f83950ab69b7bfb2a6da7506f7b3a57", "passive");
+}
+
+Test(ftp, corpus_mp3_download)
+{
+	check_file("corpus:markofu__pcaps/PracticalPacketAnalysis/ppa-capture-files/ftp.pcap", "RETR", "Music.mp3", 5808,
+		   "b95358577a3ee3f86b2dfec3e1e8eab310cafc5dc50510098f0145b6ca02e4ca", "passive");
+}
+
+Test(ftp, corpus_ipv6_epsv_and_eprt)
+{
+	/* zeek's ipv6.pcap fetches robots.txt twice: EPSV (passive), then EPRT (active) */
+	check_file("corpus:zeek__zeek/testing/btest/Traces/ftp/ipv6.pcap", "RETR", "robots.txt", 77,
+		   "92101c97b7425d24309c923bbd4a554f85d8b0b1ce105666bc8f64c0c72d7fac", NULL);
+	struct json_object *r = cxt_run(cxt_path("corpus:zeek__zeek/testing/btest/Traces/ftp/ipv6.pcap"), NULL, NULL, NULL);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.transfers.2.mode")), "passive");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.transfers.3.mode")), "active");
+	json_object_put(r);
+}
+
+/* A real session (tcp-reorder.pcap) with the file name in RETR replaced by
+ * hostile ones of the same length is not possible; instead the control
+ * command is rewritten in a copy of the capture: "RETR numbers.txt" becomes
+ * "RETR ../../../etc/x" (same length, so TCP sequence numbers still hold). */
+Test(ftp, hostile_file_name_stays_inside_the_output_dir)
+{
+	size_t len;
+	char *all = cxt_slurp(getenv("CX_SRCDIR"), "fixtures/tcp-reorder.pcap", &len);
+	cr_assert_not_null(all);
+	char *hit = memmem(all, len, "RETR numbers.txt", 16);
+	cr_assert_not_null(hit);
+	memcpy(hit, "RETR ../../../ex", 16);
+	char path[] = "/tmp/cxftpevil-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_eq(write(fd, all, len), (ssize_t)len);
+	close(fd);
+	free(all);
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	const char *file = json_object_get_string(cxt_get(r, "ftp.0.transfers.0.file"));
+	cr_assert_not_null(file);
+	cr_assert_eq(strncmp(file, "ftp/", 4), 0);
+	cr_assert_null(strstr(file + 4, "/"), "no directory taken from the packet: %s", file);
+	cr_assert_null(strstr(file, ".."), "%s", file);
+	struct json_object *f = cxt_get(r, "findings");
+	bool flagged = false;
+	for (size_t i = 0; i < json_object_array_length(f); i++)
+		flagged |= !strcmp(json_object_get_string(cxt_get(json_object_array_get_idx(f, i), "kind")), "ftp.suspicious_name");
+	cr_assert(flagged);
+	json_object_put(r);
+	unlink(path);
+}
