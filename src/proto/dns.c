@@ -1,12 +1,495 @@
-/* PLACEHOLDER until the around area lands. */
+/* DNS over UDP and TCP (2-byte length framing): queries paired with
+ * responses by id and 5-tuple, RTT, rcode, the common record types decoded,
+ * name compression followed with loop and bounds protection. Bytes after
+ * the message in a UDP payload are reported as possible hidden data.
+ * Names from A/AAAA/PTR answers label addresses everywhere else. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
 #include "callextract/around.h"
-struct cx_dns { int unused; };
-struct cx_dns *cx_dns_new(struct cx_ctx *ctx) { return calloc(1, sizeof(struct cx_dns)); }
-void cx_dns_free(struct cx_dns *d) { free(d); }
-bool cx_dns_is_port(uint16_t port) { return port == 53 || port == 5353 || port == 5355; }
-void cx_dns_on_udp(struct cx_dns *d, const struct cx_packet *p) {}
-void cx_dns_tcp_data(struct cx_dns *d, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns, const uint8_t *data, size_t len) {}
-void cx_dns_tcp_close(struct cx_dns *d, struct cx_tcp_conn *c) {}
-void cx_dns_finish(struct cx_dns *d) {}
-void cx_dns_report(struct cx_dns *d, struct json_object *root) {}
+#include "callextract/ctx.h"
+#include "callextract/cursor.h"
+#include "callextract/findings.h"
+#include "callextract/names.h"
+#include "callextract/summary.h"
+#include "callextract/tcp.h"
+
+#define MAX_TX 50000
+#define MAX_NAME 256
+
+struct dns_tx {
+	uint16_t id;
+	struct cx_addr client, server;
+	uint16_t cport, sport;
+	bool tcp;
+	uint64_t qframe, rframe;
+	int64_t qts, rts;
+	char qname[MAX_NAME];
+	uint16_t qtype;
+	int rcode;                /* -1 until answered */
+	struct json_object *answers;
+	bool answered;
+};
+
+struct tcp_buf {
+	uint8_t *b[2];
+	size_t n[2];
+};
+
+struct cx_dns {
+	struct cx_ctx *ctx;
+	struct dns_tx **v;
+	size_t n, cap;
+	uint64_t *n_dns;
+};
+
+struct cx_dns *
+cx_dns_new(struct cx_ctx *ctx)
+{
+	struct cx_dns *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->ctx = ctx;
+	d->n_dns = cx_stats_counter(ctx->stats, "proto.dns");
+	return d;
+}
+
+void
+cx_dns_free(struct cx_dns *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		json_object_put(d->v[i]->answers);
+		free(d->v[i]);
+	}
+	free(d->v);
+	free(d);
+}
+
+bool
+cx_dns_is_port(uint16_t port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
+/* Reads a possibly compressed name at c (advancing c past it). Pointers
+ * must go strictly backwards, at most 32 of them: no loops. -1 malformed. */
+static int
+read_name(const uint8_t *msg, size_t mlen, struct cx_cur *c, char *out, size_t outsz)
+{
+	size_t o = 0;
+	int jumps = 0;
+	struct cx_cur r = *c;
+	bool jumped = false;
+	size_t limit = mlen; /* a pointer must point before the previous one */
+	out[0] = '\0';
+	for (;;) {
+		uint8_t len = cx_get_u8(&r);
+		if (r.err)
+			return -1;
+		if (len == 0)
+			break;
+		if ((len & 0xc0) == 0xc0) {
+			uint8_t lo = cx_get_u8(&r);
+			if (r.err)
+				return -1;
+			size_t ptr = ((size_t)(len & 0x3f) << 8) | lo;
+			if (ptr >= limit || ++jumps > 32)
+				return -1;
+			if (!jumped) {
+				c->p = r.p;
+				jumped = true;
+			}
+			limit = ptr;
+			r = cx_cur_make(msg + ptr, mlen - ptr);
+			continue;
+		}
+		if (len & 0xc0)
+			return -1;
+		if (o && o + 1 < outsz)
+			out[o++] = '.';
+		for (uint8_t i = 0; i < len; i++) {
+			uint8_t ch = cx_get_u8(&r);
+			if (r.err)
+				return -1;
+			if (o + 1 < outsz)
+				out[o++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
+		}
+		out[o] = '\0';
+		if (o >= MAX_NAME * 4)
+			return -1;
+	}
+	if (!o && outsz > 1) {
+		out[0] = '.';
+		out[1] = '\0';
+	}
+	if (!jumped)
+		c->p = r.p;
+	return 0;
+}
+
+static const char *
+type_name(uint16_t t)
+{
+	switch (t) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 12: return "PTR";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 35: return "NAPTR";
+	case 41: return "OPT";
+	case 252: return "AXFR";
+	case 255: return "ANY";
+	default: return NULL;
+	}
+}
+
+static void
+rdata(struct cx_dns *d, const uint8_t *msg, size_t mlen, uint16_t type, struct cx_cur rd,
+      const char *owner, char *out, size_t outsz)
+{
+	char n1[MAX_NAME], n2[MAX_NAME];
+	struct cx_addr a;
+	memset(&a, 0, sizeof(a));
+	out[0] = '\0';
+	switch (type) {
+	case 1:
+		a.family = 4;
+		cx_get_bytes(&rd, a.a, 4);
+		if (!rd.err) {
+			cx_addr_str(&a, out);
+			cx_names_add_dns(d->ctx->names, &a, owner);
+		}
+		break;
+	case 28:
+		a.family = 6;
+		cx_get_bytes(&rd, a.a, 16);
+		if (!rd.err) {
+			cx_addr_str(&a, out);
+			cx_names_add_dns(d->ctx->names, &a, owner);
+		}
+		break;
+	case 2: case 5: case 12:
+		if (read_name(msg, mlen, &rd, n1, sizeof(n1)) == 0) {
+			snprintf(out, outsz, "%s", n1);
+			if (type == 12) {
+				/* d.c.b.a.in-addr.arpa -> a.b.c.d */
+				unsigned o4[4];
+				if (sscanf(owner, "%u.%u.%u.%u.in-addr.arpa", &o4[3], &o4[2], &o4[1], &o4[0]) == 4) {
+					a.family = 4;
+					for (int i = 0; i < 4; i++)
+						a.a[i] = (uint8_t)o4[i];
+					cx_names_add_dns(d->ctx->names, &a, n1);
+				}
+			}
+		}
+		break;
+	case 15: {
+		uint16_t pref = cx_get_be16(&rd);
+		if (!rd.err && read_name(msg, mlen, &rd, n1, sizeof(n1)) == 0)
+			snprintf(out, outsz, "%u %s", pref, n1);
+		break;
+	}
+	case 33: {
+		uint16_t pr = cx_get_be16(&rd), w = cx_get_be16(&rd), port = cx_get_be16(&rd);
+		if (!rd.err && read_name(msg, mlen, &rd, n1, sizeof(n1)) == 0)
+			snprintf(out, outsz, "%u %u %u %s", pr, w, port, n1);
+		break;
+	}
+	case 6: {
+		if (read_name(msg, mlen, &rd, n1, sizeof(n1)) == 0 && read_name(msg, mlen, &rd, n2, sizeof(n2)) == 0) {
+			uint32_t serial = cx_get_be32(&rd);
+			if (!rd.err)
+				snprintf(out, outsz, "%.200s %.200s %u", n1, n2, serial);
+		}
+		break;
+	}
+	case 16: {
+		size_t o = 0;
+		while (cx_cur_left(&rd) && o + 4 < outsz) {
+			uint8_t l = cx_get_u8(&rd);
+			for (uint8_t i = 0; i < l && !rd.err && o + 2 < outsz; i++) {
+				uint8_t ch = cx_get_u8(&rd);
+				out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+			}
+			if (cx_cur_left(&rd) && o + 2 < outsz)
+				out[o++] = ' ';
+		}
+		out[o] = '\0';
+		break;
+	}
+	case 35: {
+		uint16_t order = cx_get_be16(&rd), pref = cx_get_be16(&rd);
+		char fl[64] = "", sv[64] = "", re[128] = "";
+		char *parts[3] = { fl, sv, re };
+		size_t sz[3] = { sizeof(fl), sizeof(sv), sizeof(re) };
+		for (int k = 0; k < 3; k++) {
+			uint8_t l = cx_get_u8(&rd);
+			size_t o = 0;
+			for (uint8_t i = 0; i < l && !rd.err; i++) {
+				uint8_t ch = cx_get_u8(&rd);
+				if (o + 1 < sz[k])
+					parts[k][o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+			}
+			parts[k][o] = '\0';
+		}
+		if (!rd.err && read_name(msg, mlen, &rd, n1, sizeof(n1)) == 0)
+			snprintf(out, outsz, "%u %u \"%s\" \"%s\" \"%s\" %s", order, pref, fl, sv, re, n1);
+		break;
+	}
+	default:
+		snprintf(out, outsz, "%zu bytes", cx_cur_left(&rd));
+		break;
+	}
+}
+
+static struct dns_tx *
+find_tx(struct cx_dns *d, uint16_t id, const struct cx_addr *client, uint16_t cport,
+	const struct cx_addr *server, uint16_t sport)
+{
+	for (size_t i = d->n; i-- > 0 && i + 2000 > d->n;) {
+		struct dns_tx *t = d->v[i];
+		if (t->id == id && t->cport == cport && t->sport == sport && !t->answered &&
+		    cx_addr_eq(&t->client, client) && cx_addr_eq(&t->server, server))
+			return t;
+	}
+	return NULL;
+}
+
+/* One DNS message (UDP payload or one TCP record). Returns its length, or 0. */
+static size_t
+message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr *src, uint16_t sport,
+	const struct cx_addr *dst, uint16_t dport, bool tcp, uint64_t frame, int64_t ts)
+{
+	struct cx_cur c = cx_cur_make(msg, mlen);
+	uint16_t id = cx_get_be16(&c), flags = cx_get_be16(&c);
+	uint16_t qd = cx_get_be16(&c), an = cx_get_be16(&c), ns = cx_get_be16(&c), ar = cx_get_be16(&c);
+	if (c.err) {
+		cx_stats_add(d->ctx->stats, "error.dns.truncated", 1);
+		return 0;
+	}
+	(*d->n_dns)++;
+	bool resp = flags & 0x8000;
+	char qname[MAX_NAME] = "";
+	uint16_t qtype = 0;
+	for (uint16_t i = 0; i < qd && i < 64; i++) {
+		char nm[MAX_NAME];
+		if (read_name(msg, mlen, &c, nm, sizeof(nm)) < 0) {
+			cx_findings_add(d->ctx->findings, CX_SEV_LOW, "dns.malformed", frame,
+					"DNS name unreadable (compression loop, forward pointer or out of bounds)");
+			cx_stats_add(d->ctx->stats, "error.dns.malformed", 1);
+			return 0;
+		}
+		uint16_t t = cx_get_be16(&c);
+		cx_skip(&c, 2);
+		if (i == 0) {
+			snprintf(qname, sizeof(qname), "%s", nm);
+			qtype = t;
+		}
+	}
+	if (c.err || qd > 64) {
+		cx_findings_add(d->ctx->findings, CX_SEV_LOW, "dns.malformed", frame,
+				"DNS counts larger than the message (qd %u, an %u)", qd, an);
+		cx_stats_add(d->ctx->stats, "error.dns.malformed", 1);
+		return 0;
+	}
+	struct dns_tx *t = NULL;
+	if (resp)
+		t = find_tx(d, id, dst, dport, src, sport);
+	if (!t) {
+		if (d->n >= MAX_TX)
+			return 0;
+		if (d->n == d->cap) {
+			size_t nc = d->cap ? d->cap * 2 : 64;
+			struct dns_tx **nv = realloc(d->v, nc * sizeof(*nv));
+			if (!nv)
+				return 0;
+			d->v = nv;
+			d->cap = nc;
+		}
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return 0;
+		d->v[d->n++] = t;
+		t->id = id;
+		t->client = resp ? *dst : *src;
+		t->cport = resp ? dport : sport;
+		t->server = resp ? *src : *dst;
+		t->sport = resp ? sport : dport;
+		t->tcp = tcp;
+		snprintf(t->qname, sizeof(t->qname), "%s", qname);
+		t->qtype = qtype;
+		t->rcode = -1;
+		t->answers = json_object_new_array();
+		if (!resp) {
+			t->qframe = frame;
+			t->qts = ts;
+		}
+	}
+	if (!resp)
+		return (size_t)(c.p - msg);
+	t->answered = true;
+	t->rframe = frame;
+	t->rts = ts;
+	t->rcode = flags & 0x0f;
+	uint32_t total = (uint32_t)an + ns + ar;
+	for (uint32_t i = 0; i < total && i < 256; i++) {
+		char owner[MAX_NAME], val[512];
+		if (read_name(msg, mlen, &c, owner, sizeof(owner)) < 0) {
+			cx_findings_add(d->ctx->findings, CX_SEV_LOW, "dns.malformed", frame,
+					"DNS record name unreadable (compression loop, bad pointer, or counts larger than the message)");
+			cx_stats_add(d->ctx->stats, "error.dns.malformed", 1);
+			break;
+		}
+		uint16_t type = cx_get_be16(&c), klass = cx_get_be16(&c);
+		uint32_t ttl = cx_get_be32(&c);
+		uint16_t rdlen = cx_get_be16(&c);
+		struct cx_cur rd = cx_take(&c, rdlen);
+		if (c.err) {
+			cx_findings_add(d->ctx->findings, CX_SEV_LOW, "dns.malformed", frame,
+					"DNS record counts or lengths larger than the message");
+			cx_stats_add(d->ctx->stats, "error.dns.malformed", 1);
+			break;
+		}
+		rdata(d, msg, mlen, type, rd, owner, val, sizeof(val));
+		if (json_object_array_length(t->answers) < 64) {
+			struct json_object *o = json_object_new_object();
+			const char *tn = type_name(type);
+			char tbuf[16];
+			snprintf(tbuf, sizeof(tbuf), "TYPE%u", type);
+			json_object_object_add(o, "section", json_object_new_string(i < an ? "answer" : i < (uint32_t)an + ns ? "authority" : "additional"));
+			json_object_object_add(o, "name", json_object_new_string(owner));
+			json_object_object_add(o, "type", json_object_new_string(tn ? tn : tbuf));
+			json_object_object_add(o, "class", json_object_new_int(klass));
+			json_object_object_add(o, "ttl", json_object_new_int64(ttl));
+			json_object_object_add(o, "data", json_object_new_string(val));
+			json_object_array_add(t->answers, o);
+		}
+	}
+	return c.err ? 0 : (size_t)(c.p - msg);
+}
+
+static void
+hidden(struct cx_dns *d, uint64_t frame, const uint8_t *p, size_t n)
+{
+	char text[128];
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < sizeof(text); i++)
+		text[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+	text[o] = '\0';
+	cx_findings_add(d->ctx->findings, CX_SEV_MEDIUM, "hidden.after_dns", frame,
+			"%zu bytes follow the DNS message inside the UDP payload: \"%s\"", n, text);
+}
+
+void
+cx_dns_on_udp(struct cx_dns *d, const struct cx_packet *p)
+{
+	size_t used = message(d, p->payload, p->payload_len, &p->src, p->sport, &p->dst, p->dport,
+			      false, p->frame, p->ts_ns);
+	if (used && used < p->payload_len)
+		hidden(d, p->frame, p->payload + used, p->payload_len - used);
+}
+
+void
+cx_dns_tcp_data(struct cx_dns *d, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts,
+		const uint8_t *data, size_t len)
+{
+	struct tcp_buf *b = c->user;
+	if (!b && !(b = c->user = calloc(1, sizeof(*b))))
+		return;
+	if (b->n[dir] + len > 70000) { /* one record is at most 65535 + 2 */
+		b->n[dir] = 0;
+		return;
+	}
+	uint8_t *nb = realloc(b->b[dir], b->n[dir] + len);
+	if (!nb)
+		return;
+	b->b[dir] = nb;
+	memcpy(nb + b->n[dir], data, len);
+	b->n[dir] += len;
+	size_t off = 0;
+	while (b->n[dir] - off >= 2) {
+		size_t rl = (size_t)nb[off] << 8 | nb[off + 1];
+		if (b->n[dir] - off - 2 < rl)
+			break;
+		message(d, nb + off + 2, rl, &c->addr[dir], c->port[dir], &c->addr[!dir], c->port[!dir],
+			true, frame, ts);
+		off += 2 + rl;
+	}
+	memmove(nb, nb + off, b->n[dir] - off);
+	b->n[dir] -= off;
+}
+
+void
+cx_dns_tcp_close(struct cx_dns *d, struct cx_tcp_conn *c)
+{
+	(void)d;
+	struct tcp_buf *b = c->user;
+	if (!b)
+		return;
+	free(b->b[0]);
+	free(b->b[1]);
+	free(b);
+	c->user = NULL;
+}
+
+void
+cx_dns_finish(struct cx_dns *d)
+{
+	if (!d->n)
+		return;
+	/* one section: the set of lookups */
+	char buf[8192];
+	size_t o = 0, unanswered = 0;
+	for (size_t i = 0; i < d->n; i++)
+		unanswered += !d->v[i]->answered;
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+			      "== DNS lookups: %zu transactions (%zu unanswered) ==\nApplication DNS, transport UDP/TCP port 53, cleartext: names asked and answers are readable and can be forged on the path.\n",
+			      d->n, unanswered);
+	for (size_t i = 0; i < d->n && o < sizeof(buf) - 300; i++) {
+		struct dns_tx *t = d->v[i];
+		const char *tn = type_name(t->qtype);
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "frame %llu: %s %s -> %s\n",
+				      (unsigned long long)(t->qframe ? t->qframe : t->rframe), tn ? tn : "?", t->qname,
+				      !t->answered ? "no answer" : t->rcode == 0 ? "ok" : t->rcode == 3 ? "NXDOMAIN" : "error");
+	}
+	int64_t ts = d->v[0]->qts ? d->v[0]->qts : d->v[0]->rts;
+	cx_summary_add(d->ctx->summary, ts, d->v[0]->qframe ? d->v[0]->qframe : d->v[0]->rframe, buf);
+}
+
+void
+cx_dns_report(struct cx_dns *d, struct json_object *root)
+{
+	char ep[CX_ADDR_STRLEN + 8], tb[48];
+	static const char *rc[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+	struct json_object *arr = json_object_new_array();
+	for (size_t i = 0; i < d->n; i++) {
+		struct dns_tx *t = d->v[i];
+		struct json_object *o = json_object_new_object();
+		const char *tn = type_name(t->qtype);
+		char tbuf[16];
+		snprintf(tbuf, sizeof(tbuf), "TYPE%u", t->qtype);
+		json_object_object_add(o, "id", json_object_new_int(t->id));
+		json_object_object_add(o, "client", json_object_new_string(cx_endpoint_str(&t->client, t->cport, ep)));
+		json_object_object_add(o, "server", json_object_new_string(cx_endpoint_str(&t->server, t->sport, ep)));
+		json_object_object_add(o, "transport", json_object_new_string(t->tcp ? "TCP" : "UDP"));
+		json_object_object_add(o, "name", json_object_new_string(t->qname));
+		json_object_object_add(o, "type", json_object_new_string(tn ? tn : tbuf));
+		json_object_object_add(o, "query_frame", t->qframe ? json_object_new_int64((int64_t)t->qframe) : NULL);
+		json_object_object_add(o, "response_frame", t->rframe ? json_object_new_int64((int64_t)t->rframe) : NULL);
+		json_object_object_add(o, "time", json_object_new_string(cx_time_utc(t->qts ? t->qts : t->rts, tb, sizeof(tb))));
+		json_object_object_add(o, "rtt_ms", t->qframe && t->rframe ? json_object_new_double((double)(t->rts - t->qts) / 1e6) : NULL);
+		json_object_object_add(o, "rcode", t->rcode < 0 ? NULL : json_object_new_string(t->rcode < 6 ? rc[t->rcode] : "other"));
+		json_object_object_add(o, "answered", json_object_new_boolean(t->answered));
+		json_object_object_add(o, "records", json_object_get(t->answers));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "dns", arr);
+}
