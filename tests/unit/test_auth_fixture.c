@@ -4,6 +4,7 @@
  * fixtures/sip-call-auth.sipdump is what sipcrack's sipdump 0.2 extracts
  * from the same capture. */
 #include <criterion/criterion.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

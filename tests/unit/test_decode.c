@@ -1,6 +1,7 @@
 /* Frame decoder on real frames. The textbook frame is from issue 6 (an
  * Ethernet/IPv4/TCP frame captured on a real network, 80 bytes). */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 #include "callextract/decode.h"
 

@@ -3,6 +3,7 @@
  * `tshark --export-objects ftp-data` writes for the same capture (SHA-256
  * below computed from tshark's files), hostile names. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>

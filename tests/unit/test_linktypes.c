@@ -4,6 +4,7 @@
  * capture. tshark decodes each of them to sip (frame.protocols listed in
  * the README). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include "cxtest.h"
 

@@ -4,6 +4,7 @@
  * speech that was sent, and the stereo file must hold alice left and bob
  * right. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdlib.h>

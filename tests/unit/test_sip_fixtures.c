@@ -2,6 +2,7 @@
  * captures": kamailio, baresip, SIPp). Message totals equal tshark's
  * sip,stat on each file (given in the README). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include "cxtest.h"
 

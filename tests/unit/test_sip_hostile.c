@@ -2,6 +2,7 @@
  * or parsed, never crash or leak (this suite also runs under ASan). The
  * base message is a real INVITE from sngrep's aaa.pcap, frame 221. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
