@@ -1,13 +1,339 @@
-/* PLACEHOLDER until the around area lands. */
+/* Hosts: what the capture tells about each address. MAC addresses come
+ * from every frame (a hash table keeps that cheap), names from DNS answers,
+ * software from SIP and FTP, vendors from the IEEE OUI registry (Debian's
+ * ieee-data), which also tells virtual machines from physical hosts. */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
 #include "callextract/names.h"
-struct cx_names { char buf[64]; };
-struct cx_names *cx_names_new(const char *oui_path) { return calloc(1, sizeof(struct cx_names)); }
-void cx_names_free(struct cx_names *n) { free(n); }
-void cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name) {}
-void cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6]) {}
-void cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text) {}
-const char *cx_names_label(struct cx_names *n, const struct cx_addr *a) { return cx_addr_str(a, n->buf); }
-const char *cx_names_dns(const struct cx_names *n, const struct cx_addr *a) { return NULL; }
-const char *cx_names_vendor(const struct cx_names *n, const uint8_t mac[6]) { return NULL; }
-struct json_object *cx_names_report(const struct cx_names *n) { return NULL; }
+
+#define MAX_HOSTS 65536
+#define MAX_MACS 4
+#define MAX_DNS 4
+#define MAX_SW 6
+
+struct oui {
+	uint32_t prefix;
+	char *vendor;
+};
+
+struct host {
+	struct cx_addr a;
+	uint8_t mac[MAX_MACS][6];
+	int nmac;
+	char *dns[MAX_DNS];
+	int ndns;
+	char *sw_kind[MAX_SW], *sw[MAX_SW];
+	int nsw;
+	uint32_t order;
+};
+
+struct cx_names {
+	struct host **slots;      /* open addressing */
+	size_t cap, n;
+	struct host **v;          /* in order of appearance */
+	struct oui *oui;
+	size_t noui;
+	char label[512];
+};
+
+static int
+cmp_oui(const void *a, const void *b)
+{
+	const struct oui *x = a, *y = b;
+	return x->prefix < y->prefix ? -1 : x->prefix > y->prefix;
+}
+
+static void
+load_oui(struct cx_names *n, const char *path)
+{
+	const char *paths[] = { path, "/usr/share/ieee-data/oui.txt", "/usr/share/wireshark/manuf", NULL };
+	FILE *f = NULL;
+	bool manuf = false;
+	for (int i = 0; !f && i < 4; i++) {
+		if (!paths[i] && i > 0)
+			break;
+		if (paths[i] && (f = fopen(paths[i], "r")))
+			manuf = strstr(paths[i], "manuf") != NULL;
+	}
+	if (!f)
+		return;
+	char line[512];
+	size_t cap = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned a, b, c;
+		char *vendor = NULL;
+		if (!manuf && sscanf(line, "%2x-%2x-%2x", &a, &b, &c) == 3 && strstr(line, "(hex)")) {
+			vendor = strstr(line, "(hex)") + 5;
+		} else if (manuf && sscanf(line, "%2x:%2x:%2x\t", &a, &b, &c) == 3 && line[8] == '\t') {
+			vendor = strchr(line + 9, '\t');
+			vendor = vendor ? vendor + 1 : line + 9;
+		} else {
+			continue;
+		}
+		while (*vendor == ' ' || *vendor == '\t')
+			vendor++;
+		size_t l = strlen(vendor);
+		while (l && (vendor[l - 1] == '\n' || vendor[l - 1] == '\r' || vendor[l - 1] == ' '))
+			vendor[--l] = '\0';
+		if (n->noui == cap) {
+			cap = cap ? cap * 2 : 4096;
+			struct oui *nv = realloc(n->oui, cap * sizeof(*nv));
+			if (!nv)
+				break;
+			n->oui = nv;
+		}
+		n->oui[n->noui].prefix = a << 16 | b << 8 | c;
+		n->oui[n->noui].vendor = strdup(vendor);
+		n->noui++;
+	}
+	fclose(f);
+	qsort(n->oui, n->noui, sizeof(*n->oui), cmp_oui);
+}
+
+struct cx_names *
+cx_names_new(const char *oui_path)
+{
+	struct cx_names *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->cap = 1024;
+	n->slots = calloc(n->cap, sizeof(*n->slots));
+	if (!n->slots) {
+		free(n);
+		return NULL;
+	}
+	load_oui(n, oui_path);
+	return n;
+}
+
+void
+cx_names_free(struct cx_names *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		struct host *h = n->v[i];
+		for (int k = 0; k < h->ndns; k++)
+			free(h->dns[k]);
+		for (int k = 0; k < h->nsw; k++) {
+			free(h->sw[k]);
+			free(h->sw_kind[k]);
+		}
+		free(h);
+	}
+	for (size_t i = 0; i < n->noui; i++)
+		free(n->oui[i].vendor);
+	free(n->oui);
+	free(n->v);
+	free(n->slots);
+	free(n);
+}
+
+static uint32_t
+hash_addr(const struct cx_addr *a)
+{
+	uint32_t h = 2166136261u ^ a->family;
+	for (int i = 0; i < (a->family == 4 ? 4 : 16); i++)
+		h = (h ^ a->a[i]) * 16777619u;
+	return h;
+}
+
+static struct host *
+lookup(const struct cx_names *n, const struct cx_addr *a)
+{
+	size_t i = hash_addr(a) & (n->cap - 1);
+	for (struct host *h; (h = n->slots[i]); i = (i + 1) & (n->cap - 1))
+		if (cx_addr_eq(&h->a, a))
+			return h;
+	return NULL;
+}
+
+static struct host *
+get(struct cx_names *n, const struct cx_addr *a)
+{
+	if (!a->family)
+		return NULL;
+	struct host *h = lookup(n, a);
+	if (h || n->n >= MAX_HOSTS)
+		return h;
+	if ((n->n + 1) * 2 > n->cap) {
+		size_t nc = n->cap * 2;
+		struct host **ns = calloc(nc, sizeof(*ns));
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < n->cap; i++) {
+			if (!n->slots[i])
+				continue;
+			size_t k = hash_addr(&n->slots[i]->a) & (nc - 1);
+			while (ns[k])
+				k = (k + 1) & (nc - 1);
+			ns[k] = n->slots[i];
+		}
+		free(n->slots);
+		n->slots = ns;
+		n->cap = nc;
+	}
+	struct host **nv = realloc(n->v, (n->n + 1) * sizeof(*nv));
+	if (!nv)
+		return NULL;
+	n->v = nv;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->a = *a;
+	h->order = (uint32_t)n->n;
+	n->v[n->n++] = h;
+	size_t i = hash_addr(a) & (n->cap - 1);
+	while (n->slots[i])
+		i = (i + 1) & (n->cap - 1);
+	n->slots[i] = h;
+	return h;
+}
+
+static char *
+clean(const char *s)
+{
+	size_t l = strnlen(s, 200);
+	char *c = malloc(l + 1);
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < l; i++)
+		c[i] = ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) ? s[i] : '?';
+	c[l] = '\0';
+	return c;
+}
+
+void
+cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
+{
+	struct host *h = get(n, a);
+	if (!h || !name || !*name)
+		return;
+	for (int k = 0; k < h->ndns; k++)
+		if (!strcmp(h->dns[k], name))
+			return;
+	if (h->ndns < MAX_DNS)
+		h->dns[h->ndns++] = clean(name);
+}
+
+void
+cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
+{
+	struct host *h = get(n, a);
+	if (!h)
+		return;
+	for (int k = 0; k < h->nmac; k++)
+		if (!memcmp(h->mac[k], mac, 6))
+			return;
+	if (h->nmac < MAX_MACS)
+		memcpy(h->mac[h->nmac++], mac, 6);
+}
+
+void
+cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text)
+{
+	struct host *h = get(n, a);
+	if (!h || !text)
+		return;
+	for (int k = 0; k < h->nsw; k++)
+		if (!strcmp(h->sw_kind[k], kind) && !strncmp(h->sw[k], text, 200))
+			return;
+	if (h->nsw < MAX_SW) {
+		h->sw_kind[h->nsw] = strdup(kind);
+		h->sw[h->nsw++] = clean(text);
+	}
+}
+
+const char *
+cx_names_dns(const struct cx_names *n, const struct cx_addr *a)
+{
+	struct host *h = lookup(n, a);
+	return h && h->ndns ? h->dns[0] : NULL;
+}
+
+const char *
+cx_names_label(struct cx_names *n, const struct cx_addr *a)
+{
+	char ip[CX_ADDR_STRLEN];
+	cx_addr_str(a, ip);
+	const char *dns = cx_names_dns(n, a);
+	if (dns)
+		snprintf(n->label, sizeof(n->label), "%s (%s)", dns, ip);
+	else
+		snprintf(n->label, sizeof(n->label), "%s", ip);
+	return n->label;
+}
+
+const char *
+cx_names_vendor(const struct cx_names *n, const uint8_t mac[6])
+{
+	struct oui key = { (uint32_t)mac[0] << 16 | (uint32_t)mac[1] << 8 | mac[2], NULL };
+	struct oui *hit = n->noui ? bsearch(&key, n->oui, n->noui, sizeof(*n->oui), cmp_oui) : NULL;
+	return hit ? hit->vendor : NULL;
+}
+
+/* Well-known virtual NIC prefixes; QEMU's 52:54:00 is locally administered
+ * and so absent from the IEEE registry. */
+static const char *
+vm_hint(const uint8_t m[6], const char *vendor)
+{
+	uint32_t p = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | m[2];
+	if (p == 0x525400)
+		return "QEMU/KVM virtual machine";
+	if (p == 0x080027 || p == 0x0a0027)
+		return "VirtualBox virtual machine";
+	if (p == 0x000c29 || p == 0x005056 || p == 0x000569 || p == 0x001c14)
+		return "VMware virtual machine";
+	if (p == 0x00155d)
+		return "Hyper-V virtual machine";
+	if (p == 0x00163e)
+		return "Xen virtual machine";
+	if (vendor && (strstr(vendor, "VMware") || strstr(vendor, "Parallels")))
+		return "virtual machine";
+	if (m[0] & 0x02)
+		return "locally administered address (virtual interface or randomised MAC)";
+	return NULL;
+}
+
+struct json_object *
+cx_names_report(const struct cx_names *n)
+{
+	struct json_object *arr = json_object_new_array();
+	char ip[CX_ADDR_STRLEN];
+	for (size_t i = 0; i < n->n; i++) {
+		struct host *h = n->v[i];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "address", json_object_new_string(cx_addr_str(&h->a, ip)));
+		struct json_object *names = json_object_new_array();
+		for (int k = 0; k < h->ndns; k++)
+			json_object_array_add(names, json_object_new_string(h->dns[k]));
+		json_object_object_add(o, "dns_names", names);
+		struct json_object *macs = json_object_new_array();
+		for (int k = 0; k < h->nmac; k++) {
+			struct json_object *m = json_object_new_object();
+			char s[18];
+			snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[k][0], h->mac[k][1],
+				 h->mac[k][2], h->mac[k][3], h->mac[k][4], h->mac[k][5]);
+			const char *vendor = cx_names_vendor(n, h->mac[k]);
+			const char *vm = vm_hint(h->mac[k], vendor);
+			json_object_object_add(m, "mac", json_object_new_string(s));
+			json_object_object_add(m, "vendor", vendor ? json_object_new_string(vendor) : NULL);
+			json_object_object_add(m, "hint", vm ? json_object_new_string(vm) : NULL);
+			json_object_array_add(macs, m);
+		}
+		json_object_object_add(o, "macs", macs);
+		struct json_object *sw = json_object_new_array();
+		for (int k = 0; k < h->nsw; k++) {
+			struct json_object *s = json_object_new_object();
+			json_object_object_add(s, "source", json_object_new_string(h->sw_kind[k]));
+			json_object_object_add(s, "text", json_object_new_string(h->sw[k]));
+			json_object_array_add(sw, s);
+		}
+		json_object_object_add(o, "software", sw);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
