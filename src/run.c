@@ -35,8 +35,9 @@ show_progress(struct progress *pr, struct cx_ctx *ctx, uint64_t done, bool final
 	pr->last = t;
 	double el = t - pr->t0;
 	double rate = el > 0 ? (double)done / el : 0;
-	fprintf(stderr, "\r\033[K%.1f MB, %llu frames, %llu SIP msgs, %llu RTP pkts, %.1f MB/s",
+	fprintf(stderr, "\r\033[K%.1f MB, %llu frames, %llu calls, %llu SIP msgs, %llu RTP pkts, %.1f MB/s",
 		(double)done / 1e6, (unsigned long long)ctx->frames,
+		(unsigned long long)cx_stats_get(ctx->stats, "proto.sip_calls"),
 		(unsigned long long)cx_stats_get(ctx->stats, "proto.sip"),
 		(unsigned long long)cx_stats_get(ctx->stats, "proto.rtp"), rate / 1e6);
 	if (pr->total && done <= pr->total && rate > 0)

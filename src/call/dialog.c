@@ -223,6 +223,7 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
 		char name[110];
 		cx_sanitize_name(g->call_id, strlen(g->call_id), name, 100);
 		d->calls++;
+		cx_stats_add(d->ctx->stats, "proto.sip_calls", 1);
 		snprintf(g->dir, sizeof(g->dir), "calls/%04u-%s", d->calls, name);
 		if (cx_outdir_mkdir(d->ctx->out, g->dir) < 0) {
 			cx_log(d->ctx, CX_LOG_WARN, "cannot create %s", g->dir);
