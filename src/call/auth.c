@@ -482,7 +482,12 @@ next_batch(struct crack_job *j, char (*buf)[256], size_t max)
 			buf[n][--l] = '\0';
 		n++;
 	}
+	uint64_t before = j->tried;
 	j->tried += n;
+	/* progress on a terminal: every 2^18 candidates */
+	if (cfg->progress && (before >> 18) != (j->tried >> 18))
+		fprintf(stderr, "\r\033[Kpassword audit: %llu candidates, %zu exchange(s) left",
+			(unsigned long long)j->tried, j->left);
 	pthread_mutex_unlock(&j->lock);
 	return n;
 }
@@ -563,6 +568,8 @@ audit(struct cx_auth *a)
 	for (size_t i = 0; i < a->nex; i++)
 		if (a->ex[i]->reason[0] == '!')
 			a->ex[i]->reason[0] = '\0';
+	if (cfg->progress)
+		fputc('\n', stderr);
 	cx_stats_add(a->ctx->stats, "audit.candidates", j.tried);
 	cx_log(a->ctx, CX_LOG_INFO, "password audit: %llu candidates tried", (unsigned long long)j.tried);
 }

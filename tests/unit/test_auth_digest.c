@@ -1,5 +1,6 @@
 /* Digest vectors from the RFCs and the published hashcat/John $sip$ lines. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 #include "audit/digest.h"
 
@@ -54,4 +55,38 @@ Test(auth_digest, malformed_lines_are_refused)
 	cr_assert_eq(cx_sip_hashline_parse(a, &h), -1);
 	cr_assert_eq(cx_sip_hashline_parse(b, &h), -1);
 	cr_assert_eq(cx_sip_hashline_parse(c, &h), -1);
+}
+
+Test(auth_digest, vendor_manual_a2)
+{
+	/* AudioCodes' SIP manuals work a REGISTER example: A2
+	 * "REGISTER:sip:10.2.2.222" hashes to a9a031cfddcb10d91c8e7b4926086f7e.
+	 * (Their HA1 and response do not follow from the inputs they print, so
+	 * only A2 is used.) */
+	char h[129];
+	cr_assert_eq(cx_digest_hex(CX_DIG_MD5, "REGISTER:sip:10.2.2.222", 23, h), 0);
+	cr_assert_str_eq(h, "a9a031cfddcb10d91c8e7b4926086f7e");
+}
+
+Test(auth_digest, sess_and_auth_int_follow_rfc2617)
+{
+	/* MD5-sess: HA1 = H(H(user:realm:pw):nonce:cnonce); auth-int: HA2 =
+	 * H(method:uri:H(body)). Built from the definitions with EVP directly. */
+	char inner[129], ha1[129], hb[129], ha2[129], want[129], got[129], buf[1024];
+	cx_digest_hex(CX_DIG_MD5, "bob:biloxi.com:zanzibar", 23, inner);
+	snprintf(buf, sizeof(buf), "%s:%s:%s", inner, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "0a4f113b");
+	cx_digest_hex(CX_DIG_MD5, buf, strlen(buf), ha1);
+	const char *body = "v=0\r\no=bob 2890844526 2890844526 IN IP4 media.biloxi.com\r\n";
+	cx_digest_hex(CX_DIG_MD5, body, strlen(body), hb);
+	snprintf(buf, sizeof(buf), "INVITE:sip:bob@biloxi.com:%s", hb);
+	cx_digest_hex(CX_DIG_MD5, buf, strlen(buf), ha2);
+	snprintf(buf, sizeof(buf), "%s:%s:00000001:0a4f113b:auth-int:%s", ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", ha2);
+	cx_digest_hex(CX_DIG_MD5, buf, strlen(buf), want);
+	struct cx_digest_params p = { "bob", "biloxi.com", "dcd98b7102dd2f0e8b11d0f600bfb0c093", "sip:bob@biloxi.com",
+				      "INVITE", "auth-int", "00000001", "0a4f113b", "MD5-sess", hb };
+	cr_assert_eq(cx_digest_response(&p, "zanzibar", got), 0);
+	cr_assert_str_eq(got, want);
+	p.algorithm = "SHA-512-256";
+	cr_assert_eq(cx_digest_response(&p, "zanzibar", got), 0);
+	cr_assert_eq(strlen(got), 64);
 }
