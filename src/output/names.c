@@ -34,8 +34,10 @@ struct cx_names {
 	struct host **slots;      /* open addressing */
 	size_t cap, n;
 	struct host **v;          /* in order of appearance */
-	struct oui *oui;
+	struct oui *oui;          /* loaded on first use: most runs never ask */
 	size_t noui;
+	bool oui_loaded;
+	char *oui_path;
 	char label[512];
 };
 
@@ -105,7 +107,7 @@ cx_names_new(const char *oui_path)
 		free(n);
 		return NULL;
 	}
-	load_oui(n, oui_path);
+	n->oui_path = oui_path ? strdup(oui_path) : NULL;
 	return n;
 }
 
@@ -127,6 +129,7 @@ cx_names_free(struct cx_names *n)
 	for (size_t i = 0; i < n->noui; i++)
 		free(n->oui[i].vendor);
 	free(n->oui);
+	free(n->oui_path);
 	free(n->v);
 	free(n->slots);
 	free(n);
@@ -270,6 +273,11 @@ cx_names_label(struct cx_names *n, const struct cx_addr *a)
 const char *
 cx_names_vendor(const struct cx_names *n, const uint8_t mac[6])
 {
+	if (!n->oui_loaded) {
+		struct cx_names *w = (struct cx_names *)n; /* cache fill, not a visible change */
+		w->oui_loaded = true;
+		load_oui(w, w->oui_path);
+	}
 	struct oui key = { (uint32_t)mac[0] << 16 | (uint32_t)mac[1] << 8 | mac[2], NULL };
 	struct oui *hit = n->noui ? bsearch(&key, n->oui, n->noui, sizeof(*n->oui), cmp_oui) : NULL;
 	return hit ? hit->vendor : NULL;
