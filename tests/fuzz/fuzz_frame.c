@@ -3,7 +3,7 @@
  * RTCP, STUN, auth, ...). An input is a sequence of frames:
  *   [link-type selector][length: 2 bytes][frame bytes] ...
  * so that reassembly state is exercised across frames. Each input gets a
- * fresh context (leaks show up per input); one in 16 is also finished, so
+ * fresh context (leaks show up per input); one in 256 is also finished, so
  * the report writers run too. */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,7 +60,7 @@ cx_fuzz_one(const uint8_t *data, size_t size)
 		ts += 20000000LL;
 		off += len;
 	}
-	if ((++count & 15) == 0)
+	if ((++count & 255) == 0)
 		cx_ctx_finish(ctx, NULL);
 	cx_ctx_free(ctx);
 	cx_outdir_close(out);
