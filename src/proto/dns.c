@@ -333,8 +333,21 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 			t->qts = ts;
 		}
 	}
-	if (!resp)
+	if (!resp) {
+		/* a query may carry records too (EDNS OPT): walk them for the length */
+		uint32_t extra = (uint32_t)an + ns + ar;
+		for (uint32_t i = 0; i < extra && i < 256; i++) {
+			char owner[MAX_NAME];
+			if (read_name(msg, mlen, &c, owner, sizeof(owner)) < 0)
+				return 0;
+			cx_skip(&c, 8);
+			uint16_t rdlen = cx_get_be16(&c);
+			cx_skip(&c, rdlen);
+			if (c.err)
+				return 0;
+		}
 		return (size_t)(c.p - msg);
+	}
 	t->answered = true;
 	t->rframe = frame;
 	t->rts = ts;

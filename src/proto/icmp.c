@@ -27,7 +27,7 @@ struct echo {
 	uint8_t ttl, reply_ttl;
 	uint64_t req_frame, rep_frame;
 	int64_t req_ts, rep_ts;
-	char payload_hint[80];
+	char payload_hint[96];
 	bool v6;
 };
 
@@ -99,19 +99,32 @@ cx_icmp_remember(struct cx_icmp *i, const struct cx_packet *p)
 	s->frame = p->frame;
 }
 
+/* Echo payloads betray the sender: Windows sends the alphabet; iputils
+ * ping (Linux) a timeval (8 or 16 bytes) then bytes equal to their offset,
+ * or the -p pattern repeated. Returns a static description or NULL. */
 static const char *
-os_hint(const uint8_t *d, size_t n)
+os_hint(const uint8_t *d, size_t n, char *buf, size_t bufsz)
 {
 	static const char win[] = "abcdefghijklmnopqrstuvwabcdefghi";
 	if (n >= 32 && !memcmp(d, win, 32))
 		return "Windows (payload \"abcdefghijklmnopqrstuvwabcdefghi\")";
-	/* iputils ping: 8-byte timestamp then 0x10 0x11 0x12 ... */
-	if (n >= 24 && d[8] == 0x08 && d[9] == 0x09 && d[10] == 0x0a)
-		return "Linux/Unix iputils (timestamp then 0x08 0x09 0x0a ...)";
-	if (n >= 24 && d[8] == 0x10 && d[9] == 0x11 && d[10] == 0x12 && d[11] == 0x13)
-		return "Linux iputils (timestamp then 0x10 0x11 0x12 ...)";
-	if (n >= 16 && d[0] == 0x10 && d[1] == 0x11 && d[2] == 0x12)
-		return "Linux iputils without timestamp (0x10 0x11 0x12 ...)";
+	for (size_t tv = 8; tv <= 16; tv += 8) {
+		if (n < tv + 8)
+			continue;
+		bool seq = true, pat = true;
+		for (size_t i = tv; i < tv + 8; i++) {
+			seq &= d[i] == (uint8_t)i;
+			pat &= d[i] == d[tv];
+		}
+		if (seq) {
+			snprintf(buf, bufsz, "Linux/Unix iputils ping (%zu-byte timestamp, then 0x%02zx 0x%02zx ...)", tv, tv, tv + 1);
+			return buf;
+		}
+		if (pat && tv == 16 && d[tv] != 0) { /* zeros are what many tools send */
+			snprintf(buf, bufsz, "Linux/Unix iputils ping with -p pattern 0x%02x (16-byte timestamp first)", d[tv]);
+			return buf;
+		}
+	}
 	return NULL;
 }
 
@@ -152,7 +165,8 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			e->req_frame = p->frame;
 			e->req_ts = p->ts_ns;
 			e->v6 = v6;
-			const char *h = os_hint(c.p, cx_cur_left(&c));
+			char hb[96];
+			const char *h = os_hint(c.p, cx_cur_left(&c), hb, sizeof(hb));
 			if (h)
 				snprintf(e->payload_hint, sizeof(e->payload_hint), "%s", h);
 			return;
