@@ -22,6 +22,7 @@
 #define MAX_VAL 1024
 #define MAX_EXCHANGES 100000
 #define MAX_CHALLENGES 100000
+#define BATCH 4096     /* candidates handed to a thread at once */
 
 /* Parameters of one Digest header, unquoted and unescaped. */
 struct dparams {
@@ -485,40 +486,140 @@ next_batch(struct crack_job *j, char (*buf)[256], size_t max)
 	uint64_t before = j->tried;
 	j->tried += n;
 	/* progress on a terminal: every 2^18 candidates */
-	if (cfg->progress && (before >> 18) != (j->tried >> 18))
+	if (cfg->progress && (before >> 20) != (j->tried >> 20))
 		fprintf(stderr, "\r\033[Kpassword audit: %llu candidates, %zu exchange(s) left",
 			(unsigned long long)j->tried, j->left);
 	pthread_mutex_unlock(&j->lock);
 	return n;
 }
 
+/* Per exchange, what does not depend on the password: "user:realm:" and
+ * ":nonce[:nc:cnonce:qop]:HA2". Non-sess exchanges then cost two digests
+ * per candidate on a reused context; -sess ones take the general path. */
+struct precomp {
+	bool fast;
+	EVP_MD *md;             /* owned: EVP_MD_free */
+	char prefix[MAX_VAL * 2 + 4];
+	size_t prefix_len;
+	char suffix[MAX_VAL * 3 + 300];
+	size_t suffix_len;
+	unsigned char want[64];
+	unsigned int want_len;
+};
+
+static void
+precompute(struct exchange *e, struct precomp *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	bool sess;
+	enum cx_digest_alg alg = cx_digest_alg(e->p.v[P_ALGORITHM], &sess);
+	const char *resp = e->p.v[P_RESPONSE];
+	if (sess || alg == CX_DIG_UNKNOWN || !resp || !e->p.v[P_USERNAME] || !e->p.v[P_REALM] ||
+	    !e->p.v[P_NONCE] || !e->p.v[P_URI])
+		return;
+	/* An explicitly fetched EVP_MD: OpenSSL 3 otherwise looks the
+	 * implementation up (under a lock) at every EVP_DigestInit_ex. */
+	pc->md = EVP_MD_fetch(NULL, alg == CX_DIG_MD5 ? "MD5" : alg == CX_DIG_SHA256 ? "SHA256" : "SHA512-256", NULL);
+	if (!pc->md)
+		return;
+	size_t rl = strlen(resp);
+	if (rl % 2 || rl / 2 > sizeof(pc->want))
+		return;
+	for (size_t i = 0; i < rl / 2; i++) {
+		unsigned v;
+		if (sscanf(resp + 2 * i, "%2x", &v) != 1)
+			return;
+		pc->want[i] = (unsigned char)v;
+	}
+	pc->want_len = (unsigned int)(rl / 2);
+	pc->prefix_len = (size_t)snprintf(pc->prefix, sizeof(pc->prefix), "%s:%s:", e->p.v[P_USERNAME], e->p.v[P_REALM]);
+	/* HA2 through the general code, so auth-int stays right */
+	struct cx_digest_params p;
+	params_of(e, &p);
+	char ha2[129], tmp[MAX_VAL + 64];
+	const char *qop = p.qop && *p.qop ? p.qop : NULL;
+	if (qop && !strcasecmp(qop, "auth-int")) {
+		if (!p.body_hash)
+			return;
+		snprintf(tmp, sizeof(tmp), "%s:%s:%s", p.method, p.uri, p.body_hash);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s:%s", p.method, p.uri);
+	}
+	if (cx_digest_hex(alg, tmp, strlen(tmp), ha2) != 0)
+		return;
+	if (qop)
+		pc->suffix_len = (size_t)snprintf(pc->suffix, sizeof(pc->suffix), ":%s:%s:%s:%s:%s", p.nonce,
+						  p.nc ? p.nc : "", p.cnonce ? p.cnonce : "", qop, ha2);
+	else
+		pc->suffix_len = (size_t)snprintf(pc->suffix, sizeof(pc->suffix), ":%s:%s", p.nonce, ha2);
+	pc->fast = pc->prefix_len < sizeof(pc->prefix) && pc->suffix_len < sizeof(pc->suffix);
+}
+
+static bool
+fast_check(EVP_MD_CTX *ctx, const struct precomp *pc, const char *pw, size_t pwl)
+{
+	unsigned char h[64], r[64];
+	unsigned int hl, l2;
+	static const char hex[] = "0123456789abcdef";
+	char hx[128];
+	EVP_DigestInit_ex(ctx, pc->md, NULL);
+	EVP_DigestUpdate(ctx, pc->prefix, pc->prefix_len);
+	EVP_DigestUpdate(ctx, pw, pwl);
+	EVP_DigestFinal_ex(ctx, h, &hl);
+	for (unsigned int i = 0; i < hl; i++) {
+		hx[2 * i] = hex[h[i] >> 4];
+		hx[2 * i + 1] = hex[h[i] & 15];
+	}
+	EVP_DigestInit_ex(ctx, pc->md, NULL);
+	EVP_DigestUpdate(ctx, hx, 2 * hl);
+	EVP_DigestUpdate(ctx, pc->suffix, pc->suffix_len);
+	EVP_DigestFinal_ex(ctx, r, &l2);
+	return l2 == pc->want_len && !memcmp(r, pc->want, l2);
+}
+
+struct worker_arg {
+	struct crack_job *j;
+	struct precomp *pc;
+};
+
 static void *
 crack_worker(void *arg)
 {
-	struct crack_job *j = arg;
+	struct worker_arg *wa = arg;
+	struct crack_job *j = wa->j;
 	struct cx_auth *a = j->a;
-	static __thread char buf[256][256];
+	char (*buf)[256] = malloc((size_t)BATCH * 256);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t n;
-	while ((n = next_batch(j, buf, 256)) > 0) {
+	if (!buf || !ctx) {
+		free(buf);
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	while ((n = next_batch(j, buf, BATCH)) > 0) {
 		for (size_t i = 0; i < a->nex; i++) {
 			struct exchange *e = a->ex[i];
 			if (!e->p.v[P_RESPONSE] || e->reason[0] == '!')
 				continue;
-			pthread_mutex_lock(&j->lock);
-			bool solved = e->password != NULL;
-			pthread_mutex_unlock(&j->lock);
-			if (solved)
-				continue;
+			if (__atomic_load_n(&e->password, __ATOMIC_ACQUIRE))
+				continue; /* solved by another thread */
+			const struct precomp *pc = &wa->pc[i];
 			struct cx_digest_params p;
 			params_of(e, &p);
 			char out[129];
 			for (size_t k = 0; k < n; k++) {
-				if (cx_digest_response(&p, buf[k], out) != 0)
-					break;
-				if (!strcasecmp(out, e->p.v[P_RESPONSE])) {
+				bool hit;
+				if (pc->fast) {
+					hit = fast_check(ctx, pc, buf[k], strlen(buf[k]));
+				} else {
+					if (cx_digest_response(&p, buf[k], out) != 0)
+						break;
+					hit = !strcasecmp(out, e->p.v[P_RESPONSE]);
+				}
+				if (hit) {
 					pthread_mutex_lock(&j->lock);
 					if (!e->password) {
-						e->password = strdup(buf[k]);
+						__atomic_store_n(&e->password, strdup(buf[k]), __ATOMIC_RELEASE);
 						j->left--;
 					}
 					pthread_mutex_unlock(&j->lock);
@@ -527,6 +628,8 @@ crack_worker(void *arg)
 			}
 		}
 	}
+	free(buf);
+	EVP_MD_CTX_free(ctx);
 	return NULL;
 }
 
@@ -555,13 +658,24 @@ audit(struct cx_auth *a)
 		threads = 1;
 	if (threads > 64)
 		threads = 64;
+	struct precomp *pc = calloc(a->nex ? a->nex : 1, sizeof(*pc));
+	if (!pc) {
+		pthread_mutex_destroy(&j.lock);
+		return;
+	}
+	for (size_t i = 0; i < a->nex; i++)
+		precompute(a->ex[i], &pc[i]);
+	struct worker_arg wa = { &j, pc };
 	pthread_t t[64];
 	int started = 0;
 	for (int i = 0; i < threads; i++)
-		if (pthread_create(&t[i], NULL, crack_worker, &j) == 0)
+		if (pthread_create(&t[i], NULL, crack_worker, &wa) == 0)
 			started++;
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
+	for (size_t i = 0; i < a->nex; i++)
+		EVP_MD_free(pc[i].md);
+	free(pc);
 	if (j.f)
 		fclose(j.f);
 	pthread_mutex_destroy(&j.lock);
