@@ -18,6 +18,7 @@
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
 #include "callextract/summary.h"
+#include "util/text.h"
 
 #define MAX_VAL 1024
 #define MAX_EXCHANGES 100000
@@ -203,16 +204,8 @@ cx_auth_free(struct cx_auth *a)
 static bool
 push(void ***v, size_t *n, size_t *cap, void *x, size_t max)
 {
-	if (*n >= max)
+	if (*n >= max || cx_grow(v, cap, *n, sizeof(void *)) < 0)
 		return false;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 32;
-		void **nv = realloc(*v, nc * sizeof(void *));
-		if (!nv)
-			return false;
-		*v = nv;
-		*cap = nc;
-	}
 	(*v)[(*n)++] = x;
 	return true;
 }
@@ -248,14 +241,8 @@ cx_auth_add_cleartext(struct cx_auth *a, const char *proto, const char *user, co
 {
 	if (a->nct >= 10000)
 		return;
-	if (a->nct == a->capct) {
-		size_t nc = a->capct ? a->capct * 2 : 16;
-		struct cleartext *nv = realloc(a->ct, nc * sizeof(*nv));
-		if (!nv)
-			return;
-		a->ct = nv;
-		a->capct = nc;
-	}
+	if (cx_grow(&a->ct, &a->capct, a->nct, sizeof(*a->ct)) < 0)
+		return;
 	struct cleartext *c = &a->ct[a->nct++];
 	c->proto = strdup(proto);
 	c->user = strdup(user ? user : "");

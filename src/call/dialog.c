@@ -16,6 +16,7 @@
 #include "callextract/names.h"
 #include "callextract/outdir.h"
 #include "callextract/summary.h"
+#include "util/text.h"
 
 #define NBUCKETS 65536u
 #define MAX_MSGS 2000    /* messages listed per dialog; the rest only counted */
@@ -190,14 +191,8 @@ find(struct cx_dialogs *d, const char *call_id)
 static struct dialog *
 create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
 {
-	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 64;
-		struct dialog **nv = realloc(d->v, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		d->v = nv;
-		d->cap = nc;
-	}
+	if (cx_grow(&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
+		return NULL;
 	struct dialog *g = calloc(1, sizeof(*g));
 	if (!g || !(g->call_id = field(v->call_id))) {
 		free(g);
@@ -526,14 +521,8 @@ seen_key(struct dialog *g, uint64_t key)
 		if (g->keys[i] == key)
 			return true;
 	if (g->nk < MAX_KEYS) {
-		if (g->nk == g->capk) {
-			size_t nc = g->capk ? g->capk * 2 : 16;
-			uint64_t *nk = realloc(g->keys, nc * sizeof(*nk));
-			if (!nk)
-				return false;
-			g->keys = nk;
-			g->capk = nc;
-		}
+		if (cx_grow(&g->keys, &g->capk, g->nk, sizeof(*g->keys)) < 0)
+			return false;
 		g->keys[g->nk++] = key;
 	}
 	return false;
@@ -557,14 +546,8 @@ record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
 	g->n_msgs++;
 	if (g->nm >= MAX_MSGS)
 		return;
-	if (g->nm == g->capm) {
-		size_t nc = g->capm ? g->capm * 2 : 16;
-		struct msg_rec *nm = realloc(g->msgs, nc * sizeof(*nm));
-		if (!nm)
-			return;
-		g->msgs = nm;
-		g->capm = nc;
-	}
+	if (cx_grow(&g->msgs, &g->capm, g->nm, sizeof(*g->msgs)) < 0)
+		return;
 	struct msg_rec *r = &g->msgs[g->nm++];
 	memset(r, 0, sizeof(*r));
 	r->frame = v->frame;
@@ -895,14 +878,6 @@ column(char cols[MAX_COLS][CX_ADDR_STRLEN + 8], int *n, const char *ep)
 	return (*n)++;
 }
 
-static void
-printable(const char *in, char *out, size_t n)
-{
-	size_t o = 0;
-	for (; *in && o + 1 < n; in++)
-		out[o++] = ((unsigned char)*in >= 0x20 && (unsigned char)*in < 0x7f) ? *in : '?';
-	out[o] = '\0';
-}
 
 static void
 write_flow(struct cx_dialogs *d, struct dialog *g)
@@ -924,7 +899,7 @@ write_flow(struct cx_dialogs *d, struct dialog *g)
 	FILE *f = cx_outdir_fopen(d->ctx->out, path, "w");
 	if (f) {
 		char cid[120];
-		printable(g->call_id, cid, sizeof(cid));
+		cx_printable(g->call_id, cid, sizeof(cid));
 		fprintf(f, "Call-ID: %s\n\n%-22s", cid, "");
 		for (int c = 0; c < nc; c++)
 			fprintf(f, "%-*s", COLW, cols[c]);
@@ -946,10 +921,10 @@ write_flow(struct cx_dialogs *d, struct dialog *g)
 				line[x1] = '>';
 			else
 				line[x0] = '<';
-			char label[64];
+			char label[96];
 			snprintf(label, sizeof(label), "%s%s%s", r->label, r->sdp ? " (SDP)" : "", r->retrans ? " [rtx]" : "");
 			char lab[64];
-			printable(label, lab, sizeof(lab));
+			cx_printable(label, lab, sizeof(lab));
 			size_t ll = strlen(lab);
 			int span = x1 - x0 - 1;
 			if (span > 2) {
@@ -978,7 +953,7 @@ write_flow(struct cx_dialogs *d, struct dialog *g)
 		for (int c = 0; c < nc; c++) {
 			int x = 220 + c * 220;
 			char esc[CX_ADDR_STRLEN + 8];
-			printable(cols[c], esc, sizeof(esc));
+			cx_printable(cols[c], esc, sizeof(esc));
 			fprintf(f, "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n", x, esc);
 			fprintf(f, "<line x1=\"%d\" y1=\"40\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", x, x, h - 10);
 		}
@@ -991,7 +966,7 @@ write_flow(struct cx_dialogs *d, struct dialog *g)
 			int dirn = xb >= xa ? -1 : 1;
 			fprintf(f, "<polygon points=\"%d,%d %d,%d %d,%d\" fill=\"black\"/>\n", xb, y, xb + dirn * 8, y - 4, xb + dirn * 8, y + 4);
 			char lab[64], esc[128];
-			printable(r->label, lab, sizeof(lab));
+			cx_printable(r->label, lab, sizeof(lab));
 			size_t o = 0;
 			for (const char *p = lab; *p && o + 6 < sizeof(esc); p++) {
 				if (*p == '<') { memcpy(esc + o, "&lt;", 4); o += 4; }
@@ -1014,9 +989,9 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 {
 	struct cx_ctx *ctx = d->ctx;
 	char buf[4096], cid[120], from[160], to[160];
-	printable(g->call_id, cid, sizeof(cid));
-	printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
-	printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
+	cx_printable(g->call_id, cid, sizeof(cid));
+	cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
+	cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
 	char caller[200];
 	snprintf(caller, sizeof(caller), "%s", cx_names_label(ctx->names, &g->caller));
 	const struct msg_rec *first_other = NULL;
@@ -1028,9 +1003,9 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 		snprintf(callee, sizeof(callee), "%s", cx_names_label(ctx->names, first_other ? &first_other->src : &g->msgs[0].dst));
 	char ua0[120] = "", ua1[120] = "";
 	if (g->ua[0])
-		printable(g->ua[0], ua0, sizeof(ua0));
+		cx_printable(g->ua[0], ua0, sizeof(ua0));
 	if (g->ua[1])
-		printable(g->ua[1], ua1, sizeof(ua1));
+		cx_printable(g->ua[1], ua1, sizeof(ua1));
 	size_t o = 0;
 	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
 		"== SIP %s %u: %s -> %s ==\n"

@@ -21,6 +21,7 @@
 #include "callextract/summary.h"
 #include "codec/g711.h"
 #include "proto/rtp.h"
+#include "util/text.h"
 
 #define NBUCKETS 65536u
 #define WINDOW 50            /* packets held for reordering (1 s of 20 ms audio) */
@@ -640,14 +641,8 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 		cx_stats_add(m->ctx->stats, "error.rtp.too_many_candidates", 1);
 		return NULL;
 	}
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? m->cap * 2 : 64;
-		struct stream **nv = realloc(m->v, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		m->v = nv;
-		m->cap = nc;
-	}
+	if (cx_grow(&m->v, &m->cap, m->n, sizeof(*m->v)) < 0)
+		return NULL;
 	struct stream *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;

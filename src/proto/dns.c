@@ -14,6 +14,7 @@
 #include "callextract/names.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
+#include "util/text.h"
 
 #define MAX_TX 50000
 #define MAX_NAME 256
@@ -306,14 +307,8 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 	if (!t) {
 		if (d->n >= MAX_TX)
 			return 0;
-		if (d->n == d->cap) {
-			size_t nc = d->cap ? d->cap * 2 : 64;
-			struct dns_tx **nv = realloc(d->v, nc * sizeof(*nv));
-			if (!nv)
-				return 0;
-			d->v = nv;
-			d->cap = nc;
-		}
+		if (cx_grow(&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
+			return 0;
 		t = calloc(1, sizeof(*t));
 		if (!t)
 			return 0;

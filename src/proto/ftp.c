@@ -17,6 +17,7 @@
 #include "callextract/outdir.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
+#include "util/text.h"
 
 #define LINE_MAX_FTP 4096
 #define MAX_CMDS 500
@@ -158,15 +159,9 @@ cx_ftp_claim_data(struct cx_ftp *f, const struct cx_tcp_conn *c)
 			struct transfer *t = calloc(1, sizeof(*t));
 			if (!t)
 				return false;
-			if (f->nx == f->capx) {
-				size_t nc = f->capx ? f->capx * 2 : 16;
-				struct transfer **nv = realloc(f->x, nc * sizeof(*nv));
-				if (!nv) {
-					free(t);
-					return false;
-				}
-				f->x = nv;
-				f->capx = nc;
+			if (cx_grow(&f->x, &f->capx, f->nx, sizeof(*f->x)) < 0) {
+				free(t);
+				return false;
 			}
 			f->x[f->nx++] = t;
 			t->index = (uint32_t)f->nx;
@@ -256,14 +251,8 @@ session_of(struct cx_ftp *f, struct cx_tcp_conn *c)
 		return s;
 	if (f->ns >= MAX_SESSIONS)
 		return NULL;
-	if (f->ns == f->caps) {
-		size_t nc = f->caps ? f->caps * 2 : 16;
-		struct session **nv = realloc(f->s, nc * sizeof(*nv));
-		if (!nv)
-			return NULL;
-		f->s = nv;
-		f->caps = nc;
-	}
+	if (cx_grow(&f->s, &f->caps, f->ns, sizeof(*f->s)) < 0)
+		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
@@ -306,14 +295,6 @@ record(struct session *s, uint64_t frame, int64_t ts, const char *who, const cha
 	json_object_array_add(s->cmds, o);
 }
 
-static void
-printable(const char *in, char *out, size_t n)
-{
-	size_t o = 0;
-	for (; *in && o + 1 < n; in++)
-		out[o++] = ((unsigned char)*in >= 0x20 && (unsigned char)*in < 0x7f) ? *in : '?';
-	out[o] = '\0';
-}
 
 /* "h1,h2,h3,h4,p1,p2" (PORT, 227 reply) */
 static bool
@@ -347,7 +328,7 @@ on_command(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char
 	cmd[k] = '\0';
 	const char *arg = line[k] == ' ' ? line + k + 1 : "";
 	char shown[LINE_MAX_FTP];
-	printable(line, shown, sizeof(shown));
+	cx_printable(line, shown, sizeof(shown));
 	if (!strcmp(cmd, "PASS"))
 		snprintf(shown, sizeof(shown), "PASS %s", arg); /* kept: the audit needs it */
 	record(s, frame, ts, "command", shown);
@@ -420,7 +401,7 @@ static void
 on_reply(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char *line)
 {
 	char shown[LINE_MAX_FTP];
-	printable(line, shown, sizeof(shown));
+	cx_printable(line, shown, sizeof(shown));
 	int code = (isdigit((unsigned char)line[0]) && isdigit((unsigned char)line[1]) && isdigit((unsigned char)line[2]))
 			   ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
 	if (s->multiline) {
@@ -562,9 +543,9 @@ cx_ftp_finish(struct cx_ftp *f)
 		snprintf(a, sizeof(a), "%s", cx_names_label(f->ctx->names, &s->client));
 		snprintf(b, sizeof(b), "%s", cx_names_label(f->ctx->names, &s->server));
 		if (s->user)
-			printable(s->user, u, sizeof(u));
+			cx_printable(s->user, u, sizeof(u));
 		if (s->banner)
-			printable(s->banner, banner, sizeof(banner));
+			cx_printable(s->banner, banner, sizeof(banner));
 		size_t o = (size_t)snprintf(buf, sizeof(buf),
 			"== FTP session %u: %s -> %s ==\nFrames %llu-%llu. Application FTP, transport TCP port %u, network IPv%d.\n"
 			"Server banner \"%s\". Login: user \"%s\" %s.\n",

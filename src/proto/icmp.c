@@ -12,6 +12,7 @@
 #include "callextract/decode.h"
 #include "callextract/names.h"
 #include "callextract/summary.h"
+#include "util/text.h"
 
 #define RING 4096          /* recent datagrams remembered to link errors back */
 #define MAX_EVENTS 20000
@@ -147,14 +148,8 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 		if (req) {
 			if (i->ne >= MAX_EVENTS)
 				return;
-			if (i->ne == i->cape) {
-				size_t nc = i->cape ? i->cape * 2 : 64;
-				struct echo *nv = realloc(i->e, nc * sizeof(*nv));
-				if (!nv)
-					return;
-				i->e = nv;
-				i->cape = nc;
-			}
+			if (cx_grow(&i->e, &i->cape, i->ne, sizeof(*i->e)) < 0)
+				return;
 			struct echo *e = &i->e[i->ne++];
 			memset(e, 0, sizeof(*e));
 			e->src = p->src;
@@ -186,14 +181,8 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 	bool err = v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 11 || type == 12 || type == 5);
 	if (!err || i->nx >= MAX_EVENTS)
 		return;
-	if (i->nx == i->capx) {
-		size_t nc = i->capx ? i->capx * 2 : 64;
-		struct error *nv = realloc(i->x, nc * sizeof(*nv));
-		if (!nv)
-			return;
-		i->x = nv;
-		i->capx = nc;
-	}
+	if (cx_grow(&i->x, &i->capx, i->nx, sizeof(*i->x)) < 0)
+		return;
 	struct error *x = &i->x[i->nx++];
 	memset(x, 0, sizeof(*x));
 	x->frame = p->frame;
