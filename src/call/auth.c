@@ -60,6 +60,7 @@ struct exchange {
 	bool proxy;
 	struct challenge *ch;   /* paired challenge or NULL */
 	int verdict_status;     /* final response to the answering request */
+	bool verdict_stale;     /* ... a new challenge saying stale=true */
 	uint64_t verdict_frame;
 	char *password;         /* recovered */
 	bool crackable;
@@ -389,10 +390,14 @@ cx_auth_on_sip(struct cx_auth *a, const struct cx_sip_msg_view *m)
 		each_header(m, "Proxy-Authorization", on_answer, a, true);
 		return;
 	}
+	size_t nch_before = a->nch;
 	if (m->status == 401)
 		each_header(m, "WWW-Authenticate", on_challenge, a, false);
 	if (m->status == 407)
 		each_header(m, "Proxy-Authenticate", on_challenge, a, true);
+	bool stale = false;
+	for (size_t i = nch_before; i < a->nch; i++)
+		stale |= a->ch[i]->p.v[P_STALE] && !strcasecmp(a->ch[i]->p.v[P_STALE], "true");
 	/* Verdict: a final response to a request that carried credentials. */
 	if (m->status >= 200) {
 		for (size_t i = a->nex; i-- > 0;) {
@@ -401,6 +406,7 @@ cx_auth_on_sip(struct cx_auth *a, const struct cx_sip_msg_view *m)
 			    !strcmp(e->call_id, m->call_id) && m->cseq_method && !strcmp(e->method, m->cseq_method)) {
 				e->verdict_status = m->status;
 				e->verdict_frame = m->frame;
+				e->verdict_stale = stale;
 				break;
 			}
 		}
@@ -686,7 +692,7 @@ verdict_name(const struct exchange *e)
 	if (s < 300)
 		return "accepted";
 	if (s == 401 || s == 407)
-		return "re-challenged"; /* stale nonce or wrong credentials */
+		return e->verdict_stale ? "stale" : "re-challenged"; /* wrong credentials */
 	return "rejected";
 }
 

@@ -1042,9 +1042,43 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 	cx_summary_add(ctx->summary, g->t_first, g->f_first, buf);
 }
 
+/* summary.txt: every call on one line, ahead of the per-conversation
+ * sections (it sorts at the time of the first dialog). */
+static void
+calls_table(struct cx_dialogs *d)
+{
+	size_t cap = 256 + d->n * 200, o = 0;
+	char *buf = malloc(cap);
+	if (!buf || !d->n) {
+		free(buf);
+		return;
+	}
+	o += (size_t)snprintf(buf + o, cap - o, "== Calls ==\n%-5s %-10s %-11s %-5s %-9s %-28s %-28s %s\n", "#",
+			      "frames", "state", "final", "talk(s)", "from", "to", "call-id");
+	uint32_t shown = 0;
+	for (size_t i = 0; i < d->n && o + 400 < cap; i++) {
+		struct dialog *g = d->v[i];
+		if (!is_call(g))
+			continue;
+		char from[29], to[29], cid[64], fr[24];
+		cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
+		cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
+		cx_printable(g->call_id, cid, sizeof(cid));
+		snprintf(fr, sizeof(fr), "%llu-%llu", (unsigned long long)g->f_first, (unsigned long long)g->f_last);
+		double talk = g->t_200 ? (double)((g->t_bye ? g->t_bye : g->t_last) - g->t_200) / 1e9 : 0;
+		o += (size_t)snprintf(buf + o, cap - o, "%-5u %-10s %-11s %-5d %-9.2f %-28s %-28s %s\n", g->index, fr,
+				      call_state(g), g->invite_final, talk, from, to, cid);
+		shown++;
+	}
+	if (shown)
+		cx_summary_add(d->ctx->summary, d->v[0]->t_first - 1, 0, buf);
+	free(buf);
+}
+
 void
 cx_dialogs_finish(struct cx_dialogs *d)
 {
+	calls_table(d);
 	for (size_t i = 0; i < d->n; i++) {
 		struct dialog *g = d->v[i];
 		summary_section(d, g);

@@ -3,6 +3,7 @@
  * sip,stat on each file (given in the README). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cxtest.h"
 
@@ -100,6 +101,22 @@ Test(sip_fixtures, tcp_coalesced_and_split_messages)
 		snprintf(p, sizeof(p), "dialogs.%zu.state", i);
 		cr_assert_str_eq(str(r, p), "completed");
 	}
+	json_object_put(r);
+}
+
+Test(sip_fixtures, summary_lists_every_call_on_one_line)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path("fixtures/sip-tcp.pcap"), NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	char *s = cxt_slurp(dir, "summary.txt", NULL);
+	char *t = strstr(s, "== Calls ==");
+	cr_assert_not_null(t);
+	int lines = 0;
+	for (char *l = strchr(t, '\n'); l && l[1] && l[1] != '\n'; l = strchr(l + 1, '\n'))
+		lines += strstr(l + 1, "completed") != NULL && strstr(l + 1, "-18897@10.77.0.2") < strchr(l + 1, '\n');
+	cr_assert_eq(lines, 20);
+	free(s);
 	json_object_put(r);
 }
 
