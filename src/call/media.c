@@ -19,6 +19,7 @@
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
 #include "callextract/summary.h"
+#include "call/stream_stats.h"
 #include "codec/g711.h"
 #include "proto/rtp.h"
 #include "util/text.h"
@@ -64,17 +65,9 @@ struct stream {
 	const struct endpoint *ep; /* the endpoint that tied it to a call */
 	bool confirmed;
 	uint32_t consistent;
-	/* statistics */
-	uint64_t packets, duplicates, out_of_order, wraps, markers, pt_changes;
-	uint64_t base_ext, max_ext;
+	struct cx_rtp_stats st;
 	uint64_t first_frame, last_frame;
 	int64_t first_ts, last_ts;
-	uint8_t first_pt, last_pt;
-	uint32_t last_rtp_ts;
-	double min_delta, max_delta, sum_delta;
-	double jitter, max_jitter, sum_jitter;
-	uint64_t jitter_n;
-	uint8_t seen[128];       /* bitmap of the last 1024 extended sequence numbers */
 	char codec[32];
 	/* decoding */
 	bool decodable, undecodable_seen;
@@ -88,8 +81,6 @@ struct stream {
 	uint64_t samples;        /* written (incl. buffered) */
 	bool ts_started;
 	uint64_t next_ts;        /* extended RTP timestamp of the next sample */
-	uint64_t ts_ext_last;
-	bool ts_ext_init;
 	struct wpkt *win;        /* WINDOW slots */
 	uint8_t order[WINDOW];   /* slot numbers sorted by timestamp */
 	size_t nwin;
@@ -660,7 +651,6 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	} else {
 		m->candidates++;
 	}
-	s->min_delta = -1;
 	uint32_t b = hash_stream(p, ssrc);
 	s->hnext = m->sb[b];
 	m->sb[b] = s;
@@ -668,90 +658,38 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	return s;
 }
 
-/* Nearest 64-bit extension of a 16/32-bit counter to a reference. */
-static uint64_t
-extend(uint64_t ref, uint32_t v, unsigned bits)
+/* The clock tshark would use for this payload type: none for events and
+ * for dynamic types nobody announced. */
+static uint32_t
+stats_clock(const struct stream *s, uint8_t pt)
 {
-	uint64_t span = 1ULL << bits, mask = span - 1;
-	uint64_t cand = (ref & ~mask) | v;
-	if (cand > ref && cand - ref > span / 2 && cand >= span)
-		cand -= span;
-	else if (cand < ref && ref - cand > span / 2)
-		cand += span;
-	return cand;
+	if (pt < 96)
+		return cx_rtp_static_clock(pt);
+	if (!s->ep || !s->ep->enc[pt & 127][0] || !strcasecmp(s->ep->enc[pt & 127], "telephone-event"))
+		return 0;
+	return s->ep->clock[pt & 127];
 }
 
 static void
 rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct cx_packet *p)
 {
-	uint64_t ext;
 	/* Without SDP, a dynamic payload type whose packets are 4-byte RFC 4733
 	 * events (event 0-16, reserved bit clear) is taken as telephone-event. */
 	if (!s->ep && !s->event_pt && r->pt >= 96 && r->payload_len == 4 && r->payload[0] <= 16 &&
 	    !(r->payload[1] & 0x40))
 		s->event_pt = r->pt;
-	if (s->packets == 0) {
-		ext = 0x10000ULL + r->seq; /* room below for packets that come earlier */
-		s->base_ext = s->max_ext = ext;
+	if (s->st.packets == 0) {
 		s->first_frame = p->frame;
 		s->first_ts = p->ts_ns;
-		s->first_pt = s->last_pt = r->pt;
 		snprintf(s->codec, sizeof(s->codec), "%s", encoding_of(s, r->pt));
-	} else {
-		ext = extend(s->max_ext, r->seq, 16);
-		if (ext > s->max_ext) {
-			if ((ext >> 16) != (s->max_ext >> 16))
-				s->wraps++;
-			s->max_ext = ext;
-		} else {
-			s->out_of_order++;
-		}
-		if (ext < s->base_ext)
-			s->base_ext = ext;
-		/* tshark-style deltas and RFC 3550 jitter, on arrival order */
-		double delta = (double)(p->ts_ns - s->last_ts) / 1e6;
-		if (s->min_delta < 0 || delta < s->min_delta)
-			s->min_delta = delta;
-		if (delta > s->max_delta)
-			s->max_delta = delta;
-		s->sum_delta += delta;
-		uint32_t clock = clock_of(s, r->pt);
-		if (clock && r->pt == s->last_pt) {
-			double d = (double)(p->ts_ns - s->last_ts) / 1e9 * clock -
-				   (double)(int32_t)(r->ts - s->last_rtp_ts);
-			if (d < 0)
-				d = -d;
-			s->jitter += (d - s->jitter) / 16.0;
-			double jms = s->jitter / clock * 1000.0;
-			if (jms > s->max_jitter)
-				s->max_jitter = jms;
-			s->sum_jitter += jms;
-			s->jitter_n++;
-		}
-		if (r->pt != s->last_pt)
-			s->pt_changes++;
 	}
-	/* duplicates: an extended sequence number seen in the last 1024 */
-	uint64_t bit = ext % 1024;
-	bool dup = false;
-	if (s->packets && ext + 1024 > s->max_ext) {
-		dup = s->seen[bit / 8] & (1u << (bit % 8));
-	}
-	if (ext == s->max_ext) {
-		/* clear bits that are now older than the window */
-		s->seen[((ext + 1) % 1024) / 8] &= (uint8_t)~(1u << (((ext + 1) % 1024) % 8));
-	}
-	if (dup)
-		s->duplicates++;
-	s->seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	s->packets++;
+	struct cx_rtp_seen seen;
+	cx_rtp_stats_add(&s->st, r->seq, r->ts, r->pt, r->marker, stats_clock(s, r->pt), p->ts_ns, &seen);
 	(*m->n_rtp)++;
-	if (r->marker)
-		s->markers++;
-	s->last_pt = r->pt;
-	s->last_rtp_ts = r->ts;
 	s->last_ts = p->ts_ns;
 	s->last_frame = p->frame;
+	bool dup = seen.duplicate;
+	uint64_t ext = seen.ext_seq, ext_ts = seen.ext_ts;
 
 	const char *enc = encoding_of(s, r->pt);
 	if (!strcasecmp(enc, "telephone-event")) {
@@ -760,17 +698,6 @@ rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const s
 	}
 	if (dup)
 		return;
-	/* Timestamp extension follows the stream's own clock. */
-	uint64_t ext_ts;
-	if (!s->ts_ext_init) {
-		ext_ts = 0x100000000ULL + r->ts;
-		s->ts_ext_init = true;
-		s->ts_ext_last = ext_ts;
-	} else {
-		ext_ts = extend(s->ts_ext_last, r->ts, 32);
-		if (ext_ts > s->ts_ext_last)
-			s->ts_ext_last = ext_ts;
-	}
 	if (is_g711(enc) || !strcasecmp(enc, "CN")) {
 		if (is_g711(enc) && !s->decodable) {
 			s->decodable = true;
@@ -863,7 +790,7 @@ rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 			json_object_object_add(s->rtcp, "reports_received", json_object_new_int64((int64_t)s->rtcp_rr));
 			json_object_object_add(s->rtcp, "fraction_lost", json_object_new_double(rb->fraction / 256.0));
 			json_object_object_add(s->rtcp, "cumulative_lost", json_object_new_int(rb->cum_lost));
-			uint32_t clock = clock_of(s, s->last_pt);
+			uint32_t clock = clock_of(s, s->st.last_pt);
 			json_object_object_add(s->rtcp, "reported_jitter_ms",
 					       clock ? json_object_new_double(rb->jitter * 1000.0 / clock) : NULL);
 			if (rb->lsr) {
@@ -965,8 +892,8 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	if (!s->confirmed) {
 		/* Heuristic RTP: the same SSRC with sequence numbers moving forward
 		 * by small steps, several times in a row. */
-		uint16_t step = (uint16_t)(r.seq - (uint16_t)s->max_ext);
-		if (s->packets == 0 || (step >= 1 && step <= 10 && r.pt == s->last_pt))
+		uint16_t step = (uint16_t)(r.seq - (uint16_t)s->st.max_ext);
+		if (s->st.packets == 0 || (step >= 1 && step <= 10 && r.pt == s->st.last_pt))
 			s->consistent++;
 		else
 			s->consistent = 1;
@@ -1102,6 +1029,28 @@ cx_media_finish(struct cx_media *m)
 	}
 }
 
+size_t
+cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_t n)
+{
+	size_t o = 0;
+	char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8];
+	for (size_t i = 0; i < m->n && o + 300 < n; i++) {
+		struct stream *s = m->v[i];
+		if (!s->confirmed || s->call_index != call_index || !s->call_id)
+			continue;
+		uint64_t expected = s->max_ext - s->base_ext + 1;
+		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
+				      s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "?",
+				      cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->ssrc,
+				      s->codec[0] ? s->codec : "?", (unsigned long long)s->packets,
+				      (long long)expected - (long long)s->packets, s->max_jitter,
+				      s->dtmf && json_object_array_length(s->dtmf) ? ", DTMF sent" : "",
+				      s->decodable && s->path[0] && !m->ctx->cfg->no_audio ? ", audio in " : ", not decoded",
+				      s->decodable && s->path[0] && !m->ctx->cfg->no_audio ? s->path : "");
+	}
+	return o;
+}
+
 static struct json_object *
 jd(double v)
 {
@@ -1126,22 +1075,24 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 		json_object_object_add(o, "call_id", s->call_id ? json_object_new_string(s->call_id) : NULL);
 		json_object_object_add(o, "signalled", json_object_new_boolean(s->ep != NULL));
 		json_object_object_add(o, "sender", s->sender < 0 ? NULL : json_object_new_string(s->sender ? "callee" : "caller"));
-		json_object_object_add(o, "payload_type", json_object_new_int(s->first_pt));
+		const struct cx_rtp_stats *st = &s->st;
+		json_object_object_add(o, "payload_type", json_object_new_int(st->first_pt));
 		json_object_object_add(o, "codec", json_object_new_string(s->codec[0] ? s->codec : "unknown"));
-		uint64_t expected = s->max_ext - s->base_ext + 1;
-		json_object_object_add(o, "packets", json_object_new_int64((int64_t)s->packets));
+		uint64_t expected = cx_rtp_stats_expected(st);
+		json_object_object_add(o, "packets", json_object_new_int64((int64_t)st->packets));
 		json_object_object_add(o, "expected", json_object_new_int64((int64_t)expected));
-		json_object_object_add(o, "lost", json_object_new_int64((int64_t)expected - (int64_t)s->packets));
-		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
-		json_object_object_add(o, "out_of_order", json_object_new_int64((int64_t)s->out_of_order));
-		json_object_object_add(o, "sequence_wraps", json_object_new_int64((int64_t)s->wraps));
-		json_object_object_add(o, "markers", json_object_new_int64((int64_t)s->markers));
-		json_object_object_add(o, "payload_type_changes", json_object_new_int64((int64_t)s->pt_changes));
-		json_object_object_add(o, "min_delta_ms", jd(s->min_delta < 0 ? 0 : s->min_delta));
-		json_object_object_add(o, "mean_delta_ms", jd(s->packets > 1 ? s->sum_delta / (double)(s->packets - 1) : 0));
-		json_object_object_add(o, "max_delta_ms", jd(s->max_delta));
-		json_object_object_add(o, "mean_jitter_ms", jd(s->jitter_n ? s->sum_jitter / (double)s->jitter_n : 0));
-		json_object_object_add(o, "max_jitter_ms", jd(s->max_jitter));
+		json_object_object_add(o, "lost", json_object_new_int64((int64_t)expected - (int64_t)st->packets));
+		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)st->duplicates));
+		json_object_object_add(o, "out_of_order", json_object_new_int64((int64_t)st->out_of_order));
+		json_object_object_add(o, "sequence_wraps", json_object_new_int64((int64_t)st->wraps));
+		json_object_object_add(o, "markers", json_object_new_int64((int64_t)st->markers));
+		json_object_object_add(o, "payload_type_changes", json_object_new_int64((int64_t)st->pt_changes));
+		json_object_object_add(o, "min_delta_ms", st->min_delta < 0 ? NULL : jd(st->min_delta));
+		json_object_object_add(o, "mean_delta_ms", jd(st->mean_delta));
+		json_object_object_add(o, "max_delta_ms", jd(st->max_delta));
+		json_object_object_add(o, "min_jitter_ms", st->min_jitter < 0 ? NULL : jd(st->min_jitter));
+		json_object_object_add(o, "mean_jitter_ms", jd(st->mean_jitter));
+		json_object_object_add(o, "max_jitter_ms", jd(st->max_jitter));
 		json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));
 		json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
 		json_object_object_add(o, "first_time", json_object_new_string(cx_time_utc(s->first_ts, t, sizeof(t))));

@@ -2,6 +2,7 @@
  * decoded audio against an independent decode (libsndfile's G.711 tables
  * over the RTP payloads read straight from the capture with libpcap). */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -13,6 +14,11 @@
 
 /* ---- tshark references ---- */
 
+/* Every stream of tshark's table must be ours with the same packets and
+ * lost, and the same min/mean/max delta and jitter to the 3 decimals tshark
+ * prints; and we must have no stream tshark lacks. The heuristic tables
+ * (--enable-heuristic rtp_udp) are used because we find unsignalled RTP
+ * too; on these captures they list the signalled streams as well. */
 static void
 check_streams(const char *rel, const char *suffix)
 {
@@ -33,27 +39,26 @@ check_streams(const char *rel, const char *suffix)
 		int sp, dp;
 		if (sscanf(line, " %lf %lf %63s %d %63s %d %31s", &t0, &t1, sip, &sp, dip, &dp, ssrc) != 7)
 			continue;
-		/* Pkts and Lost follow the payload name(s): find "<pkts> <lost> (" */
-		char *paren = strstr(line, "%)");
-		cr_assert_not_null(paren);
-		char *q = paren;
+		/* "... <payload names> <pkts> <lost> (<pct>%) <6 figures> [X]" */
+		char *pct = strstr(line, "%)");
+		cr_assert_not_null(pct);
+		char *q = pct;
 		while (q > line && *q != '(')
 			q--;
-		char *end = q;
-		long lost = 0, pkts = 0;
-		/* walk back two numbers */
-		char *s2 = end - 1;
-		while (s2 > line && *s2 == ' ')
-			s2--;
-		while (s2 > line && *s2 != ' ')
-			s2--;
-		lost = strtol(s2, NULL, 10);
-		char *s1 = s2 - 1;
-		while (s1 > line && *s1 == ' ')
-			s1--;
-		while (s1 > line && *s1 != ' ')
-			s1--;
-		pkts = strtol(s1, NULL, 10);
+		*q = '\0';
+		char *e = q - 1; /* walk back over "<pkts> <lost> " */
+		for (int k = 0; k < 2; k++) {
+			while (e > line && *e == ' ')
+				e--;
+			while (e > line && *e != ' ')
+				e--;
+		}
+		long pkts, lost;
+		cr_assert_eq(sscanf(e, "%ld %ld", &pkts, &lost), 2, "%s", line);
+		double fig[6];
+		cr_assert_eq(sscanf(pct + 2, "%lf %lf %lf %lf %lf %lf", &fig[0], &fig[1], &fig[2], &fig[3], &fig[4], &fig[5]), 6);
+		static const char *keys[6] = { "min_delta_ms", "mean_delta_ms", "max_delta_ms",
+					       "min_jitter_ms", "mean_jitter_ms", "max_jitter_ms" };
 		nref++;
 		char src[96], dst[96];
 		snprintf(src, sizeof(src), "%s:%d", sip, sp);
@@ -68,6 +73,15 @@ check_streams(const char *rel, const char *suffix)
 			found = true;
 			cr_expect_eq(json_object_get_int64(cxt_get(s, "packets")), pkts, "%s %s: packets", rel, ssrc);
 			cr_expect_eq(json_object_get_int64(cxt_get(s, "lost")), lost, "%s %s: lost", rel, ssrc);
+			for (int k = 0; k < 6; k++) {
+				struct json_object *v = cxt_get(s, keys[k]);
+				if (fig[k] == -1) { /* tshark: no value (no regular packet, no clock) */
+					cr_expect_null(v, "%s %s: %s", rel, ssrc, keys[k]);
+					continue;
+				}
+				double got = json_object_get_double(v);
+				cr_expect(fabs(got - fig[k]) < 0.0015, "%s %s: %s %.4f, tshark %.3f", rel, ssrc, keys[k], got, fig[k]);
+			}
 		}
 		cr_expect(found, "%s: stream %s %s -> %s not found", rel, ssrc, src, dst);
 	}
@@ -79,13 +93,20 @@ check_streams(const char *rel, const char *suffix)
 	json_object_put(r);
 }
 
-Test(media, sip_dtmf2_pcma) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/SIP_DTMF2.cap", "rtp_streams.txt"); }
-Test(media, asterisk_loss_369) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/Asterisk_ZFONE_XLITE.pcap", "rtp_streams.txt"); }
-Test(media, two_calls_pcmu_pcma) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/sip-rtp-g711.pcap", "rtp_streams.txt"); }
-Test(media, codec_negotiation) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/codec-negotiation.pcap", "rtp_streams.txt"); }
-Test(media, unsignalled_sll) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/speech_8k_ulaw.pcap", "rtp_streams_heur.txt"); }
-Test(media, unsignalled_dtmf) { check_streams("corpus:SIPp__sipp/pcap/dtmf_2833_1.pcap", "rtp_streams_heur.txt"); }
-Test(media, g722) { check_streams("corpus:NormB__sipnab/tests/pcap-samples/sip-rtp-g722.pcap", "rtp_streams.txt"); }
+#define SIPNAB "corpus:NormB__sipnab/tests/pcap-samples/"
+#define HEUR "rtp_streams_heur.txt"
+Test(media, sip_dtmf2_pcma_and_events) { check_streams(SIPNAB "SIP_DTMF2.cap", HEUR); }
+Test(media, asterisk_loss_369) { check_streams(SIPNAB "Asterisk_ZFONE_XLITE.pcap", HEUR); }
+Test(media, two_calls_pcmu_pcma) { check_streams(SIPNAB "sip-rtp-g711.pcap", HEUR); }
+Test(media, codec_negotiation) { check_streams(SIPNAB "codec-negotiation.pcap", HEUR); }
+Test(media, unsignalled_sll) { check_streams(SIPNAB "speech_8k_ulaw.pcap", HEUR); }
+Test(media, unsignalled_dtmf) { check_streams("corpus:SIPp__sipp/pcap/dtmf_2833_1.pcap", HEUR); }
+Test(media, g722) { check_streams(SIPNAB "sip-rtp-g722.pcap", HEUR); }
+Test(media, h263_video_markers) { check_streams(SIPNAB "h263-over-rtp.pcap", HEUR); }
+Test(media, opus) { check_streams(SIPNAB "invite-opus-bye.pcap", HEUR); }
+Test(media, comfort_noise_sip_over_tcp) { check_streams("corpus:sipcapture__heplify/example/pcap/sip_ipv4_tcp.pcap", HEUR); }
+Test(media, provider_call_2005) { check_streams("corpus:irontec__sngrep/tests/aaa.pcap", HEUR); }
+Test(media, rtp_beside_stun) { check_streams("corpus:ntop__nDPI/tests/cfgs/default/pcap/stun_classic.pcap", HEUR); }
 
 Test(media, dtmf_digits_from_rfc4733)
 {
