@@ -48,6 +48,10 @@ bool cx_media_on_udp(struct cx_media *m, const struct cx_packet *p);
 void cx_media_tick(struct cx_media *m, int64_t now_ns);
 /* End of capture: flush reorder windows, close WAVs, per-call stereo mix. */
 void cx_media_finish(struct cx_media *m);
+/* Appends to buf (size n) one line per stream of this call: direction,
+ * codec, packets, loss, DTMF and the WAV. Returns the bytes written. */
+size_t cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_t n);
+
 /* Adds "streams" to root. */
 void cx_media_report(struct cx_media *m, struct json_object *root);
 

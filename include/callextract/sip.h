@@ -64,6 +64,9 @@ const char *cx_sip_call_dir(struct cx_sip *s, const char *call_id);
 void cx_sip_tick(struct cx_sip *s, int64_t now_ns);
 /* End of capture: final states, call.json, flow.txt/svg, summary sections. */
 void cx_sip_finish(struct cx_sip *s);
+/* Adds the summary.txt sections (after cx_media_finish, so that each call
+ * describes its media). */
+void cx_sip_summarize(struct cx_sip *s);
 /* Adds "dialogs" to root. */
 void cx_sip_report(struct cx_sip *s, struct json_object *root);
 

@@ -1030,6 +1030,9 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 					      g->bye_by ? "callee" : "caller", g->t_200 ? (double)(g->t_bye - g->t_200) / 1e9 : 0.0);
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\nMedia announced in SDP: %zu endpoint(s). Folder %s.\n",
 				      json_object_array_length(g->media), g->dir[0] ? g->dir : "-");
+		o += cx_media_describe_call(d->ctx->media, g->index, buf + o, sizeof(buf) - o);
+		if (o >= sizeof(buf))
+			o = sizeof(buf) - 1;
 	} else {
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Course: %s", other_state(g));
 		if (g->first_final)
@@ -1037,8 +1040,10 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\n");
 	}
 	bool tls = g->nm && !strcmp(g->msgs[0].transport, "TLS");
-	snprintf(buf + o, sizeof(buf) - o, "Protection: %s\n",
-		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path.");
+	bool srtp = strstr(json_object_to_json_string(g->sdp), "SAVP") != NULL;
+	snprintf(buf + o, sizeof(buf) - o, "Protection: %s; media %s.\n",
+		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path",
+		 srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" : "plain RTP: the audio can be listened to and altered");
 	cx_summary_add(ctx->summary, g->t_first, g->f_first, buf);
 }
 
@@ -1076,12 +1081,18 @@ calls_table(struct cx_dialogs *d)
 }
 
 void
-cx_dialogs_finish(struct cx_dialogs *d)
+cx_dialogs_summarize(struct cx_dialogs *d)
 {
 	calls_table(d);
+	for (size_t i = 0; i < d->n; i++)
+		summary_section(d, d->v[i]);
+}
+
+void
+cx_dialogs_finish(struct cx_dialogs *d)
+{
 	for (size_t i = 0; i < d->n; i++) {
 		struct dialog *g = d->v[i];
-		summary_section(d, g);
 		if (!g->dir[0])
 			continue;
 		write_flow(d, g);

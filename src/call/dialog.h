@@ -31,6 +31,8 @@ uint32_t cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v,
 			       const struct cx_sip_extra *x);
 const char *cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id);
 void cx_dialogs_finish(struct cx_dialogs *d);
+/* summary.txt sections; call after the media module has finished. */
+void cx_dialogs_summarize(struct cx_dialogs *d);
 void cx_dialogs_report(struct cx_dialogs *d, struct json_object *root);
 
 #endif

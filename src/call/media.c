@@ -1038,12 +1038,12 @@ cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_
 		struct stream *s = m->v[i];
 		if (!s->confirmed || s->call_index != call_index || !s->call_id)
 			continue;
-		uint64_t expected = s->max_ext - s->base_ext + 1;
+		uint64_t expected = cx_rtp_stats_expected(&s->st);
 		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
 				      s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "?",
 				      cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->ssrc,
-				      s->codec[0] ? s->codec : "?", (unsigned long long)s->packets,
-				      (long long)expected - (long long)s->packets, s->max_jitter,
+				      s->codec[0] ? s->codec : "?", (unsigned long long)s->st.packets,
+				      (long long)expected - (long long)s->st.packets, s->st.max_jitter,
 				      s->dtmf && json_object_array_length(s->dtmf) ? ", DTMF sent" : "",
 				      s->decodable && s->path[0] && !m->ctx->cfg->no_audio ? ", audio in " : ", not decoded",
 				      s->decodable && s->path[0] && !m->ctx->cfg->no_audio ? s->path : "");

@@ -77,6 +77,7 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	cx_tcp_flush(ctx->tcp);
 	cx_sip_finish(ctx->sip);
 	cx_media_finish(ctx->media);
+	cx_sip_summarize(ctx->sip);
 	cx_auth_finish(ctx->auth);
 	cx_dns_finish(ctx->dns);
 	cx_icmp_finish(ctx->icmp);

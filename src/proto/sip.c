@@ -709,6 +709,12 @@ cx_sip_finish(struct cx_sip *s)
 }
 
 void
+cx_sip_summarize(struct cx_sip *s)
+{
+	cx_dialogs_summarize(s->dialogs);
+}
+
+void
 cx_sip_report(struct cx_sip *s, struct json_object *root)
 {
 	cx_dialogs_report(s->dialogs, root);
