@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <sndfile.h>
 #include "callextract/ctx.h"
+#include "callextract/cursor.h"
 #include "callextract/findings.h"
 #include "callextract/media.h"
 #include "callextract/outdir.h"
@@ -27,10 +28,13 @@
 #define NBUCKETS 65536u
 #define WINDOW 50            /* packets held for reordering (1 s of 20 ms audio) */
 #define MAX_PAYLOAD 2048     /* bytes kept per packet in the window */
+#define SLOT_MIN 320         /* window slot size to start with (40 ms of G.711); grows */
+#define RESET_SAMPLES 16000  /* a timestamp this far behind the playout is a reset, not a late packet */
 #define PCM_BUF 8000         /* samples buffered before a write (1 s) */
 #define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
 #define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
-#define MAX_CANDIDATES 20000
+#define MAX_CANDIDATES 4096  /* unconfirmed streams at once; idle ones expire */
+#define CANDIDATE_IDLE_NS 5000000000LL
 #define MAX_STUN 64          /* STUN messages listed per flow */
 #define MAX_DTMF 256
 
@@ -46,13 +50,23 @@ struct endpoint {
 	struct endpoint *next;
 };
 
+/* One RTP packet as the media side (audio, raw payload, DTMF) needs it. */
+struct unit {
+	uint8_t pt;
+	uint32_t ts;
+	uint32_t len;
+	uint64_t ext_seq, ext_ts, frame;
+	int64_t ts_ns;
+	const uint8_t *data;     /* borrowed, or owned by a pending copy */
+};
+
+/* A packet held in the reorder window; its payload is in the stream's
+ * slot buffer. */
 struct wpkt {
 	uint64_t ext_ts;
-	uint64_t ext_seq;
+	uint64_t frame;
 	uint8_t pt;
 	uint16_t len;
-	uint64_t frame;
-	uint8_t data[MAX_PAYLOAD];
 };
 
 struct stream {
@@ -82,6 +96,8 @@ struct stream {
 	bool ts_started;
 	uint64_t next_ts;        /* extended RTP timestamp of the next sample */
 	struct wpkt *win;        /* WINDOW slots */
+	uint8_t *wdata;          /* WINDOW * slot_sz payload bytes */
+	size_t slot_sz;
 	uint8_t order[WINDOW];   /* slot numbers sorted by timestamp */
 	size_t nwin;
 	uint64_t late, jumps, silence_samples;
@@ -94,7 +110,10 @@ struct stream {
 	struct json_object *rtcp;
 	uint64_t rtcp_sr, rtcp_rr;
 	uint8_t event_pt;        /* unsignalled: dynamic PT that carries RFC 4733 events */
+	struct unit *pend;       /* candidate: packets kept until it is believed */
+	size_t npend;
 	struct stream *hnext;
+	struct stream *snext;    /* same-SSRC chain, for RTCP */
 	struct stream *lru_prev, *lru_next; /* writers open, least recent first */
 	bool in_lru;
 	uint32_t index;
@@ -115,6 +134,8 @@ struct cx_media {
 	struct stream **v;        /* every stream, in order of first packet */
 	size_t n, cap;
 	size_t candidates;
+	uint32_t nconfirmed;      /* numbers the files */
+	struct stream **ssb;      /* streams by SSRC alone */
 	struct stream *lru_head, *lru_tail;
 	size_t open;
 	struct stun_flow *stun;
@@ -212,10 +233,11 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
+	m->ssb = calloc(NBUCKETS, sizeof(*m->ssb));
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
 	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
-	if (!m->sb || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
+	if (!m->sb || !m->ssb || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
 		cx_media_free(m);
 		return NULL;
 	}
@@ -233,7 +255,11 @@ free_stream(struct stream *s)
 	if (s->raw)
 		fclose(s->raw);
 	free(s->win);
+	free(s->wdata);
 	free(s->pcm);
+	for (size_t i = 0; i < s->npend; i++)
+		free((void *)s->pend[i].data);
+	free(s->pend);
 	free(s->call_id);
 	json_object_put(s->dtmf);
 	json_object_put(s->rtcp);
@@ -265,6 +291,7 @@ cx_media_free(struct cx_media *m)
 	}
 	free(m->v);
 	free(m->sb);
+	free(m->ssb);
 	free(m);
 }
 
@@ -468,7 +495,7 @@ is_g711(const char *enc)
 }
 
 static void
-play(struct cx_media *m, struct stream *s, const struct wpkt *p)
+play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *data)
 {
 	const char *enc = encoding_of(s, p->pt);
 	uint64_t cap = (uint64_t)m->ctx->cfg->max_silence_ms * 8;
@@ -481,8 +508,17 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p)
 		s->ts_started = true;
 		s->next_ts = p->ext_ts;
 	}
+	if (p->ext_ts < s->next_ts && s->next_ts - p->ext_ts > RESET_SAMPLES) {
+		/* the sender restarted its timestamps: play on from here */
+		s->jumps++;
+		cx_findings_add(m->ctx->findings, CX_SEV_INFO, "media.timestamp_jump", p->frame,
+				"RTP timestamp of SSRC 0x%08x goes back by %llu samples (%.1f s): taken as a reset",
+				s->ssrc, (unsigned long long)(s->next_ts - p->ext_ts),
+				(double)(s->next_ts - p->ext_ts) / 8000.0);
+		s->next_ts = p->ext_ts;
+	}
 	if (p->ext_ts < s->next_ts) {
-		s->late++; /* duplicate or too late for the window */
+		s->late++; /* overlaps audio already written: too late for the window */
 		return;
 	}
 	uint64_t gap = p->ext_ts - s->next_ts;
@@ -502,7 +538,7 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p)
 		return;
 	}
 	int16_t pcm[MAX_PAYLOAD];
-	cx_g711_decode(!strcasecmp(enc, "PCMA"), p->data, p->len, pcm);
+	cx_g711_decode(!strcasecmp(enc, "PCMA"), data, p->len, pcm);
 	put_samples(m, s, pcm, p->len);
 	s->next_ts = p->ext_ts + p->len;
 }
@@ -512,7 +548,7 @@ window_pop(struct cx_media *m, struct stream *s)
 {
 	if (!s->nwin)
 		return;
-	play(m, s, &s->win[s->order[0]]);
+	play(m, s, &s->win[s->order[0]], s->wdata + (size_t)s->order[0] * s->slot_sz);
 	memmove(s->order, s->order + 1, s->nwin - 1);
 	s->nwin--;
 }
@@ -524,17 +560,48 @@ window_flush(struct cx_media *m, struct stream *s)
 		window_pop(m, s);
 	free(s->win);
 	s->win = NULL;
+	free(s->wdata);
+	s->wdata = NULL;
 	flush_pcm(m, s);
 	free(s->pcm); /* idle streams keep only their statistics */
 	s->pcm = NULL;
 }
 
-static void
-window_push(struct cx_media *m, struct stream *s, const struct cx_rtp *r, uint64_t ext_seq,
-	    uint64_t ext_ts, uint64_t frame)
+/* Makes every slot hold len bytes: slots start small (G.711 at 20-40 ms)
+ * and grow when a stream sends larger packets. */
+static bool
+window_room(struct stream *s, size_t len)
 {
+	if (s->wdata && len <= s->slot_sz)
+		return true;
+	size_t sz = s->slot_sz ? s->slot_sz : SLOT_MIN;
+	while (sz < len)
+		sz *= 2;
+	uint8_t *d = malloc(WINDOW * sz);
+	if (!d)
+		return false;
+	for (size_t i = 0; s->wdata && i < s->nwin; i++)
+		memcpy(d + (size_t)s->order[i] * sz, s->wdata + (size_t)s->order[i] * s->slot_sz,
+		       s->win[s->order[i]].len);
+	free(s->wdata);
+	s->wdata = d;
+	s->slot_sz = sz;
+	return true;
+}
+
+static void
+window_push(struct cx_media *m, struct stream *s, const struct unit *u)
+{
+	size_t len = u->len < MAX_PAYLOAD ? u->len : MAX_PAYLOAD;
 	if (!s->win && !(s->win = malloc(WINDOW * sizeof(*s->win))))
 		return;
+	if (!window_room(s, len))
+		return;
+	/* A timestamp far behind everything held (a reset) is not reordering:
+	 * what is held is played first. */
+	if (s->nwin && u->ext_ts + RESET_SAMPLES < s->win[s->order[0]].ext_ts)
+		while (s->nwin)
+			window_pop(m, s);
 	uint8_t slot;
 	if (s->nwin == WINDOW) {
 		slot = s->order[0];
@@ -549,36 +616,36 @@ window_push(struct cx_media *m, struct stream *s, const struct cx_rtp *r, uint64
 			slot++;
 	}
 	size_t i = s->nwin;
-	while (i > 0 && s->win[s->order[i - 1]].ext_ts > ext_ts)
+	while (i > 0 && s->win[s->order[i - 1]].ext_ts > u->ext_ts)
 		i--;
 	memmove(s->order + i + 1, s->order + i, s->nwin - i);
 	s->order[i] = slot;
 	struct wpkt *w = &s->win[slot];
-	w->ext_ts = ext_ts;
-	w->ext_seq = ext_seq;
-	w->pt = r->pt;
-	w->frame = frame;
-	w->len = (uint16_t)(r->payload_len < MAX_PAYLOAD ? r->payload_len : MAX_PAYLOAD);
-	memcpy(w->data, r->payload, w->len);
+	w->ext_ts = u->ext_ts;
+	w->pt = u->pt;
+	w->frame = u->frame;
+	w->len = (uint16_t)len;
+	memcpy(s->wdata + (size_t)slot * s->slot_sz, u->data, len);
 	s->nwin++;
 }
 
 /* ---------- DTMF (RFC 4733) ---------- */
 
 static void
-dtmf(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct cx_packet *p)
+dtmf(struct cx_media *m, struct stream *s, const struct unit *u)
 {
-	if (r->payload_len < 4)
+	struct cx_cur c = cx_cur_make(u->data, u->len);
+	uint8_t ev = cx_get_u8(&c), flags = cx_get_u8(&c);
+	uint16_t dur = cx_get_be16(&c);
+	if (c.err)
 		return;
 	static const char digits[] = "0123456789*#ABCD";
-	uint8_t ev = r->payload[0];
-	bool end = r->payload[1] & 0x80;
-	uint16_t dur = (uint16_t)((r->payload[2] << 8) | r->payload[3]);
+	bool end = flags & 0x80;
 	if (!s->dtmf)
 		s->dtmf = json_object_new_array();
 	size_t n = json_object_array_length(s->dtmf);
 	struct json_object *last = n ? json_object_array_get_idx(s->dtmf, n - 1) : NULL;
-	if (last && s->dtmf_last_ts == r->ts) {
+	if (last && s->dtmf_last_ts == u->ts) {
 		/* same event: update duration and end */
 		json_object_object_add(last, "duration_ms", json_object_new_double(dur / 8.0));
 		if (end)
@@ -587,17 +654,17 @@ dtmf(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct 
 	}
 	if (n >= MAX_DTMF)
 		return;
-	s->dtmf_last_ts = r->ts;
+	s->dtmf_last_ts = u->ts;
 	struct json_object *o = json_object_new_object();
 	char d[2] = { ev < 16 ? digits[ev] : '?', 0 };
 	char t[48];
 	json_object_object_add(o, "digit", json_object_new_string(d));
 	json_object_object_add(o, "event", json_object_new_int(ev));
-	json_object_object_add(o, "frame", json_object_new_int64((int64_t)p->frame));
-	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(p->ts_ns, t, sizeof(t))));
-	json_object_object_add(o, "rel", json_object_new_double(cx_time_rel(m->ctx, p->ts_ns)));
+	json_object_object_add(o, "frame", json_object_new_int64((int64_t)u->frame));
+	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(u->ts_ns, t, sizeof(t))));
+	json_object_object_add(o, "rel", json_object_new_double(cx_time_rel(m->ctx, u->ts_ns)));
 	json_object_object_add(o, "duration_ms", json_object_new_double(dur / 8.0));
-	json_object_object_add(o, "volume", json_object_new_int(r->payload[1] & 0x3f));
+	json_object_object_add(o, "volume", json_object_new_int(flags & 0x3f));
 	json_object_object_add(o, "end", json_object_new_boolean(end));
 	json_object_array_add(s->dtmf, o);
 }
@@ -605,19 +672,20 @@ dtmf(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const struct 
 /* ---------- streams ---------- */
 
 static uint32_t
-hash_stream(const struct cx_packet *p, uint32_t ssrc)
+hash_stream(const struct cx_addr *src, const struct cx_addr *dst, uint16_t sport, uint16_t dport,
+	    uint32_t ssrc)
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < 16; i++)
-		h = (h ^ p->src.a[i] ^ (uint32_t)(p->dst.a[i] << 8)) * 16777619u;
-	h ^= (uint32_t)p->sport * 2654435761u ^ (uint32_t)p->dport * 40503u ^ ssrc;
+		h = (h ^ src->a[i] ^ (uint32_t)(dst->a[i] << 8)) * 16777619u;
+	h ^= (uint32_t)sport * 2654435761u ^ (uint32_t)dport * 40503u ^ ssrc;
 	return (h ^ (h >> 16)) & (NBUCKETS - 1);
 }
 
 static struct stream *
 find_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc)
 {
-	for (struct stream *s = m->sb[hash_stream(p, ssrc)]; s; s = s->hnext)
+	for (struct stream *s = m->sb[hash_stream(&p->src, &p->dst, p->sport, p->dport, ssrc)]; s; s = s->hnext)
 		if (s->ssrc == ssrc && s->sport == p->sport && s->dport == p->dport &&
 		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst))
 			return s;
@@ -651,11 +719,53 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	} else {
 		m->candidates++;
 	}
-	uint32_t b = hash_stream(p, ssrc);
+	uint32_t b = hash_stream(&p->src, &p->dst, p->sport, p->dport, ssrc);
 	s->hnext = m->sb[b];
 	m->sb[b] = s;
+	b = ssrc & (NBUCKETS - 1);
+	s->snext = m->ssb[b];
+	m->ssb[b] = s;
+	if (ep)
+		s->index = ++m->nconfirmed;
 	m->v[m->n++] = s;
 	return s;
+}
+
+/* The media side of one packet: DTMF events, audio into the reorder
+ * window, or raw payload for codecs that are not decoded. */
+static void
+media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
+{
+	const char *enc = encoding_of(s, u->pt);
+	if (!strcasecmp(enc, "telephone-event")) {
+		dtmf(m, s, u);
+		return;
+	}
+	if (dup)
+		return;
+	if (is_g711(enc) || !strcasecmp(enc, "CN")) {
+		if (is_g711(enc) && !s->decodable) {
+			s->decodable = true;
+			snprintf(s->codec, sizeof(s->codec), "%s", enc);
+		}
+		if (!s->audio_start_ns && is_g711(enc))
+			s->audio_start_ns = u->ts_ns;
+		if (!m->ctx->cfg->no_audio)
+			window_push(m, s, u);
+	} else {
+		if (!s->undecodable_seen) {
+			s->undecodable_seen = true;
+			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
+				 enc[0] ? enc : "unknown", u->pt);
+		}
+		if (!s->decodable && writer_open(m, s, false)) {
+			uint16_t len = (uint16_t)(u->len > 65535 ? 65535 : u->len);
+			uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+			/* length-prefixed payloads, in arrival order */
+			fwrite(hdr, 1, 2, s->raw);
+			fwrite(u->data, 1, len, s->raw);
+		}
+	}
 }
 
 /* The clock tshark would use for this payload type: none for events and
@@ -688,39 +798,35 @@ rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const s
 	(*m->n_rtp)++;
 	s->last_ts = p->ts_ns;
 	s->last_frame = p->frame;
-	bool dup = seen.duplicate;
-	uint64_t ext = seen.ext_seq, ext_ts = seen.ext_ts;
+	struct unit u = { .pt = r->pt, .ts = r->ts, .len = r->payload_len, .ext_seq = seen.ext_seq,
+			  .ext_ts = seen.ext_ts, .frame = p->frame, .ts_ns = p->ts_ns, .data = r->payload };
+	if (s->confirmed) {
+		media_unit(m, s, &u, seen.duplicate);
+		return;
+	}
+	/* A candidate keeps its first packets (copies) until it is believed. */
+	if (seen.duplicate || s->npend >= CONFIRM)
+		return;
+	if (!s->pend && !(s->pend = calloc(CONFIRM, sizeof(*s->pend))))
+		return;
+	uint32_t len = u.len < MAX_PAYLOAD ? u.len : MAX_PAYLOAD;
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
+		return;
+	memcpy(copy, u.data, len);
+	u.data = copy;
+	u.len = len;
+	s->pend[s->npend++] = u;
+}
 
-	const char *enc = encoding_of(s, r->pt);
-	if (!strcasecmp(enc, "telephone-event")) {
-		dtmf(m, s, r, p);
-		return;
-	}
-	if (dup)
-		return;
-	if (is_g711(enc) || !strcasecmp(enc, "CN")) {
-		if (is_g711(enc) && !s->decodable) {
-			s->decodable = true;
-			snprintf(s->codec, sizeof(s->codec), "%s", enc);
-		}
-		if (!s->audio_start_ns && is_g711(enc))
-			s->audio_start_ns = p->ts_ns;
-		if (!m->ctx->cfg->no_audio)
-			window_push(m, s, r, ext, ext_ts, p->frame);
-	} else {
-		if (!s->undecodable_seen) {
-			s->undecodable_seen = true;
-			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
-				 enc[0] ? enc : "unknown", r->pt);
-		}
-		if (!s->decodable && writer_open(m, s, false)) {
-			uint16_t len = (uint16_t)(r->payload_len > 65535 ? 65535 : r->payload_len);
-			uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-			/* length-prefixed payloads, in arrival order */
-			fwrite(hdr, 1, 2, s->raw);
-			fwrite(r->payload, 1, len, s->raw);
-		}
-	}
+static void
+drop_pending(struct stream *s)
+{
+	for (size_t i = 0; i < s->npend; i++)
+		free((void *)s->pend[i].data);
+	free(s->pend);
+	s->pend = NULL;
+	s->npend = 0;
 }
 
 /* The signalled endpoint this packet is for, and the sending party. */
@@ -741,6 +847,60 @@ signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender)
 	return NULL;
 }
 
+/* What one RTCP packet says about stream s: as its sender (SR, SDES,
+ * BYE, ...) and/or in a report block about it. */
+static void
+rtcp_attach(struct stream *s, const struct cx_rtcp_info *info, uint32_t arrival)
+{
+	bool sender = s->ssrc == info->sender_ssrc;
+	const struct cx_rtcp_rb *rb = NULL;
+	for (size_t k = 0; k < info->n_rb; k++)
+		if (info->rb[k].ssrc == s->ssrc)
+			rb = &info->rb[k];
+	if (!s->rtcp)
+		s->rtcp = json_object_new_object();
+	if (sender) {
+		if (info->sr) {
+			s->rtcp_sr++;
+			json_object_object_add(s->rtcp, "sr_count", json_object_new_int64((int64_t)s->rtcp_sr));
+			/* NTP time as sent (64-bit, hex: it does not fit a JSON integer) and as UTC */
+			char ntp[24], t[48];
+			snprintf(ntp, sizeof(ntp), "0x%016llx", (unsigned long long)info->ntp);
+			json_object_object_add(s->rtcp, "last_sr_ntp", json_object_new_string(ntp));
+			int64_t unix_s = (int64_t)(info->ntp >> 32) - 2208988800LL;
+			int64_t ns = unix_s * 1000000000LL + (int64_t)(((info->ntp & 0xffffffffULL) * 1000000000ULL) >> 32);
+			json_object_object_add(s->rtcp, "last_sr_time", json_object_new_string(cx_time_utc(ns, t, sizeof(t))));
+			json_object_object_add(s->rtcp, "last_sr_rtp_ts", json_object_new_int64(info->rtp_ts));
+			json_object_object_add(s->rtcp, "sender_packets", json_object_new_int64(info->pkt_count));
+			json_object_object_add(s->rtcp, "sender_octets", json_object_new_int64(info->octet_count));
+		}
+		if (info->cname[0])
+			json_object_object_add(s->rtcp, "cname", json_object_new_string(info->cname));
+		if (info->tool[0])
+			json_object_object_add(s->rtcp, "tool", json_object_new_string(info->tool));
+		if (info->bye)
+			json_object_object_add(s->rtcp, "bye", json_object_new_string(info->bye_reason));
+		if (info->app)
+			json_object_object_add(s->rtcp, "app", json_object_new_boolean(1));
+		if (info->xr)
+			json_object_object_add(s->rtcp, "xr", json_object_new_boolean(1));
+	}
+	if (rb) {
+		s->rtcp_rr++;
+		json_object_object_add(s->rtcp, "reports_received", json_object_new_int64((int64_t)s->rtcp_rr));
+		json_object_object_add(s->rtcp, "fraction_lost", json_object_new_double(rb->fraction / 256.0));
+		json_object_object_add(s->rtcp, "cumulative_lost", json_object_new_int(rb->cum_lost));
+		uint32_t clock = clock_of(s, s->st.last_pt);
+		json_object_object_add(s->rtcp, "reported_jitter_ms",
+				       clock ? json_object_new_double(rb->jitter * 1000.0 / clock) : NULL);
+		if (rb->lsr) {
+			int32_t rtt = (int32_t)(arrival - rb->lsr - rb->dlsr);
+			if (rtt >= 0)
+				json_object_object_add(s->rtcp, "round_trip_ms", json_object_new_double(rtt * 1000.0 / 65536.0));
+		}
+	}
+}
+
 static void
 rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 {
@@ -754,51 +914,21 @@ rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 	uint64_t sec = (uint64_t)(p->ts_ns / 1000000000LL) + 2208988800ULL;
 	uint64_t frac = ((uint64_t)(p->ts_ns % 1000000000LL) << 32) / 1000000000ULL;
 	uint32_t arrival = (uint32_t)(((sec & 0xffff) << 16) | (frac >> 16));
-	for (size_t i = 0; i < m->n; i++) {
-		struct stream *s = m->v[i];
-		bool sender = s->ssrc == info.sender_ssrc;
-		const struct cx_rtcp_rb *rb = NULL;
-		for (size_t k = 0; k < info.n_rb; k++)
-			if (info.rb[k].ssrc == s->ssrc)
-				rb = &info.rb[k];
-		if (!sender && !rb)
-			continue;
-		if (!s->rtcp)
-			s->rtcp = json_object_new_object();
-		if (sender) {
-			if (info.sr) {
-				s->rtcp_sr++;
-				json_object_object_add(s->rtcp, "sr_count", json_object_new_int64((int64_t)s->rtcp_sr));
-				json_object_object_add(s->rtcp, "last_sr_ntp", json_object_new_int64((int64_t)info.ntp));
-				json_object_object_add(s->rtcp, "last_sr_rtp_ts", json_object_new_int64(info.rtp_ts));
-				json_object_object_add(s->rtcp, "sender_packets", json_object_new_int64(info.pkt_count));
-				json_object_object_add(s->rtcp, "sender_octets", json_object_new_int64(info.octet_count));
-			}
-			if (info.cname[0])
-				json_object_object_add(s->rtcp, "cname", json_object_new_string(info.cname));
-			if (info.tool[0])
-				json_object_object_add(s->rtcp, "tool", json_object_new_string(info.tool));
-			if (info.bye)
-				json_object_object_add(s->rtcp, "bye", json_object_new_string(info.bye_reason));
-			if (info.app)
-				json_object_object_add(s->rtcp, "app", json_object_new_boolean(1));
-			if (info.xr)
-				json_object_object_add(s->rtcp, "xr", json_object_new_boolean(1));
-		}
-		if (rb) {
-			s->rtcp_rr++;
-			json_object_object_add(s->rtcp, "reports_received", json_object_new_int64((int64_t)s->rtcp_rr));
-			json_object_object_add(s->rtcp, "fraction_lost", json_object_new_double(rb->fraction / 256.0));
-			json_object_object_add(s->rtcp, "cumulative_lost", json_object_new_int(rb->cum_lost));
-			uint32_t clock = clock_of(s, s->st.last_pt);
-			json_object_object_add(s->rtcp, "reported_jitter_ms",
-					       clock ? json_object_new_double(rb->jitter * 1000.0 / clock) : NULL);
-			if (rb->lsr) {
-				int32_t rtt = (int32_t)(arrival - rb->lsr - rb->dlsr);
-				if (rtt >= 0)
-					json_object_object_add(s->rtcp, "round_trip_ms", json_object_new_double(rtt * 1000.0 / 65536.0));
-			}
-		}
+	/* the SSRCs this packet speaks about: its sender and each report block */
+	uint32_t about[1 + 8];
+	size_t nabout = 0;
+	about[nabout++] = info.sender_ssrc;
+	for (size_t k = 0; k < info.n_rb; k++) {
+		bool again = false;
+		for (size_t j = 0; j < nabout; j++)
+			again |= about[j] == info.rb[k].ssrc;
+		if (!again)
+			about[nabout++] = info.rb[k].ssrc;
+	}
+	for (size_t a = 0; a < nabout; a++) {
+		for (struct stream *s = m->ssb[about[a] & (NBUCKETS - 1)]; s; s = s->snext)
+			if (s->ssrc == about[a])
+				rtcp_attach(s, &info, arrival);
 	}
 }
 
@@ -887,28 +1017,66 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		s = new_stream(m, p, r.ssrc, e, sender);
 		if (!s)
 			return false;
-		s->index = (uint32_t)m->n;
 	}
 	if (!s->confirmed) {
 		/* Heuristic RTP: the same SSRC with sequence numbers moving forward
 		 * by small steps, several times in a row. */
 		uint16_t step = (uint16_t)(r.seq - (uint16_t)s->st.max_ext);
-		if (s->st.packets == 0 || (step >= 1 && step <= 10 && r.pt == s->st.last_pt))
+		if (s->st.packets == 0 || (step >= 1 && step <= 10 && r.pt == s->st.last_pt)) {
 			s->consistent++;
-		else
+		} else {
 			s->consistent = 1;
+			drop_pending(s); /* they did not start a stream */
+		}
 		if (s->consistent >= CONFIRM) {
 			s->confirmed = true;
+			s->index = ++m->nconfirmed;
 			m->candidates--;
+			for (size_t i = 0; i < s->npend; i++)
+				media_unit(m, s, &s->pend[i], false);
+			drop_pending(s);
 		}
 	}
 	rtp_packet(m, s, &r, p);
 	return s->confirmed || s->consistent > 1;
 }
 
+static void
+unlink_chain(struct stream **head, struct stream *s, bool by_ssrc)
+{
+	for (struct stream **pp = head; *pp; pp = by_ssrc ? &(*pp)->snext : &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = by_ssrc ? s->snext : s->hnext;
+			return;
+		}
+	}
+}
+
+/* Candidates that stopped before they were believed were not RTP (or too
+ * little of it to matter): forget them so that unrelated UDP traffic
+ * cannot fill the table. */
+static void
+expire_candidates(struct cx_media *m, int64_t now_ns)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		if (!s->confirmed && now_ns - s->last_ts > CANDIDATE_IDLE_NS) {
+			unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s, false);
+			unlink_chain(&m->ssb[s->ssrc & (NBUCKETS - 1)], s, true);
+			m->candidates--;
+			free_stream(s);
+			continue;
+		}
+		m->v[o++] = s;
+	}
+	m->n = o;
+}
+
 void
 cx_media_tick(struct cx_media *m, int64_t now_ns)
 {
+	expire_candidates(m, now_ns);
 	/* Streams silent for 10 s: play out their window and close the writer,
 	 * so memory and descriptors follow the active streams only. */
 	for (size_t i = 0; i < m->n; i++) {
@@ -966,11 +1134,13 @@ stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
 	SNDFILE *out = fd >= 0 ? sf_open_fd(fd, SFM_WRITE, &oi, 1) : NULL;
 	if (out) {
 		enum { CH = 4000 };
-		static int32_t acc[2][CH];
-		int16_t buf[CH], frame[CH * 2];
+		int32_t (*acc)[CH] = malloc(2 * CH * sizeof(int32_t));
+		int16_t *buf = malloc(CH * sizeof(int16_t)), *frame = malloc(2 * CH * sizeof(int16_t));
+		if (!acc || !buf || !frame)
+			total = 0;
 		for (uint64_t pos = 0; pos < total; pos += CH) {
 			size_t len = total - pos < CH ? (size_t)(total - pos) : CH;
-			memset(acc, 0, sizeof(acc));
+			memset(acc, 0, 2 * CH * sizeof(int32_t));
 			for (size_t i = 0; i < n; i++) {
 				if (!sf_in[i] || off[i] >= pos + len || off[i] + in[i]->samples <= pos)
 					continue;
@@ -991,6 +1161,9 @@ stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
 			}
 			sf_writef_short(out, frame, (sf_count_t)len);
 		}
+		free(acc);
+		free(buf);
+		free(frame);
 		sf_close(out);
 	} else if (fd >= 0) {
 		close(fd);

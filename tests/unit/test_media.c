@@ -106,7 +106,10 @@ Test(media, h263_video_markers) { check_streams(SIPNAB "h263-over-rtp.pcap", HEU
 Test(media, opus) { check_streams(SIPNAB "invite-opus-bye.pcap", HEUR); }
 Test(media, comfort_noise_sip_over_tcp) { check_streams("corpus:sipcapture__heplify/example/pcap/sip_ipv4_tcp.pcap", HEUR); }
 Test(media, provider_call_2005) { check_streams("corpus:irontec__sngrep/tests/aaa.pcap", HEUR); }
-Test(media, rtp_beside_stun) { check_streams("corpus:ntop__nDPI/tests/cfgs/default/pcap/stun_classic.pcap", HEUR); }
+#define NDPI "corpus:ntop__nDPI/tests/cfgs/default/pcap/"
+Test(media, rtp_beside_stun) { check_streams(NDPI "stun_classic.pcap", HEUR); }
+Test(media, skype_dynamic_pt_beside_stun) { check_streams(NDPI "skype-conference-call.pcap", HEUR); }
+Test(media, srtp_after_stun_and_dtls) { check_streams(NDPI "stun_dtls_rtp.pcapng", HEUR); }
 
 Test(media, dtmf_digits_from_rfc4733)
 {
