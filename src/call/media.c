@@ -20,6 +20,7 @@
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
 #include "callextract/summary.h"
+#include "call/stream_rtcp.h"
 #include "call/stream_stats.h"
 #include "codec/g711.h"
 #include "proto/rtp.h"
@@ -107,13 +108,10 @@ struct stream {
 	uint32_t dtmf_last_ts;
 	bool dtmf_open;
 	/* RTCP */
-	struct json_object *rtcp;
-	uint64_t rtcp_sr, rtcp_rr;
 	uint8_t event_pt;        /* unsignalled: dynamic PT that carries RFC 4733 events */
 	struct unit *pend;       /* candidate: packets kept until it is believed */
 	size_t npend;
 	struct stream *hnext;
-	struct stream *snext;    /* same-SSRC chain, for RTCP */
 	struct stream *lru_prev, *lru_next; /* writers open, least recent first */
 	bool in_lru;
 	uint32_t index;
@@ -135,7 +133,7 @@ struct cx_media {
 	size_t n, cap;
 	size_t candidates;
 	uint32_t nconfirmed;      /* numbers the files */
-	struct stream **ssb;      /* streams by SSRC alone */
+	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
 	struct stream *lru_head, *lru_tail;
 	size_t open;
 	struct stun_flow *stun;
@@ -233,11 +231,11 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
-	m->ssb = calloc(NBUCKETS, sizeof(*m->ssb));
+	m->rtcp = cx_rtcp_table_new();
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
 	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
-	if (!m->sb || !m->ssb || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
+	if (!m->sb || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
 		cx_media_free(m);
 		return NULL;
 	}
@@ -262,7 +260,6 @@ free_stream(struct stream *s)
 	free(s->pend);
 	free(s->call_id);
 	json_object_put(s->dtmf);
-	json_object_put(s->rtcp);
 	free(s);
 }
 
@@ -291,7 +288,7 @@ cx_media_free(struct cx_media *m)
 	}
 	free(m->v);
 	free(m->sb);
-	free(m->ssb);
+	cx_rtcp_table_free(m->rtcp);
 	free(m);
 }
 
@@ -722,9 +719,6 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	uint32_t b = hash_stream(&p->src, &p->dst, p->sport, p->dport, ssrc);
 	s->hnext = m->sb[b];
 	m->sb[b] = s;
-	b = ssrc & (NBUCKETS - 1);
-	s->snext = m->ssb[b];
-	m->ssb[b] = s;
 	if (ep)
 		s->index = ++m->nconfirmed;
 	m->v[m->n++] = s;
@@ -847,60 +841,6 @@ signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender)
 	return NULL;
 }
 
-/* What one RTCP packet says about stream s: as its sender (SR, SDES,
- * BYE, ...) and/or in a report block about it. */
-static void
-rtcp_attach(struct stream *s, const struct cx_rtcp_info *info, uint32_t arrival)
-{
-	bool sender = s->ssrc == info->sender_ssrc;
-	const struct cx_rtcp_rb *rb = NULL;
-	for (size_t k = 0; k < info->n_rb; k++)
-		if (info->rb[k].ssrc == s->ssrc)
-			rb = &info->rb[k];
-	if (!s->rtcp)
-		s->rtcp = json_object_new_object();
-	if (sender) {
-		if (info->sr) {
-			s->rtcp_sr++;
-			json_object_object_add(s->rtcp, "sr_count", json_object_new_int64((int64_t)s->rtcp_sr));
-			/* NTP time as sent (64-bit, hex: it does not fit a JSON integer) and as UTC */
-			char ntp[24], t[48];
-			snprintf(ntp, sizeof(ntp), "0x%016llx", (unsigned long long)info->ntp);
-			json_object_object_add(s->rtcp, "last_sr_ntp", json_object_new_string(ntp));
-			int64_t unix_s = (int64_t)(info->ntp >> 32) - 2208988800LL;
-			int64_t ns = unix_s * 1000000000LL + (int64_t)(((info->ntp & 0xffffffffULL) * 1000000000ULL) >> 32);
-			json_object_object_add(s->rtcp, "last_sr_time", json_object_new_string(cx_time_utc(ns, t, sizeof(t))));
-			json_object_object_add(s->rtcp, "last_sr_rtp_ts", json_object_new_int64(info->rtp_ts));
-			json_object_object_add(s->rtcp, "sender_packets", json_object_new_int64(info->pkt_count));
-			json_object_object_add(s->rtcp, "sender_octets", json_object_new_int64(info->octet_count));
-		}
-		if (info->cname[0])
-			json_object_object_add(s->rtcp, "cname", json_object_new_string(info->cname));
-		if (info->tool[0])
-			json_object_object_add(s->rtcp, "tool", json_object_new_string(info->tool));
-		if (info->bye)
-			json_object_object_add(s->rtcp, "bye", json_object_new_string(info->bye_reason));
-		if (info->app)
-			json_object_object_add(s->rtcp, "app", json_object_new_boolean(1));
-		if (info->xr)
-			json_object_object_add(s->rtcp, "xr", json_object_new_boolean(1));
-	}
-	if (rb) {
-		s->rtcp_rr++;
-		json_object_object_add(s->rtcp, "reports_received", json_object_new_int64((int64_t)s->rtcp_rr));
-		json_object_object_add(s->rtcp, "fraction_lost", json_object_new_double(rb->fraction / 256.0));
-		json_object_object_add(s->rtcp, "cumulative_lost", json_object_new_int(rb->cum_lost));
-		uint32_t clock = clock_of(s, s->st.last_pt);
-		json_object_object_add(s->rtcp, "reported_jitter_ms",
-				       clock ? json_object_new_double(rb->jitter * 1000.0 / clock) : NULL);
-		if (rb->lsr) {
-			int32_t rtt = (int32_t)(arrival - rb->lsr - rb->dlsr);
-			if (rtt >= 0)
-				json_object_object_add(s->rtcp, "round_trip_ms", json_object_new_double(rtt * 1000.0 / 65536.0));
-		}
-	}
-}
-
 static void
 rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 {
@@ -910,26 +850,8 @@ rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 		return;
 	}
 	(*m->n_rtcp)++;
-	/* NTP "middle 32 bits" of the arrival time, for round-trip times. */
-	uint64_t sec = (uint64_t)(p->ts_ns / 1000000000LL) + 2208988800ULL;
-	uint64_t frac = ((uint64_t)(p->ts_ns % 1000000000LL) << 32) / 1000000000ULL;
-	uint32_t arrival = (uint32_t)(((sec & 0xffff) << 16) | (frac >> 16));
-	/* the SSRCs this packet speaks about: its sender and each report block */
-	uint32_t about[1 + 8];
-	size_t nabout = 0;
-	about[nabout++] = info.sender_ssrc;
-	for (size_t k = 0; k < info.n_rb; k++) {
-		bool again = false;
-		for (size_t j = 0; j < nabout; j++)
-			again |= about[j] == info.rb[k].ssrc;
-		if (!again)
-			about[nabout++] = info.rb[k].ssrc;
-	}
-	for (size_t a = 0; a < nabout; a++) {
-		for (struct stream *s = m->ssb[about[a] & (NBUCKETS - 1)]; s; s = s->snext)
-			if (s->ssrc == about[a])
-				rtcp_attach(s, &info, arrival);
-	}
+	if (cx_rtcp_table_add(m->rtcp, &info, cx_rtcp_ntp_middle(p->ts_ns)) < 0)
+		cx_stats_add(m->ctx->stats, "error.rtcp.too_many_sources", 1);
 }
 
 static void
@@ -1042,11 +964,11 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 }
 
 static void
-unlink_chain(struct stream **head, struct stream *s, bool by_ssrc)
+unlink_chain(struct stream **head, struct stream *s)
 {
-	for (struct stream **pp = head; *pp; pp = by_ssrc ? &(*pp)->snext : &(*pp)->hnext) {
+	for (struct stream **pp = head; *pp; pp = &(*pp)->hnext) {
 		if (*pp == s) {
-			*pp = by_ssrc ? s->snext : s->hnext;
+			*pp = s->hnext;
 			return;
 		}
 	}
@@ -1062,8 +984,7 @@ expire_candidates(struct cx_media *m, int64_t now_ns)
 	for (size_t i = 0; i < m->n; i++) {
 		struct stream *s = m->v[i];
 		if (!s->confirmed && now_ns - s->last_ts > CANDIDATE_IDLE_NS) {
-			unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s, false);
-			unlink_chain(&m->ssb[s->ssrc & (NBUCKETS - 1)], s, true);
+			unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
 			m->candidates--;
 			free_stream(s);
 			continue;
@@ -1290,7 +1211,7 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 			json_object_object_add(o, "audio", a);
 		}
 		json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
-		json_object_object_add(o, "rtcp", s->rtcp ? json_object_get(s->rtcp) : NULL);
+		json_object_object_add(o, "rtcp", cx_rtcp_table_json(m->rtcp, s->ssrc, clock_of(s, s->st.last_pt)));
 		struct json_object *stun = NULL;
 		for (struct stun_flow *f = m->stun; f; f = f->next)
 			if ((f->pa == s->sport && f->pb == s->dport && cx_addr_eq(&f->a, &s->src) && cx_addr_eq(&f->b, &s->dst)) ||
