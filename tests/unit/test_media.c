@@ -357,3 +357,124 @@ Test(media, call_gets_per_direction_and_stereo_wav)
 	sf_close(sf);
 	json_object_put(r);
 }
+
+/* The real stream with its timestamps moved: packets 100-199 jump ten
+ * minutes ahead, packets 200-299 restart near zero. Neither may write ten
+ * minutes of silence or drop the audio after the reset; both are reported;
+ * every packet's audio is in the WAV in order. */
+Test(media, timestamp_jump_and_reset)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	const size_t use = 300;
+	for (size_t i = 0; i < use; i++) {
+		uint32_t ts = 0x10000000u + (uint32_t)i * 160;
+		if (i >= 100 && i < 200)
+			ts += 8000u * 600;
+		else if (i >= 200)
+			ts = 1000u + (uint32_t)(i - 200) * 160;
+		rewrite_rtp(&v[i], (uint16_t)(1000 + i), ts, 0x11223344);
+	}
+	char path[] = "/tmp/cxjump-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	for (size_t i = 0; i < use; i++)
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	pcap_dump_close(dp);
+	pcap_close(dead);
+
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *s = cxt_get(r, "streams.0");
+	cr_assert_not_null(s);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.timestamp_jumps")), 2);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.silence_inserted_samples")), 0);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.late_or_duplicate_dropped")), 0);
+	int jumps = 0;
+	struct json_object *f = cxt_get(r, "findings");
+	for (size_t i = 0; i < json_object_array_length(f); i++) {
+		const char *k = json_object_get_string(cxt_get(json_object_array_get_idx(f, i), "kind"));
+		jumps += k && !strcmp(k, "media.timestamp_jump");
+	}
+	cr_assert_eq(jumps, 2, "both reported as findings");
+	sf_count_t frames;
+	short *got = read_wav(dir, json_object_get_string(cxt_get(s, "wav")), &frames);
+	cr_assert_eq(frames, (sf_count_t)use * 160);
+	short want[160];
+	for (size_t i = 0; i < use; i++) {
+		ref_decode(v[i].payload, 160, want);
+		cr_assert(memcmp(got + i * 160, want, sizeof(want)) == 0, "packet %zu out of place", i);
+	}
+	free(got);
+	free(v);
+	json_object_put(r);
+	unlink(path);
+}
+
+/* UDP that is not RTP but starts with the RTP version bits (each datagram
+ * with new "SSRC" bytes, as encrypted traffic looks): no stream, no file. */
+Test(media, random_udp_makes_no_streams)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	char path[] = "/tmp/cxjunk-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	uint32_t x = 12345;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *rtp = v[i].frame + 16 + 20 + 8;
+		for (size_t k = 1; k < 12 + 160; k++) {
+			x = x * 1103515245u + 12345u;
+			rtp[k] = (uint8_t)(x >> 16);
+		}
+		rtp[0] = 0x80;
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "streams")), 0);
+	char sub[1024];
+	snprintf(sub, sizeof(sub), "%s/streams", dir);
+	cr_assert_neq(access(sub, F_OK), 0, "no files for candidates");
+	free(v);
+	json_object_put(r);
+	unlink(path);
+}
+
+/* A real UA (baresip) sending RFC 4733 events interleaved with PCMA in one
+ * sequence space (fixtures/README.md lists the frames and durations). */
+Test(media, dtmf_from_real_ua_not_in_audio)
+{
+	struct json_object *r = cxt_run(cxt_path("fixtures/sip-call-pcma.pcap"), NULL, NULL, NULL);
+	struct json_object *streams = cxt_get(r, "streams"), *s = NULL;
+	for (size_t i = 0; i < json_object_array_length(streams); i++) {
+		struct json_object *x = json_object_array_get_idx(streams, i);
+		if (!strcmp(json_object_get_string(cxt_get(x, "ssrc")), "0xC1DB3A19"))
+			s = x;
+	}
+	cr_assert_not_null(s);
+	struct json_object *d = cxt_get(s, "dtmf");
+	cr_assert_eq(json_object_array_length(d), 4);
+	static const char digits[] = "7429";
+	static const int frames[] = { 225, 317, 406, 498 };
+	static const double ms[] = { 3040 / 8.0, 2880 / 8.0, 3040 / 8.0, 2880 / 8.0 };
+	for (size_t i = 0; i < 4; i++) {
+		struct json_object *e = json_object_array_get_idx(d, i);
+		cr_assert_eq(json_object_get_string(cxt_get(e, "digit"))[0], digits[i]);
+		cr_assert_eq(json_object_get_int(cxt_get(e, "frame")), frames[i]);
+		cr_assert_float_eq(json_object_get_double(cxt_get(e, "duration_ms")), ms[i], 1e-9);
+		cr_assert(json_object_get_boolean(cxt_get(e, "end")));
+	}
+	/* 487 packets = 401 PCMA + 86 events: only the PCMA is audio */
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 487);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.samples")), 401 * 160);
+	json_object_put(r);
+}
