@@ -1054,7 +1054,7 @@ stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
 	SF_INFO oi = { .samplerate = 8000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 	SNDFILE *out = fd >= 0 ? sf_open_fd(fd, SFM_WRITE, &oi, 1) : NULL;
 	if (out) {
-		enum { CH = 4000 };
+		enum { CH = 16384 };
 		int32_t (*acc)[CH] = malloc(2 * CH * sizeof(int32_t));
 		int16_t *buf = malloc(CH * sizeof(int16_t)), *frame = malloc(2 * CH * sizeof(int16_t));
 		if (!acc || !buf || !frame)
@@ -1065,10 +1065,9 @@ stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
 			for (size_t i = 0; i < n; i++) {
 				if (!sf_in[i] || off[i] >= pos + len || off[i] + in[i]->samples <= pos)
 					continue;
-				uint64_t from = pos > off[i] ? pos - off[i] : 0;
+				/* each input is read front to back, one chunk after the other */
 				size_t at = off[i] > pos ? (size_t)(off[i] - pos) : 0;
 				size_t want = len - at;
-				sf_seek(sf_in[i], (sf_count_t)from, SEEK_SET);
 				sf_count_t got = sf_readf_short(sf_in[i], buf, (sf_count_t)want);
 				int ch = in[i]->sender == 0 ? 0 : 1; /* caller left, callee right */
 				for (sf_count_t k = 0; k < got; k++)
