@@ -478,3 +478,89 @@ Test(media, dtmf_from_real_ua_not_in_audio)
 	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.samples")), 401 * 160);
 	json_object_put(r);
 }
+
+/* NAT: fixtures/sip-call-auth.pcap with alice's media address rewritten
+ * after signalling, as a NAT would (her RTP leaves from 203.0.113.7:55555,
+ * bob's RTP goes there). Her stream reaches bob's SDP endpoint from an
+ * unexpected source; bob's is the symmetric reply from his SDP endpoint.
+ * Both must stay in the call, with the right senders. */
+static uint16_t
+ip_sum(const uint8_t *h, size_t n)
+{
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(h[i] << 8 | h[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void
+nat_rewrite(uint8_t *f, size_t len)
+{
+	static const uint8_t alice[4] = { 10, 77, 0, 2 }, nat[4] = { 203, 0, 113, 7 };
+	if (len < 14 + 20 + 8 || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 17)
+		return;
+	uint8_t *ip = f + 14;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+	uint8_t *udp = ip + ihl;
+	for (int side = 0; side < 2; side++) { /* 0: source, 1: destination */
+		uint8_t *a = ip + 12 + side * 4, *port = udp + side * 2;
+		uint16_t p = (uint16_t)(port[0] << 8 | port[1]);
+		if (memcmp(a, alice, 4) || (p != 40086 && p != 40087))
+			continue;
+		memcpy(a, nat, 4);
+		p = (uint16_t)(55555 + (p - 40086));
+		port[0] = (uint8_t)(p >> 8);
+		port[1] = (uint8_t)p;
+		udp[6] = udp[7] = 0; /* no UDP checksum */
+	}
+	ip[10] = ip[11] = 0;
+	uint16_t s = ip_sum(ip, ihl);
+	ip[10] = (uint8_t)(s >> 8);
+	ip[11] = (uint8_t)s;
+}
+
+Test(media, nat_source_and_symmetric_reply_stay_in_the_call)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *in = pcap_open_offline(cxt_path("fixtures/sip-call-auth.pcap"), err);
+	cr_assert_not_null(in, "%s", err);
+	char path[] = "/tmp/cxnat-XXXXXX";
+	close(mkstemp(path));
+	pcap_dumper_t *dp = pcap_dump_open(in, path);
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	uint8_t buf[65536];
+	while (pcap_next_ex(in, &h, &d) == 1) {
+		memcpy(buf, d, h->caplen);
+		nat_rewrite(buf, h->caplen);
+		pcap_dump((u_char *)dp, h, buf);
+	}
+	pcap_dump_close(dp);
+	pcap_close(in);
+
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	const char *call = NULL;
+	struct json_object *dialogs = cxt_get(r, "dialogs");
+	for (size_t i = 0; i < json_object_array_length(dialogs); i++) {
+		struct json_object *dl = json_object_array_get_idx(dialogs, i);
+		if (!strcmp(json_object_get_string(cxt_get(dl, "kind")), "INVITE"))
+			call = json_object_get_string(cxt_get(dl, "call_id"));
+	}
+	cr_assert_not_null(call);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		const char *src = json_object_get_string(cxt_get(s, "src"));
+		bool from_alice = !strcmp(src, "203.0.113.7:55555");
+		cr_assert(from_alice || !strcmp(json_object_get_string(cxt_get(s, "dst")), "203.0.113.7:55555"));
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "call_id")), call);
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "sender")), from_alice ? "caller" : "callee");
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 451);
+		cr_assert_not_null(cxt_get(s, "wav"));
+	}
+	json_object_put(r);
+	unlink(path);
+}
