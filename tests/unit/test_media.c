@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "callextract/ctx.h"
 #include "cxtest.h"
@@ -561,6 +562,82 @@ Test(media, nat_source_and_symmetric_reply_stay_in_the_call)
 		cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 451);
 		cr_assert_not_null(cxt_get(s, "wav"));
 	}
+	json_object_put(r);
+	unlink(path);
+}
+
+/* 600 concurrent unsignalled streams of 160 packets under a 200-descriptor
+ * limit: writers are closed and reopened (append) as they flush, and every
+ * WAV still holds exactly its own audio. */
+Test(media, many_streams_under_a_small_descriptor_limit, .timeout = 120)
+{
+	struct rlimit rl;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = 200;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	enum { STREAMS = 600, PKTS = 160 };
+	char path[] = "/tmp/cxmany-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	uint8_t frame[256];
+	for (size_t k = 0; k < PKTS; k++) {
+		for (size_t j = 0; j < STREAMS; j++) {
+			const struct rtp_pkt *src = &v[(j + k) % n];
+			memcpy(frame, src->frame, src->h.caplen);
+			uint8_t *udp = frame + 16 + 20, *rtp = udp + 8;
+			uint16_t sport = (uint16_t)(20000 + 2 * j);
+			udp[0] = (uint8_t)(sport >> 8);
+			udp[1] = (uint8_t)sport;
+			udp[6] = udp[7] = 0;
+			uint16_t seq = (uint16_t)(k + j * 7);
+			uint32_t ts = (uint32_t)(k * 160 + j * 1000), ssrc = 0x10000000u + (uint32_t)j;
+			rtp[2] = (uint8_t)(seq >> 8); rtp[3] = (uint8_t)seq;
+			rtp[4] = (uint8_t)(ts >> 24); rtp[5] = (uint8_t)(ts >> 16);
+			rtp[6] = (uint8_t)(ts >> 8); rtp[7] = (uint8_t)ts;
+			rtp[8] = (uint8_t)(ssrc >> 24); rtp[9] = (uint8_t)(ssrc >> 16);
+			rtp[10] = (uint8_t)(ssrc >> 8); rtp[11] = (uint8_t)ssrc;
+			struct pcap_pkthdr h = src->h;
+			uint64_t us = (uint64_t)k * 20000 + j * 20;
+			h.ts.tv_sec = 1000000000 + (time_t)(us / 1000000);
+			h.ts.tv_usec = (suseconds_t)(us % 1000000);
+			pcap_dump((u_char *)dp, &h, frame);
+		}
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), STREAMS);
+	/* the reference decode of every payload, once */
+	uint8_t *all = malloc(n * 160);
+	short *ref = malloc(n * 160 * sizeof(short));
+	for (size_t i = 0; i < n; i++)
+		memcpy(all + i * 160, v[i].payload, 160);
+	ref_decode(all, n * 160, ref);
+	for (size_t j = 0; j < STREAMS; j++) {
+		struct json_object *s = json_object_array_get_idx(streams, j);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), PKTS);
+		const char *wav = json_object_get_string(cxt_get(s, "wav"));
+		cr_assert_not_null(wav, "stream %zu: %s", j, json_object_get_string(cxt_get(s, "reason")));
+		sf_count_t frames;
+		short *got = read_wav(dir, wav, &frames);
+		cr_assert_eq(frames, PKTS * 160, "stream %zu", j);
+		/* streams are listed by first packet: stream j is the j-th */
+		for (size_t k = 0; k < PKTS; k++)
+			cr_assert(memcmp(got + k * 160, ref + ((j + k) % n) * 160, 160 * sizeof(short)) == 0,
+				  "stream %zu packet %zu", j, k);
+		free(got);
+	}
+	free(all);
+	free(ref);
+	free(v);
 	json_object_put(r);
 	unlink(path);
 }
