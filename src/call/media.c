@@ -46,8 +46,12 @@ struct endpoint {
 	char *call_id;
 	uint32_t call_index;
 	int party;               /* who RECEIVES here */
-	char enc[128][16];       /* payload type -> encoding name ("" unknown) */
-	uint32_t clock[128];
+	uint8_t npts;            /* the SDP's payload types (RTP endpoints only) */
+	struct {
+		uint8_t pt;
+		uint32_t clock;
+		char enc[16];
+	} pts[CX_MEDIA_MAX_PT];
 	struct endpoint *next;
 };
 
@@ -80,6 +84,7 @@ struct stream {
 	const struct endpoint *ep; /* the endpoint that tied it to a call */
 	bool confirmed;
 	uint32_t consistent;
+	uint32_t expect_gen;     /* unsignalled: announcements already checked */
 	struct cx_rtp_stats st;
 	uint64_t first_frame, last_frame;
 	int64_t first_ts, last_ts;
@@ -133,6 +138,7 @@ struct cx_media {
 	size_t n, cap;
 	size_t candidates;
 	uint32_t nconfirmed;      /* numbers the files */
+	uint32_t expect_gen;      /* bumped by every SDP announcement */
 	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
 	struct stream *lru_head, *lru_tail;
 	size_t open;
@@ -160,6 +166,39 @@ find_ep(const struct cx_media *m, const struct cx_addr *a, uint16_t port, bool r
 		if (e->port == port && e->rtcp == rtcp && cx_addr_eq(&e->addr, a))
 			return e;
 	return NULL;
+}
+
+/* The SDP encoding name of pt at this endpoint, or NULL. */
+static const char *
+ep_encoding(const struct endpoint *e, uint8_t pt, uint32_t *clock)
+{
+	for (size_t i = 0; e && i < e->npts; i++) {
+		if (e->pts[i].pt == pt && e->pts[i].enc[0]) {
+			if (clock)
+				*clock = e->pts[i].clock;
+			return e->pts[i].enc;
+		}
+	}
+	return NULL;
+}
+
+static void
+ep_set_pts(struct endpoint *w, const struct cx_media_expect *e)
+{
+	for (size_t i = 0; i < e->n_pts && i < CX_MEDIA_MAX_PT; i++) {
+		uint8_t pt = e->pts[i].pt & 127;
+		size_t k = 0;
+		while (k < w->npts && w->pts[k].pt != pt)
+			k++;
+		if (k == w->npts) {
+			if (w->npts == CX_MEDIA_MAX_PT)
+				continue;
+			w->npts++;
+		}
+		w->pts[k].pt = pt;
+		w->pts[k].clock = e->pts[i].clock;
+		snprintf(w->pts[k].enc, sizeof(w->pts[k].enc), "%s", e->pts[i].encoding);
+	}
 }
 
 static const char *
@@ -195,8 +234,9 @@ static_clock(uint8_t pt)
 static const char *
 encoding_of(const struct stream *s, uint8_t pt)
 {
-	if (s->ep && s->ep->enc[pt & 127][0])
-		return s->ep->enc[pt & 127];
+	const char *enc = ep_encoding(s->ep, pt, NULL);
+	if (enc)
+		return enc;
 	if (s->event_pt && pt == s->event_pt)
 		return "telephone-event";
 	return static_encoding(pt);
@@ -205,8 +245,9 @@ encoding_of(const struct stream *s, uint8_t pt)
 static uint32_t
 clock_of(const struct stream *s, uint8_t pt)
 {
-	if (s->ep && s->ep->clock[pt & 127])
-		return s->ep->clock[pt & 127];
+	uint32_t clock = 0;
+	if (ep_encoding(s->ep, pt, &clock) && clock)
+		return clock;
 	uint32_t c = static_clock(pt);
 	if (!c && !strcasecmp(encoding_of(s, pt), "telephone-event"))
 		c = 8000;
@@ -299,11 +340,8 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	const struct endpoint *old = find_ep(m, &e->addr, port, rtcp);
 	if (old && old->call_id && !strcmp(old->call_id, e->call_id) && old->party == e->party) {
 		/* Re-announced (re-INVITE): refresh the payload map in place. */
-		struct endpoint *w = (struct endpoint *)old;
-		for (size_t i = 0; i < e->n_pts; i++) {
-			snprintf(w->enc[e->pts[i].pt & 127], 16, "%s", e->pts[i].encoding);
-			w->clock[e->pts[i].pt & 127] = e->pts[i].clock;
-		}
+		if (!rtcp)
+			ep_set_pts((struct endpoint *)old, e);
 		return;
 	}
 	struct endpoint *n = calloc(1, sizeof(*n));
@@ -316,10 +354,8 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	n->rtcp = rtcp;
 	n->call_index = e->call_index;
 	n->party = e->party;
-	for (size_t i = 0; i < e->n_pts; i++) {
-		snprintf(n->enc[e->pts[i].pt & 127], 16, "%s", e->pts[i].encoding);
-		n->clock[e->pts[i].pt & 127] = e->pts[i].clock;
-	}
+	if (!rtcp)
+		ep_set_pts(n, e);
 	/* Newest first: a later call reusing the address:port wins. */
 	uint32_t b = hash_ep(&e->addr, port);
 	n->next = m->ep[b];
@@ -334,6 +370,7 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	add_endpoint(m, e, false);
 	if (e->rtcp_port)
 		add_endpoint(m, e, true);
+	m->expect_gen++;
 }
 
 /* ---------- writers (WAV or raw payload) ---------- */
@@ -709,6 +746,7 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	s->ssrc = ssrc;
 	s->ep = ep;
 	s->sender = sender;
+	s->expect_gen = m->expect_gen;
 	if (ep) {
 		s->call_id = strdup(ep->call_id);
 		s->call_index = ep->call_index;
@@ -769,9 +807,11 @@ stats_clock(const struct stream *s, uint8_t pt)
 {
 	if (pt < 96)
 		return cx_rtp_static_clock(pt);
-	if (!s->ep || !s->ep->enc[pt & 127][0] || !strcasecmp(s->ep->enc[pt & 127], "telephone-event"))
+	uint32_t clock = 0;
+	const char *enc = ep_encoding(s->ep, pt, &clock);
+	if (!enc || !strcasecmp(enc, "telephone-event"))
 		return 0;
-	return s->ep->clock[pt & 127];
+	return clock;
 }
 
 static void
@@ -940,17 +980,30 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		if (!s)
 			return false;
 	}
+	if (!s->ep && s->expect_gen != m->expect_gen) {
+		/* RTP that came before its SDP (answer late in the capture, or
+		 * packets reordered): tie it to the call once announced. Its
+		 * files stay where they were opened. */
+		s->expect_gen = m->expect_gen;
+		const struct endpoint *e = signalled(m, p, false, &sender);
+		if (e && (s->call_id = strdup(e->call_id))) {
+			s->ep = e;
+			s->call_index = e->call_index;
+			s->sender = sender;
+			s->consistent = CONFIRM;
+		}
+	}
 	if (!s->confirmed) {
 		/* Heuristic RTP: the same SSRC with sequence numbers moving forward
 		 * by small steps, several times in a row. */
 		uint16_t step = (uint16_t)(r.seq - (uint16_t)s->st.max_ext);
-		if (s->st.packets == 0 || (step >= 1 && step <= 10 && r.pt == s->st.last_pt)) {
+		if (s->st.packets == 0 || s->ep || (step >= 1 && step <= 10 && r.pt == s->st.last_pt)) {
 			s->consistent++;
 		} else {
 			s->consistent = 1;
 			drop_pending(s); /* they did not start a stream */
 		}
-		if (s->consistent >= CONFIRM) {
+		if (s->consistent >= CONFIRM || s->ep) {
 			s->confirmed = true;
 			s->index = ++m->nconfirmed;
 			m->candidates--;

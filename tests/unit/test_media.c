@@ -641,3 +641,63 @@ Test(media, many_streams_under_a_small_descriptor_limit, .timeout = 120)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* RTP before its SDP: fixtures/sip-call-auth.pcap with every SIP message
+ * that carries SDP moved after the 80th RTP packet (timestamps moved
+ * along). Both streams start unsignalled and must join the call once it is
+ * announced, with the right senders and all their packets. */
+Test(media, rtp_before_its_sdp_joins_the_call)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *in = pcap_open_offline(cxt_path("fixtures/sip-call-auth.pcap"), err);
+	cr_assert_not_null(in, "%s", err);
+	struct rec { struct pcap_pkthdr h; uint8_t *d; bool sdp; } *v = calloc(4096, sizeof(*v));
+	size_t n = 0, last_sdp = 0;
+	struct pcap_pkthdr *h;
+	const u_char *d;
+	while (n < 4096 && pcap_next_ex(in, &h, &d) == 1) {
+		v[n].h = *h;
+		v[n].d = malloc(h->caplen);
+		memcpy(v[n].d, d, h->caplen);
+		v[n].sdp = memmem(d, h->caplen, "application/sdp", 15) != NULL;
+		if (v[n].sdp)
+			last_sdp = n;
+		n++;
+	}
+	char path[] = "/tmp/cxlate-XXXXXX";
+	close(mkstemp(path));
+	pcap_dumper_t *dp = pcap_dump_open(in, path);
+	size_t cut = last_sdp + 80;
+	cr_assert_lt(cut, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].sdp)
+			pcap_dump((u_char *)dp, &v[i].h, v[i].d);
+		if (i == cut) {
+			for (size_t k = 0; k < n; k++) {
+				if (!v[k].sdp)
+					continue;
+				struct pcap_pkthdr hk = v[k].h;
+				hk.ts = v[i].h.ts;
+				pcap_dump((u_char *)dp, &hk, v[k].d);
+			}
+		}
+	}
+	pcap_dump_close(dp);
+	pcap_close(in);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].d);
+	free(v);
+
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		bool from_alice = !strcmp(json_object_get_string(cxt_get(s, "src")), "10.77.0.2:40086");
+		cr_assert_not_null(cxt_get(s, "call_id"), "stream %zu stayed unsignalled", i);
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "sender")), from_alice ? "caller" : "callee");
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 451);
+	}
+	json_object_put(r);
+	unlink(path);
+}
