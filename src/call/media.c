@@ -92,7 +92,9 @@ struct stream {
 	/* decoding */
 	bool decodable, undecodable_seen;
 	char reason[96];
-	char path[256];          /* relative; "" if none */
+	char path[256];          /* the WAV, relative; "" if none */
+	char raw_path[256];      /* payloads not decoded, relative; "" if none */
+	bool raw_once;
 	SNDFILE *sf;
 	FILE *raw;
 	bool opened_once;
@@ -441,7 +443,7 @@ writer_close(struct cx_media *m, struct stream *s)
 }
 
 static void
-make_path(struct cx_media *m, struct stream *s, const char *ext)
+make_path(struct cx_media *m, struct stream *s, const char *ext, char *out, size_t outsz)
 {
 	const char *dir = s->call_id ? cx_sip_call_dir(m->ctx->sip, s->call_id) : NULL;
 	char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8], name[200], safe[120];
@@ -449,7 +451,7 @@ make_path(struct cx_media *m, struct stream *s, const char *ext)
 	cx_endpoint_str(&s->dst, s->dport, b);
 	snprintf(name, sizeof(name), "%s-%s-to-%s-%08x", s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "stream", a, b, s->ssrc);
 	cx_sanitize_name(name, strlen(name), safe, sizeof(safe));
-	snprintf(s->path, sizeof(s->path), "%s/%04u-%s.%s", dir ? dir : "streams", s->index, safe, ext);
+	snprintf(out, outsz, "%s/%04u-%s.%s", dir ? dir : "streams", s->index, safe, ext);
 }
 
 /* Opens (or reopens) the stream's writer, closing the least recently used
@@ -457,7 +459,7 @@ make_path(struct cx_media *m, struct stream *s, const char *ext)
 static bool
 writer_open(struct cx_media *m, struct stream *s, bool wav)
 {
-	if (s->sf || s->raw) {
+	if (wav ? s->sf != NULL : s->raw != NULL) {
 		lru_touch(m, s);
 		return true;
 	}
@@ -465,13 +467,16 @@ writer_open(struct cx_media *m, struct stream *s, bool wav)
 		return false;
 	while (m->open >= m->max_open && m->lru_head && m->lru_head != s)
 		writer_close(m, m->lru_head);
-	if (!s->path[0])
-		make_path(m, s, wav ? "wav" : "raw");
 	if (!wav) {
-		s->raw = cx_outdir_fopen(m->ctx->out, s->path, s->opened_once ? "a" : "w");
+		if (!s->raw_path[0])
+			make_path(m, s, "raw", s->raw_path, sizeof(s->raw_path));
+		s->raw = cx_outdir_fopen(m->ctx->out, s->raw_path, s->raw_once ? "a" : "w");
 		if (!s->raw)
 			return false;
+		s->raw_once = true;
 	} else {
+		if (!s->path[0])
+			make_path(m, s, "wav", s->path, sizeof(s->path));
 		int fd = s->opened_once ? cx_outdir_reopenfd(m->ctx->out, s->path)
 					: cx_outdir_openfd(m->ctx->out, s->path);
 		if (fd < 0) {
@@ -489,8 +494,8 @@ writer_open(struct cx_media *m, struct stream *s, bool wav)
 		}
 		if (s->opened_once)
 			sf_seek(s->sf, 0, SEEK_END);
+		s->opened_once = true;
 	}
-	s->opened_once = true;
 	lru_touch(m, s);
 	return true;
 }
@@ -675,13 +680,15 @@ dtmf(struct cx_media *m, struct stream *s, const struct unit *u)
 		return;
 	static const char digits[] = "0123456789*#ABCD";
 	bool end = flags & 0x80;
+	uint32_t clock = clock_of(s, u->pt);
+	double dur_ms = dur * 1000.0 / (clock ? clock : 8000);
 	if (!s->dtmf)
 		s->dtmf = json_object_new_array();
 	size_t n = json_object_array_length(s->dtmf);
 	struct json_object *last = n ? json_object_array_get_idx(s->dtmf, n - 1) : NULL;
 	if (last && s->dtmf_last_ts == u->ts) {
 		/* same event: update duration and end */
-		json_object_object_add(last, "duration_ms", json_object_new_double(dur / 8.0));
+		json_object_object_add(last, "duration_ms", json_object_new_double(dur_ms));
 		if (end)
 			json_object_object_add(last, "end", json_object_new_boolean(1));
 		return;
@@ -697,7 +704,7 @@ dtmf(struct cx_media *m, struct stream *s, const struct unit *u)
 	json_object_object_add(o, "frame", json_object_new_int64((int64_t)u->frame));
 	json_object_object_add(o, "time", json_object_new_string(cx_time_utc(u->ts_ns, t, sizeof(t))));
 	json_object_object_add(o, "rel", json_object_new_double(cx_time_rel(m->ctx, u->ts_ns)));
-	json_object_object_add(o, "duration_ms", json_object_new_double(dur / 8.0));
+	json_object_object_add(o, "duration_ms", json_object_new_double(dur_ms));
 	json_object_object_add(o, "volume", json_object_new_int(flags & 0x3f));
 	json_object_object_add(o, "end", json_object_new_boolean(end));
 	json_object_array_add(s->dtmf, o);
@@ -790,7 +797,7 @@ media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
 			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
 				 enc[0] ? enc : "unknown", u->pt);
 		}
-		if (!s->decodable && writer_open(m, s, false)) {
+		if (writer_open(m, s, false)) {
 			uint16_t len = (uint16_t)(u->len > 65535 ? 65535 : u->len);
 			uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 			/* length-prefixed payloads, in arrival order */
@@ -1251,8 +1258,8 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 				     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
 				     "no G.711 payload in this stream";
 		json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
-		if (!s->decodable && s->path[0])
-			json_object_object_add(o, "raw_payload", json_object_new_string(s->path));
+		if (s->raw_path[0])
+			json_object_object_add(o, "raw_payload", json_object_new_string(s->raw_path));
 		if (wav) {
 			struct json_object *a = json_object_new_object();
 			json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->samples));

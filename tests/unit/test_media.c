@@ -183,13 +183,13 @@ read_wav(const char *dir, const char *rel, sf_count_t *frames)
 	return pcm;
 }
 
-/* Reference decode: libsndfile's mu-law expansion. */
+/* Reference decode: libsndfile's mu-law (or A-law) expansion. */
 static void
-ref_decode(const uint8_t *u, size_t n, short *out)
+ref_decode_law(const uint8_t *u, size_t n, short *out, int law)
 {
 	char path[] = "/tmp/cxref-XXXXXX";
 	close(mkstemp(path));
-	SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_RAW | SF_FORMAT_ULAW };
+	SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_RAW | law };
 	SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
 	sf_write_raw(sf, u, (sf_count_t)n);
 	sf_close(sf);
@@ -197,6 +197,12 @@ ref_decode(const uint8_t *u, size_t n, short *out)
 	sf_readf_short(sf, out, (sf_count_t)n);
 	sf_close(sf);
 	unlink(path);
+}
+
+static void
+ref_decode(const uint8_t *u, size_t n, short *out)
+{
+	ref_decode_law(u, n, out, SF_FORMAT_ULAW);
 }
 
 Test(media, wav_equals_independent_decode)
@@ -698,6 +704,62 @@ Test(media, rtp_before_its_sdp_joins_the_call)
 		cr_assert_str_eq(json_object_get_string(cxt_get(s, "sender")), from_alice ? "caller" : "callee");
 		cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 451);
 	}
+	json_object_put(r);
+	unlink(path);
+}
+
+/* Payload type switches inside one SSRC: 50 packets of G.722 (not
+ * decoded: kept raw), 100 of PCMU, 50 of PCMA. The WAV holds the PCMU then
+ * the PCMA audio, each expanded with its own law; the raw file holds the
+ * G.722 payloads; the two files are distinct. */
+Test(media, payload_type_switches_in_one_stream)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	char path[] = "/tmp/cxpt-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	for (size_t i = 0; i < 200; i++) {
+		rewrite_rtp(&v[i], (uint16_t)(7000 + i), 0x1000u + (uint32_t)i * 160, 0x5EED5EED);
+		uint8_t *rtp = v[i].frame + 16 + 20 + 8;
+		rtp[1] = i < 50 ? 9 : i < 150 ? 0 : 8;
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *s = cxt_get(r, "streams.0");
+	cr_assert_eq(json_object_array_length(cxt_get(r, "streams")), 1);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "payload_type_changes")), 2);
+	const char *wav = json_object_get_string(cxt_get(s, "wav"));
+	const char *raw = json_object_get_string(cxt_get(s, "raw_payload"));
+	cr_assert_not_null(wav);
+	cr_assert_not_null(raw);
+	cr_assert_str_neq(wav, raw);
+	sf_count_t frames;
+	short *got = read_wav(dir, wav, &frames);
+	cr_assert_eq(frames, 150 * 160);
+	short want[160];
+	for (size_t i = 50; i < 200; i++) {
+		ref_decode_law(v[i].payload, 160, want, i < 150 ? SF_FORMAT_ULAW : SF_FORMAT_ALAW);
+		cr_assert(memcmp(got + (i - 50) * 160, want, sizeof(want)) == 0, "packet %zu", i);
+	}
+	size_t len;
+	char *bytes = cxt_slurp(dir, raw, &len);
+	cr_assert_not_null(bytes);
+	cr_assert_eq(len, 50 * (2 + 160), "50 length-prefixed G.722 payloads");
+	for (size_t i = 0; i < 50; i++) {
+		cr_assert_eq((uint8_t)bytes[i * 162], 0);
+		cr_assert_eq((uint8_t)bytes[i * 162 + 1], 160);
+		cr_assert(memcmp(bytes + i * 162 + 2, v[i].payload, 160) == 0, "raw payload %zu", i);
+	}
+	free(bytes);
+	free(got);
+	free(v);
 	json_object_put(r);
 	unlink(path);
 }
