@@ -144,7 +144,7 @@ struct cx_media {
 	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
 	struct stream *lru_head, *lru_tail;
 	size_t open;
-	struct stun_flow *stun;
+	struct stun_flow *stun, *stun_tail;
 	size_t nstun;
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
@@ -924,8 +924,12 @@ stun_packet(struct cx_media *m, const struct cx_packet *p)
 		f->pa = p->sport;
 		f->pb = p->dport;
 		f->msgs = json_object_new_array();
-		f->next = m->stun;
-		m->stun = f;
+		/* appended: the report lists flows by first message */
+		if (m->stun_tail)
+			m->stun_tail->next = f;
+		else
+			m->stun = f;
+		m->stun_tail = f;
 		m->nstun++;
 	}
 	f->n++;
@@ -1293,6 +1297,11 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 		json_object_object_add(o, "kind", json_object_new_string("stun"));
 		json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&f->a, f->pa, ep)));
 		json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&f->b, f->pb, ep)));
+		/* ICE checks on an SDP endpoint belong to that call */
+		const struct endpoint *e = find_ep(m, &f->b, f->pb, false);
+		if (!e)
+			e = find_ep(m, &f->a, f->pa, false);
+		json_object_object_add(o, "call_id", e ? json_object_new_string(e->call_id) : NULL);
 		json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
 		json_object_object_add(o, "stun", json_object_get(f->msgs));
 		json_object_array_add(arr, o);
