@@ -15,11 +15,12 @@ struct cx_rtp_stats {
 	uint64_t ts_ext_last;         /* highest extended RTP timestamp */
 	uint8_t first_pt, last_pt;
 	/* tshark's analysis state: arrival (ms since the first packet) of
-	 * the last packet in timestamp order; extended timestamp of the last
-	 * packet that had a clock */
+	 * the last packet in order, first timestamp, nominal time (ms from the
+	 * first timestamp) of the last packet that had a clock */
 	int64_t first_ns;
 	double time_ms;
-	uint64_t seq_ts;
+	uint32_t first_ts32;
+	double last_nominal;
 	double jitter, delta;
 	double min_delta, mean_delta, max_delta;   /* min < 0: none yet */
 	double min_jitter, mean_jitter, max_jitter;

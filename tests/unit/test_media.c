@@ -107,6 +107,11 @@ Test(media, h263_video_markers) { check_streams(SIPNAB "h263-over-rtp.pcap", HEU
 Test(media, opus) { check_streams(SIPNAB "invite-opus-bye.pcap", HEUR); }
 Test(media, comfort_noise_sip_over_tcp) { check_streams("corpus:sipcapture__heplify/example/pcap/sip_ipv4_tcp.pcap", HEUR); }
 Test(media, provider_call_2005) { check_streams("corpus:irontec__sngrep/tests/aaa.pcap", HEUR); }
+/* real UAs (baresip through kamailio): PCMU, PCMA with RFC 4733 events
+ * interleaved, and a call put on hold */
+Test(media, fixture_pcmu_call) { check_streams("fixtures/sip-call-auth.pcap", HEUR); }
+Test(media, fixture_pcma_with_events) { check_streams("fixtures/sip-call-pcma.pcap", HEUR); }
+Test(media, fixture_hold) { check_streams("fixtures/sip-call-hold.pcap", HEUR); }
 #define NDPI "corpus:ntop__nDPI/tests/cfgs/default/pcap/"
 Test(media, rtp_beside_stun) { check_streams(NDPI "stun_classic.pcap", HEUR); }
 Test(media, skype_dynamic_pt_beside_stun) { check_streams(NDPI "skype-conference-call.pcap", HEUR); }
