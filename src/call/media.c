@@ -129,8 +129,12 @@ struct stun_flow {
 	uint16_t pa, pb;
 	uint64_t n;
 	struct json_object *msgs;
-	struct stun_flow *next;
+	bool used;               /* a listed RTP stream shows it */
+	struct stun_flow *next;  /* in order of first message */
+	struct stun_flow *hnext;
 };
+
+#define STUN_BUCKETS 4096u
 
 struct cx_media {
 	struct cx_ctx *ctx;
@@ -145,6 +149,7 @@ struct cx_media {
 	struct stream *lru_head, *lru_tail;
 	size_t open;
 	struct stun_flow *stun, *stun_tail;
+	struct stun_flow *stun_b[STUN_BUCKETS]; /* by 5-tuple, either direction */
 	size_t nstun;
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
@@ -901,6 +906,23 @@ rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 		cx_stats_add(m->ctx->stats, "error.rtcp.too_many_sources", 1);
 }
 
+/* The two ends in either order give the same bucket. */
+static uint32_t
+stun_bucket(const struct cx_addr *a, uint16_t pa, const struct cx_addr *b, uint16_t pb)
+{
+	return (hash_ep(a, pa) ^ hash_ep(b, pb)) % STUN_BUCKETS;
+}
+
+static struct stun_flow *
+find_stun(const struct cx_media *m, const struct cx_addr *a, uint16_t pa, const struct cx_addr *b, uint16_t pb)
+{
+	for (struct stun_flow *f = m->stun_b[stun_bucket(a, pa, b, pb)]; f; f = f->hnext)
+		if ((f->pa == pa && f->pb == pb && cx_addr_eq(&f->a, a) && cx_addr_eq(&f->b, b)) ||
+		    (f->pb == pa && f->pa == pb && cx_addr_eq(&f->b, a) && cx_addr_eq(&f->a, b)))
+			return f;
+	return NULL;
+}
+
 static void
 stun_packet(struct cx_media *m, const struct cx_packet *p)
 {
@@ -908,11 +930,7 @@ stun_packet(struct cx_media *m, const struct cx_packet *p)
 	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0)
 		return;
 	(*m->n_stun)++;
-	struct stun_flow *f;
-	for (f = m->stun; f; f = f->next)
-		if ((f->pa == p->sport && f->pb == p->dport && cx_addr_eq(&f->a, &p->src) && cx_addr_eq(&f->b, &p->dst)) ||
-		    (f->pb == p->sport && f->pa == p->dport && cx_addr_eq(&f->b, &p->src) && cx_addr_eq(&f->a, &p->dst)))
-			break;
+	struct stun_flow *f = find_stun(m, &p->src, p->sport, &p->dst, p->dport);
 	if (!f) {
 		if (m->nstun >= 10000)
 			return;
@@ -930,6 +948,9 @@ stun_packet(struct cx_media *m, const struct cx_packet *p)
 		else
 			m->stun = f;
 		m->stun_tail = f;
+		uint32_t b = stun_bucket(&f->a, f->pa, &f->b, f->pb);
+		f->hnext = m->stun_b[b];
+		m->stun_b[b] = f;
 		m->nstun++;
 	}
 	f->n++;
@@ -1275,23 +1296,15 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 		}
 		json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
 		json_object_object_add(o, "rtcp", cx_rtcp_table_json(m->rtcp, s->ssrc, clock_of(s, s->st.last_pt)));
-		struct json_object *stun = NULL;
-		for (struct stun_flow *f = m->stun; f; f = f->next)
-			if ((f->pa == s->sport && f->pb == s->dport && cx_addr_eq(&f->a, &s->src) && cx_addr_eq(&f->b, &s->dst)) ||
-			    (f->pb == s->sport && f->pa == s->dport && cx_addr_eq(&f->b, &s->src) && cx_addr_eq(&f->a, &s->dst)))
-				stun = f->msgs;
-		json_object_object_add(o, "stun", stun ? json_object_get(stun) : json_object_new_array());
+		struct stun_flow *f = find_stun(m, &s->src, s->sport, &s->dst, s->dport);
+		if (f)
+			f->used = true;
+		json_object_object_add(o, "stun", f ? json_object_get(f->msgs) : json_object_new_array());
 		json_object_array_add(arr, o);
 	}
 	/* STUN flows that carried no RTP are listed too. */
 	for (struct stun_flow *f = m->stun; f; f = f->next) {
-		bool used = false;
-		for (size_t i = 0; i < m->n && !used; i++) {
-			struct stream *s = m->v[i];
-			used = s->confirmed && ((f->pa == s->sport && f->pb == s->dport && cx_addr_eq(&f->a, &s->src)) ||
-						(f->pb == s->sport && f->pa == s->dport && cx_addr_eq(&f->b, &s->src)));
-		}
-		if (used)
+		if (f->used)
 			continue;
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "kind", json_object_new_string("stun"));

@@ -3,6 +3,8 @@
  * the whole pipeline attaches to streams. Expected values are tshark's
  * decode of the same packets. */
 #include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,4 +213,69 @@ Test(media_stun, listed_on_the_stream_and_rtp_continues)
 	cr_assert_str_eq(json_object_get_string(cxt_get(stun, "3.xor_mapped_address")), "95.247.129.67:49282");
 	cr_assert_eq(json_object_get_int64(cxt_get(r, "capture.protocols.stun")), 14);
 	json_object_put(r);
+}
+
+/* IPv4/UDP datagram around a payload, for a raw-IP capture. */
+static size_t
+udp4(uint8_t *f, const uint8_t src[4], uint16_t sp, const uint8_t dst[4], uint16_t dp,
+     const uint8_t *pl, size_t n)
+{
+	memset(f, 0, 28);
+	f[0] = 0x45;
+	f[2] = (uint8_t)((28 + n) >> 8);
+	f[3] = (uint8_t)(28 + n);
+	f[8] = 64;
+	f[9] = 17;
+	memcpy(f + 12, src, 4);
+	memcpy(f + 16, dst, 4);
+	uint32_t s = 0;
+	for (int i = 0; i < 20; i += 2)
+		s += (uint32_t)(f[i] << 8 | f[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	f[10] = (uint8_t)(~s >> 8);
+	f[11] = (uint8_t)~s;
+	f[20] = (uint8_t)(sp >> 8); f[21] = (uint8_t)sp;
+	f[22] = (uint8_t)(dp >> 8); f[23] = (uint8_t)dp;
+	f[24] = (uint8_t)((8 + n) >> 8); f[25] = (uint8_t)(8 + n);
+	memcpy(f + 28, pl, n);
+	return 28 + n;
+}
+
+/* STUN flows that carry no RTP are listed on their own, in order of their
+ * first message, with both directions of a flow together. */
+Test(media_stun, flows_without_rtp_listed_in_order)
+{
+	uint8_t req[256], ok[256], frame[512];
+	size_t nreq = unhex(skype_request, req, sizeof(req)), nok = unhex(skype_success, ok, sizeof(ok));
+	static const uint8_t a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 }, c[4] = { 198, 51, 100, 9 };
+	char path[] = "/tmp/cxstun-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_RAW, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	struct pcap_pkthdr h = { .ts = { 1500000000, 0 } };
+	/* flow 1 request, flow 2 request, flow 1 answer (reverse direction) */
+	h.caplen = h.len = (bpf_u_int32)udp4(frame, b, 7000, c, 3478, req, nreq);
+	pcap_dump((u_char *)dp, &h, frame);
+	h.ts.tv_usec = 1000;
+	h.caplen = h.len = (bpf_u_int32)udp4(frame, a, 5000, c, 3478, req, nreq);
+	pcap_dump((u_char *)dp, &h, frame);
+	h.ts.tv_usec = 2000;
+	h.caplen = h.len = (bpf_u_int32)udp4(frame, c, 3478, b, 7000, ok, nok);
+	pcap_dump((u_char *)dp, &h, frame);
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	cr_assert_str_eq(json_object_get_string(cxt_get(streams, "0.kind")), "stun");
+	cr_assert_str_eq(json_object_get_string(cxt_get(streams, "0.src")), "192.0.2.2:7000");
+	cr_assert_eq(json_object_get_int(cxt_get(streams, "0.packets")), 2);
+	cr_assert_str_eq(json_object_get_string(cxt_get(streams, "0.stun.1.class")), "success");
+	cr_assert_str_eq(json_object_get_string(cxt_get(streams, "0.stun.1.xor_mapped_address")), "95.247.129.67:49282");
+	cr_assert_str_eq(json_object_get_string(cxt_get(streams, "1.src")), "192.0.2.1:5000");
+	cr_assert_eq(json_object_get_int(cxt_get(streams, "1.packets")), 1);
+	cr_assert_null(cxt_get(streams, "1.call_id"));
+	json_object_put(r);
+	unlink(path);
 }
