@@ -34,7 +34,7 @@
 #define PCM_BUF 8000         /* samples buffered before a write (1 s) */
 #define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
 #define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
-#define MAX_CANDIDATES 4096  /* unconfirmed streams at once; idle ones expire */
+#define MAX_CANDIDATES 4096  /* unconfirmed streams at once; the oldest gives way */
 #define CANDIDATE_IDLE_NS 5000000000LL
 #define MAX_STUN 64          /* STUN messages listed per flow */
 #define MAX_DTMF 256
@@ -119,6 +119,8 @@ struct stream {
 	struct unit *pend;       /* candidate: packets kept until it is believed */
 	size_t npend;
 	struct stream *hnext;
+	struct stream *cprev, *cnext; /* candidates, oldest first */
+	bool dead;               /* evicted candidate: freed at the next tick */
 	struct stream *lru_prev, *lru_next; /* writers open, least recent first */
 	bool in_lru;
 	uint32_t index;
@@ -143,6 +145,7 @@ struct cx_media {
 	struct stream **v;        /* every stream, in order of first packet */
 	size_t n, cap;
 	size_t candidates;
+	struct stream *cand_head, *cand_tail;
 	uint32_t nconfirmed;      /* numbers the files */
 	uint32_t expect_gen;      /* bumped by every SDP announcement */
 	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
@@ -738,13 +741,55 @@ find_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc)
 	return NULL;
 }
 
+static void
+unlink_chain(struct stream **head, struct stream *s)
+{
+	for (struct stream **pp = head; *pp; pp = &(*pp)->hnext) {
+		if (*pp == s) {
+			*pp = s->hnext;
+			return;
+		}
+	}
+}
+
+static void drop_pending(struct stream *s);
+
+/* A candidate stops being one: believed, or given up. */
+static void
+candidate_unlink(struct cx_media *m, struct stream *s)
+{
+	if (s->cprev)
+		s->cprev->cnext = s->cnext;
+	else
+		m->cand_head = s->cnext;
+	if (s->cnext)
+		s->cnext->cprev = s->cprev;
+	else
+		m->cand_tail = s->cprev;
+	s->cprev = s->cnext = NULL;
+	m->candidates--;
+}
+
+/* Gives up a candidate: out of the lookup table at once, its memory at
+ * the next tick (the stream list still points at it). */
+static void
+candidate_drop(struct cx_media *m, struct stream *s)
+{
+	unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
+	candidate_unlink(m, s);
+	drop_pending(s);
+	s->dead = true;
+}
+
 static struct stream *
 new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const struct endpoint *ep,
 	   int sender)
 {
+	/* Under a flood of RTP-looking datagrams the oldest candidate gives
+	 * way: real RTP needs only a few packets to be believed. */
 	if (!ep && m->candidates >= MAX_CANDIDATES) {
-		cx_stats_add(m->ctx->stats, "error.rtp.too_many_candidates", 1);
-		return NULL;
+		cx_stats_add(m->ctx->stats, "error.rtp.candidates_evicted", 1);
+		candidate_drop(m, m->cand_head);
 	}
 	if (cx_grow(&m->v, &m->cap, m->n, sizeof(*m->v)) < 0)
 		return NULL;
@@ -764,6 +809,12 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 		s->call_index = ep->call_index;
 		s->confirmed = true;
 	} else {
+		s->cprev = m->cand_tail;
+		if (m->cand_tail)
+			m->cand_tail->cnext = s;
+		else
+			m->cand_head = s;
+		m->cand_tail = s;
 		m->candidates++;
 	}
 	uint32_t b = hash_stream(&p->src, &p->dst, p->sport, p->dport, ssrc);
@@ -1038,7 +1089,7 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		if (s->consistent >= CONFIRM || s->ep) {
 			s->confirmed = true;
 			s->index = ++m->nconfirmed;
-			m->candidates--;
+			candidate_unlink(m, s);
 			for (size_t i = 0; i < s->npend; i++)
 				media_unit(m, s, &s->pend[i], false);
 			drop_pending(s);
@@ -1046,17 +1097,6 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	}
 	rtp_packet(m, s, &r, p);
 	return s->confirmed || s->consistent > 1;
-}
-
-static void
-unlink_chain(struct stream **head, struct stream *s)
-{
-	for (struct stream **pp = head; *pp; pp = &(*pp)->hnext) {
-		if (*pp == s) {
-			*pp = s->hnext;
-			return;
-		}
-	}
 }
 
 /* Candidates that stopped before they were believed were not RTP (or too
@@ -1068,9 +1108,9 @@ expire_candidates(struct cx_media *m, int64_t now_ns)
 	size_t o = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		struct stream *s = m->v[i];
-		if (!s->confirmed && now_ns - s->last_ts > CANDIDATE_IDLE_NS) {
-			unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
-			m->candidates--;
+		if (!s->dead && !s->confirmed && now_ns - s->last_ts > CANDIDATE_IDLE_NS)
+			candidate_drop(m, s);
+		if (s->dead) {
 			free_stream(s);
 			continue;
 		}

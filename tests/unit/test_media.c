@@ -768,3 +768,65 @@ Test(media, payload_type_switches_in_one_stream)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* A flood of RTP-looking junk (a new "SSRC" in every datagram, far more
+ * than the candidate table holds) with a real stream starting in the
+ * middle of it: the stream is still found, complete, and decoded. */
+Test(media, real_stream_found_inside_a_flood_of_candidates)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	char path[] = "/tmp/cxflood-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	uint8_t junk[256];
+	uint32_t x = 777;
+	size_t real = 0;
+	for (size_t i = 0; i < 20000; i++) {
+		struct pcap_pkthdr h = v[0].h;
+		uint64_t us = i * 100;
+		h.ts.tv_sec = v[0].h.ts.tv_sec + (time_t)(us / 1000000);
+		h.ts.tv_usec = (suseconds_t)(us % 1000000);
+		memcpy(junk, v[0].frame, v[0].h.caplen);
+		uint8_t *udp = junk + 16 + 20, *rtp = udp + 8;
+		udp[0] = 0x9c; /* another source port than the real stream */
+		udp[6] = udp[7] = 0;
+		for (size_t k = 1; k < 12 + 160; k++) {
+			x = x * 1103515245u + 12345u;
+			rtp[k] = (uint8_t)(x >> 16);
+		}
+		rtp[0] = 0x80;
+		rtp[1] &= 0x3f; /* a plausible payload type */
+		pcap_dump((u_char *)dp, &h, junk);
+		if (i >= 8000 && i % 100 == 0 && real < 100) {
+			rewrite_rtp(&v[real], (uint16_t)(300 + real), 5000u + (uint32_t)real * 160, 0xF00DF00D);
+			pcap_dump((u_char *)dp, &h, v[real].frame);
+			real++;
+		}
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 1);
+	struct json_object *s = json_object_array_get_idx(streams, 0);
+	cr_assert_str_eq(json_object_get_string(cxt_get(s, "ssrc")), "0xF00DF00D");
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "packets")), 100);
+	sf_count_t frames;
+	short *got = read_wav(dir, json_object_get_string(cxt_get(s, "wav")), &frames);
+	cr_assert_eq(frames, 100 * 160);
+	short want[160];
+	for (size_t i = 0; i < 100; i++) {
+		ref_decode(v[i].payload, 160, want);
+		cr_assert(memcmp(got + i * 160, want, sizeof(want)) == 0, "packet %zu", i);
+	}
+	cr_assert_gt(json_object_get_int64(cxt_get(r, "capture.errors.rtp.candidates_evicted")), 0);
+	free(got);
+	free(v);
+	json_object_put(r);
+	unlink(path);
+}
