@@ -12,7 +12,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <json-c/json.h>
-#include <sndfile.h>
 #include "callextract/ctx.h"
 #include "callextract/cursor.h"
 #include "callextract/findings.h"
@@ -20,9 +19,11 @@
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
 #include "callextract/summary.h"
+#include "call/stereo.h"
 #include "call/stream_rtcp.h"
 #include "call/stream_stats.h"
 #include "codec/g711.h"
+#include "output/writers.h"
 #include "proto/rtp.h"
 #include "util/text.h"
 
@@ -33,6 +34,7 @@
 #define RESET_SAMPLES 16000  /* a timestamp this far behind the playout is a reset, not a late packet */
 #define PCM_BUF 8000         /* samples buffered before a write (1 s) */
 #define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
+#define MIX_BUCKETS 1024u
 #define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
 #define MAX_CANDIDATES 4096  /* unconfirmed streams at once; the oldest gives way */
 #define CANDIDATE_IDLE_NS 5000000000LL
@@ -69,6 +71,7 @@ struct unit {
  * slot buffer. */
 struct wpkt {
 	uint64_t ext_ts;
+	int64_t ts_ns;
 	uint64_t frame;
 	uint8_t pt;
 	uint16_t len;
@@ -94,10 +97,11 @@ struct stream {
 	char reason[96];
 	char path[256];          /* the WAV, relative; "" if none */
 	char raw_path[256];      /* payloads not decoded, relative; "" if none */
-	bool raw_once;
-	SNDFILE *sf;
-	FILE *raw;
-	bool opened_once;
+	struct cx_writer *wav, *raw;
+	struct cx_stereo *mix;   /* the call's stereo file, once joined */
+	int feed;
+	bool mix_tried;
+	int64_t mix_first;       /* timeline frame of its first mixed sample */
 	int16_t *pcm;            /* PCM_BUF samples while the stream is active */
 	size_t npcm;
 	uint64_t samples;        /* written (incl. buffered) */
@@ -121,8 +125,6 @@ struct stream {
 	struct stream *hnext;
 	struct stream *cprev, *cnext; /* candidates, oldest first */
 	bool dead;               /* evicted candidate: freed at the next tick */
-	struct stream *lru_prev, *lru_next; /* writers open, least recent first */
-	bool in_lru;
 	uint32_t index;
 };
 
@@ -138,6 +140,13 @@ struct stun_flow {
 
 #define STUN_BUCKETS 4096u
 
+/* A call's stereo mix, found by call index. */
+struct mixref {
+	uint32_t call_index;
+	struct cx_stereo *x;
+	struct mixref *next;
+};
+
 struct cx_media {
 	struct cx_ctx *ctx;
 	struct endpoint *ep[NBUCKETS];
@@ -149,8 +158,8 @@ struct cx_media {
 	uint32_t nconfirmed;      /* numbers the files */
 	uint32_t expect_gen;      /* bumped by every SDP announcement */
 	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
-	struct stream *lru_head, *lru_tail;
-	size_t open;
+	struct cx_writers *w;      /* every file the media side writes */
+	struct mixref *mix_b[MIX_BUCKETS];
 	struct stun_flow *stun, *stun_tail;
 	struct stun_flow *stun_b[STUN_BUCKETS]; /* by 5-tuple, either direction */
 	size_t nstun;
@@ -282,11 +291,12 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
+	m->w = cx_writers_new(ctx->out, m->max_open);
 	m->rtcp = cx_rtcp_table_new();
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
 	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
-	if (!m->sb || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
+	if (!m->sb || !m->w || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
 		cx_media_free(m);
 		return NULL;
 	}
@@ -294,15 +304,10 @@ cx_media_new(struct cx_ctx *ctx)
 }
 
 static void
-writer_close(struct cx_media *m, struct stream *s);
-
-static void
-free_stream(struct stream *s)
+free_stream(struct cx_media *m, struct stream *s)
 {
-	if (s->sf)
-		sf_close(s->sf);
-	if (s->raw)
-		fclose(s->raw);
+	cx_writer_free(m->w, s->wav);
+	cx_writer_free(m->w, s->raw);
 	free(s->win);
 	free(s->wdata);
 	free(s->pcm);
@@ -329,7 +334,16 @@ cx_media_free(struct cx_media *m)
 		}
 	}
 	for (size_t i = 0; i < m->n; i++)
-		free_stream(m->v[i]);
+		free_stream(m, m->v[i]);
+	for (size_t i = 0; i < MIX_BUCKETS; i++) {
+		struct mixref *r = m->mix_b[i];
+		while (r) {
+			struct mixref *n = r->next;
+			cx_stereo_free(r->x);
+			free(r);
+			r = n;
+		}
+	}
 	struct stun_flow *f = m->stun;
 	while (f) {
 		struct stun_flow *n = f->next;
@@ -339,6 +353,7 @@ cx_media_free(struct cx_media *m)
 	}
 	free(m->v);
 	free(m->sb);
+	cx_writers_free(m->w);
 	cx_rtcp_table_free(m->rtcp);
 	free(m);
 }
@@ -383,72 +398,7 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	m->expect_gen++;
 }
 
-/* ---------- writers (WAV or raw payload) ---------- */
-
-static void
-lru_unlink(struct cx_media *m, struct stream *s)
-{
-	if (!s->in_lru)
-		return;
-	if (s->lru_prev)
-		s->lru_prev->lru_next = s->lru_next;
-	else
-		m->lru_head = s->lru_next;
-	if (s->lru_next)
-		s->lru_next->lru_prev = s->lru_prev;
-	else
-		m->lru_tail = s->lru_prev;
-	s->lru_prev = s->lru_next = NULL;
-	s->in_lru = false;
-	m->open--;
-}
-
-static void
-lru_touch(struct cx_media *m, struct stream *s)
-{
-	if (s->in_lru) {
-		if (m->lru_tail == s)
-			return;
-		lru_unlink(m, s);
-	}
-	s->lru_prev = m->lru_tail;
-	if (m->lru_tail)
-		m->lru_tail->lru_next = s;
-	else
-		m->lru_head = s;
-	m->lru_tail = s;
-	s->in_lru = true;
-	m->open++;
-}
-
-static bool writer_open(struct cx_media *m, struct stream *s, bool wav);
-
-/* Samples are buffered per stream and written a second at a time; the
- * writer is (re)opened only then, so descriptors follow the flushes. */
-static void
-flush_pcm(struct cx_media *m, struct stream *s)
-{
-	if (!s->npcm || !writer_open(m, s, true))
-		return;
-	if (sf_writef_short(s->sf, s->pcm, (sf_count_t)s->npcm) != (sf_count_t)s->npcm)
-		cx_log(m->ctx, CX_LOG_WARN, "%s: write failed: %s", s->path, sf_strerror(s->sf));
-	s->npcm = 0;
-}
-
-static void
-writer_close(struct cx_media *m, struct stream *s)
-{
-	flush_pcm(m, s);
-	if (s->sf) {
-		sf_close(s->sf);
-		s->sf = NULL;
-	}
-	if (s->raw) {
-		fclose(s->raw);
-		s->raw = NULL;
-	}
-	lru_unlink(m, s);
-}
+/* ---------- writers (WAV, stereo mix, raw payload) ---------- */
 
 static void
 make_path(struct cx_media *m, struct stream *s, const char *ext, char *out, size_t outsz)
@@ -462,50 +412,86 @@ make_path(struct cx_media *m, struct stream *s, const char *ext, char *out, size
 	snprintf(out, outsz, "%s/%04u-%s.%s", dir ? dir : "streams", s->index, safe, ext);
 }
 
-/* Opens (or reopens) the stream's writer, closing the least recently used
- * one when too many are open. */
-static bool
-writer_open(struct cx_media *m, struct stream *s, bool wav)
+/* The call's stereo mix, made when its first stream has a second of audio:
+ * its timeline starts at the earliest audio of the call's streams. */
+static struct cx_stereo *
+call_mix(struct cx_media *m, const struct stream *s)
 {
-	if (wav ? s->sf != NULL : s->raw != NULL) {
-		lru_touch(m, s);
-		return true;
+	struct mixref **b = &m->mix_b[s->call_index % MIX_BUCKETS];
+	for (struct mixref *r = *b; r; r = r->next)
+		if (r->call_index == s->call_index)
+			return r->x;
+	const char *dir = cx_sip_call_dir(m->ctx->sip, s->call_id);
+	if (!dir)
+		return NULL;
+	int64_t origin = s->audio_start_ns;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct stream *o = m->v[i];
+		if (o->call_index == s->call_index && o->call_id && o->audio_start_ns && o->audio_start_ns < origin)
+			origin = o->audio_start_ns;
 	}
-	if (m->ctx->cfg->no_audio)
-		return false;
-	while (m->open >= m->max_open && m->lru_head && m->lru_head != s)
-		writer_close(m, m->lru_head);
-	if (!wav) {
-		if (!s->raw_path[0])
-			make_path(m, s, "raw", s->raw_path, sizeof(s->raw_path));
-		s->raw = cx_outdir_fopen(m->ctx->out, s->raw_path, s->raw_once ? "a" : "w");
-		if (!s->raw)
-			return false;
-		s->raw_once = true;
-	} else {
-		if (!s->path[0])
-			make_path(m, s, "wav", s->path, sizeof(s->path));
-		int fd = s->opened_once ? cx_outdir_reopenfd(m->ctx->out, s->path)
-					: cx_outdir_openfd(m->ctx->out, s->path);
-		if (fd < 0) {
-			snprintf(s->reason, sizeof(s->reason), "cannot write the WAV file: %s", strerror(errno));
-			return false;
-		}
-		SF_INFO info = { .samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-		if (s->opened_once)
-			memset(&info, 0, sizeof(info));
-		s->sf = sf_open_fd(fd, s->opened_once ? SFM_RDWR : SFM_WRITE, &info, 1);
-		if (!s->sf) {
-			close(fd);
-			snprintf(s->reason, sizeof(s->reason), "libsndfile: %s", sf_strerror(NULL));
-			return false;
-		}
-		if (s->opened_once)
-			sf_seek(s->sf, 0, SEEK_END);
-		s->opened_once = true;
+	char path[300];
+	snprintf(path, sizeof(path), "%s/stereo.wav", dir);
+	struct mixref *r = calloc(1, sizeof(*r));
+	if (!r || !(r->x = cx_stereo_new(m->w, path, origin))) {
+		free(r);
+		return NULL;
 	}
-	lru_touch(m, s);
-	return true;
+	r->call_index = s->call_index;
+	r->next = *b;
+	*b = r;
+	return r->x;
+}
+
+/* A decoded stream of a call with a known sender joins the call's mix:
+ * the caller on the left, the callee on the right. */
+static void
+mix_join(struct cx_media *m, struct stream *s)
+{
+	s->mix_tried = true;
+	if (!s->call_id || s->sender < 0 || !s->decodable)
+		return;
+	struct cx_stereo *x = call_mix(m, s);
+	if (!x)
+		return;
+	/* samples written before it was tied to the call are not mixed */
+	int64_t first_ns = s->audio_start_ns + (int64_t)(s->samples - s->npcm) * 125000;
+	int feed = cx_stereo_feed(x, s->sender, first_ns);
+	if (feed < 0)
+		return;
+	s->mix = x;
+	s->feed = feed;
+	s->mix_first = cx_stereo_feed_pos(x, feed);
+}
+
+/* Samples are buffered per stream and written a second at a time, to the
+ * stream's WAV and to the call's mix. */
+static void
+flush_pcm(struct cx_media *m, struct stream *s)
+{
+	if (!s->npcm)
+		return;
+	if (!s->mix_tried)
+		mix_join(m, s);
+	if (s->mix)
+		cx_stereo_put(s->mix, s->feed, s->pcm, s->npcm);
+	if (!s->wav) {
+		make_path(m, s, "wav", s->path, sizeof(s->path));
+		s->wav = cx_writer_new(m->w, s->path, CX_WRITER_WAV, 1);
+	}
+	if (!s->wav || cx_writer_write(m->w, s->wav, s->pcm, s->npcm) < 0) {
+		if (!s->reason[0])
+			snprintf(s->reason, sizeof(s->reason), "%s", s->wav ? cx_writer_error(s->wav) : "out of memory");
+	}
+	s->npcm = 0;
+}
+
+static void
+writer_close(struct cx_media *m, struct stream *s)
+{
+	flush_pcm(m, s);
+	cx_writer_close(m->w, s->wav);
+	cx_writer_close(m->w, s->raw);
 }
 
 static void
@@ -541,6 +527,17 @@ is_g711(const char *enc)
 	return !strcasecmp(enc, "PCMU") || !strcasecmp(enc, "PCMA");
 }
 
+/* After a jump that was not filled with silence, or a reset, the stream's
+ * count of samples no longer follows the clock: its place in the call's
+ * mix is taken from the packet's arrival instead. */
+static void
+realign(struct cx_media *m, struct stream *s, int64_t ts_ns)
+{
+	flush_pcm(m, s);
+	if (s->mix)
+		cx_stereo_realign(s->mix, s->feed, ts_ns);
+}
+
 static void
 play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *data)
 {
@@ -563,6 +560,7 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *
 				s->ssrc, (unsigned long long)(s->next_ts - p->ext_ts),
 				(double)(s->next_ts - p->ext_ts) / 8000.0);
 		s->next_ts = p->ext_ts;
+		realign(m, s, p->ts_ns);
 	}
 	if (p->ext_ts < s->next_ts) {
 		s->late++; /* overlaps audio already written: too late for the window */
@@ -575,6 +573,7 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *
 				"RTP timestamp of SSRC 0x%08x jumps by %llu samples (%.1f s); no silence written for it (cap %u ms)",
 				s->ssrc, (unsigned long long)gap, (double)gap / 8000.0, m->ctx->cfg->max_silence_ms);
 		gap = 0;
+		realign(m, s, p->ts_ns);
 	}
 	if (gap) {
 		s->silence_samples += gap;
@@ -610,6 +609,8 @@ window_flush(struct cx_media *m, struct stream *s)
 	free(s->wdata);
 	s->wdata = NULL;
 	flush_pcm(m, s);
+	if (s->mix)
+		cx_stereo_idle(s->mix, s->feed);
 	free(s->pcm); /* idle streams keep only their statistics */
 	s->pcm = NULL;
 }
@@ -669,6 +670,7 @@ window_push(struct cx_media *m, struct stream *s, const struct unit *u)
 	s->order[i] = slot;
 	struct wpkt *w = &s->win[slot];
 	w->ext_ts = u->ext_ts;
+	w->ts_ns = u->ts_ns;
 	w->pt = u->pt;
 	w->frame = u->frame;
 	w->len = (uint16_t)len;
@@ -845,6 +847,9 @@ media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
 		}
 		if (!s->audio_start_ns && is_g711(enc))
 			s->audio_start_ns = u->ts_ns;
+		/* joined now, so that the mix waits for this stream's first second */
+		if (!s->mix_tried && s->audio_start_ns && !m->ctx->cfg->no_audio)
+			mix_join(m, s);
 		if (!m->ctx->cfg->no_audio)
 			window_push(m, s, u);
 	} else {
@@ -853,13 +858,17 @@ media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
 			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
 				 enc[0] ? enc : "unknown", u->pt);
 		}
-		if (writer_open(m, s, false)) {
-			uint16_t len = (uint16_t)(u->len > 65535 ? 65535 : u->len);
-			uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-			/* length-prefixed payloads, in arrival order */
-			fwrite(hdr, 1, 2, s->raw);
-			fwrite(u->data, 1, len, s->raw);
+		if (m->ctx->cfg->no_audio)
+			return;
+		if (!s->raw) {
+			make_path(m, s, "raw", s->raw_path, sizeof(s->raw_path));
+			s->raw = cx_writer_new(m->w, s->raw_path, CX_WRITER_RAW, 1);
 		}
+		uint16_t len = (uint16_t)(u->len > 65535 ? 65535 : u->len);
+		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+		/* length-prefixed payloads, in arrival order */
+		if (s->raw && cx_writer_write(m->w, s->raw, hdr, 2) == 0)
+			cx_writer_write(m->w, s->raw, u->data, len);
 	}
 }
 
@@ -1070,6 +1079,7 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		s->expect_gen = m->expect_gen;
 		const struct endpoint *e = signalled(m, p, false, &sender);
 		if (e && (s->call_id = strdup(e->call_id))) {
+			s->mix_tried = false;
 			s->ep = e;
 			s->call_index = e->call_index;
 			s->sender = sender;
@@ -1111,7 +1121,7 @@ expire_candidates(struct cx_media *m, int64_t now_ns)
 		if (!s->dead && !s->confirmed && now_ns - s->last_ts > CANDIDATE_IDLE_NS)
 			candidate_drop(m, s);
 		if (s->dead) {
-			free_stream(s);
+			free_stream(m, s);
 			continue;
 		}
 		m->v[o++] = s;
@@ -1127,7 +1137,7 @@ cx_media_tick(struct cx_media *m, int64_t now_ns)
 	 * so memory and descriptors follow the active streams only. */
 	for (size_t i = 0; i < m->n; i++) {
 		struct stream *s = m->v[i];
-		if ((s->win || s->sf || s->raw) && now_ns - s->last_ts > 10000000000LL) {
+		if ((s->win || s->pcm) && now_ns - s->last_ts > 10000000000LL) {
 			window_flush(m, s);
 			writer_close(m, s);
 		}
@@ -1136,114 +1146,12 @@ cx_media_tick(struct cx_media *m, int64_t now_ns)
 
 /* ---------- end of capture ---------- */
 
-struct call_mix {
-	uint32_t call_index;
-	const char *dir;
-	int64_t start;
-};
-
-static void
-stereo_mix(struct cx_media *m, uint32_t call_index, const char *dir)
-{
-	/* Inputs: the decoded streams of this call, each with its start time. */
-	struct stream *in[64];
-	size_t n = 0;
-	int64_t start = 0;
-	for (size_t i = 0; i < m->n && n < 64; i++) {
-		struct stream *s = m->v[i];
-		if (s->call_index == call_index && s->confirmed && s->decodable && s->samples && s->path[0] && s->sender >= 0) {
-			in[n++] = s;
-			if (!start || s->audio_start_ns < start)
-				start = s->audio_start_ns;
-		}
-	}
-	if (!n)
-		return;
-	uint64_t total = 0;
-	SNDFILE *sf_in[64];
-	uint64_t off[64];
-	for (size_t i = 0; i < n; i++) {
-		off[i] = (uint64_t)((in[i]->audio_start_ns - start) / 125000); /* ns -> samples at 8 kHz */
-		if (off[i] + in[i]->samples > total)
-			total = off[i] + in[i]->samples;
-		int fd = cx_outdir_reopenfd(m->ctx->out, in[i]->path);
-		SF_INFO info;
-		memset(&info, 0, sizeof(info));
-		sf_in[i] = fd >= 0 ? sf_open_fd(fd, SFM_READ, &info, 1) : NULL;
-		if (!sf_in[i] && fd >= 0)
-			close(fd);
-	}
-	char path[256];
-	snprintf(path, sizeof(path), "%s/stereo.wav", dir);
-	int fd = cx_outdir_openfd(m->ctx->out, path);
-	SF_INFO oi = { .samplerate = 8000, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *out = fd >= 0 ? sf_open_fd(fd, SFM_WRITE, &oi, 1) : NULL;
-	if (out) {
-		enum { CH = 16384 };
-		int32_t (*acc)[CH] = malloc(2 * CH * sizeof(int32_t));
-		int16_t *buf = malloc(CH * sizeof(int16_t)), *frame = malloc(2 * CH * sizeof(int16_t));
-		if (!acc || !buf || !frame)
-			total = 0;
-		for (uint64_t pos = 0; pos < total; pos += CH) {
-			size_t len = total - pos < CH ? (size_t)(total - pos) : CH;
-			memset(acc, 0, 2 * CH * sizeof(int32_t));
-			for (size_t i = 0; i < n; i++) {
-				if (!sf_in[i] || off[i] >= pos + len || off[i] + in[i]->samples <= pos)
-					continue;
-				/* each input is read front to back, one chunk after the other */
-				size_t at = off[i] > pos ? (size_t)(off[i] - pos) : 0;
-				size_t want = len - at;
-				sf_count_t got = sf_readf_short(sf_in[i], buf, (sf_count_t)want);
-				int ch = in[i]->sender == 0 ? 0 : 1; /* caller left, callee right */
-				for (sf_count_t k = 0; k < got; k++)
-					acc[ch][at + (size_t)k] += buf[k];
-			}
-			for (size_t k = 0; k < len; k++) {
-				for (int ch = 0; ch < 2; ch++) {
-					int32_t v = acc[ch][k];
-					frame[k * 2 + ch] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
-				}
-			}
-			sf_writef_short(out, frame, (sf_count_t)len);
-		}
-		free(acc);
-		free(buf);
-		free(frame);
-		sf_close(out);
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	for (size_t i = 0; i < n; i++)
-		if (sf_in[i])
-			sf_close(sf_in[i]);
-}
-
 void
 cx_media_finish(struct cx_media *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
 		window_flush(m, m->v[i]);
 		writer_close(m, m->v[i]);
-	}
-	if (m->ctx->cfg->no_audio)
-		return;
-	/* one stereo file per call */
-	uint32_t done[4096];
-	size_t nd = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		struct stream *s = m->v[i];
-		if (!s->call_id || !s->samples)
-			continue;
-		bool seen = false;
-		for (size_t k = 0; k < nd; k++)
-			seen |= done[k] == s->call_index;
-		if (seen)
-			continue;
-		const char *dir = cx_sip_call_dir(m->ctx->sip, s->call_id);
-		if (dir)
-			stereo_mix(m, s->call_index, dir);
-		if (nd < 4096)
-			done[nd++] = s->call_index;
 	}
 }
 
@@ -1317,7 +1225,7 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 		json_object_object_add(o, "last_time", json_object_new_string(cx_time_utc(s->last_ts, t, sizeof(t))));
 		json_object_object_add(o, "start", jd(cx_time_rel(m->ctx, s->first_ts)));
 		json_object_object_add(o, "end", jd(cx_time_rel(m->ctx, s->last_ts)));
-		bool wav = s->decodable && s->samples && s->path[0] && !m->ctx->cfg->no_audio;
+		bool wav = s->decodable && s->wav && cx_writer_written(s->wav) && !m->ctx->cfg->no_audio;
 		json_object_object_add(o, "wav", wav ? json_object_new_string(s->path) : NULL);
 		const char *reason = wav ? NULL : m->ctx->cfg->no_audio ? "--no-audio" :
 				     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
@@ -1332,6 +1240,20 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 			json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->silence_samples));
 			json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->late));
 			json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->jumps));
+			if (s->mix) {
+				/* where this stream is in the call's stereo file; the
+				 * last two figures are for the whole file */
+				struct json_object *x = json_object_new_object();
+				json_object_object_add(x, "file", json_object_new_string(cx_stereo_path(s->mix)));
+				json_object_object_add(x, "channel", json_object_new_string(s->sender == 0 ? "left" : "right"));
+				json_object_object_add(x, "first_frame", json_object_new_int64(s->mix_first));
+				json_object_object_add(x, "frames", json_object_new_int64((int64_t)cx_stereo_frames(s->mix)));
+				json_object_object_add(x, "samples_left_out", json_object_new_int64((int64_t)cx_stereo_dropped(s->mix)));
+				json_object_object_add(x, "streams_realigned", json_object_new_int64((int64_t)cx_stereo_realigned(s->mix)));
+				if (cx_stereo_error(s->mix)[0])
+					json_object_object_add(x, "error", json_object_new_string(cx_stereo_error(s->mix)));
+				json_object_object_add(a, "stereo", x);
+			}
 			json_object_object_add(o, "audio", a);
 		}
 		json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());

@@ -97,6 +97,25 @@ check_call(const char *fixture)
 	double right = correlation(bob, nb, st, n, 2, 1);
 	cr_assert_gt(left, 0.99, "%s: left channel vs alice: %.4f", fixture, left);
 	cr_assert_gt(right, 0.99, "%s: right channel vs bob: %.4f", fixture, right);
+	/* and exactly: each stream's WAV sits sample for sample on its
+	 * channel, from the frame the report gives */
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		struct json_object *x = cxt_get(s, "audio.stereo");
+		cr_assert_not_null(x, "%s: stream %zu has no place in the stereo file", fixture, i);
+		cr_assert_eq(json_object_get_int64(cxt_get(x, "samples_left_out")), 0);
+		int c = !strcmp(json_object_get_string(cxt_get(x, "channel")), "right");
+		cr_assert_eq(c, strcmp(json_object_get_string(cxt_get(s, "sender")), "caller") != 0);
+		int64_t first = json_object_get_int64(cxt_get(x, "first_frame"));
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, json_object_get_string(cxt_get(s, "wav")));
+		sf_count_t nm;
+		short *mono = load(path, &nm, &ch);
+		cr_assert_geq(n, first + nm);
+		for (sf_count_t k = 0; k < nm; k++)
+			cr_assert_eq(st[(first + k) * 2 + c], mono[k], "%s: frame %lld", fixture, (long long)(first + k));
+		free(mono);
+	}
 	free(st);
 	free(alice);
 	free(bob);

@@ -1,0 +1,46 @@
+/* Output files written a piece at a time over a long capture (the WAV of
+ * every stream, each call's stereo mix, raw payloads). Thousands can be
+ * live at once, more than the process may keep open: a writer holds a
+ * descriptor only while it is among the most recently used ones and is
+ * reopened, appending, when it writes again. */
+#ifndef CX_OUTPUT_WRITERS_H
+#define CX_OUTPUT_WRITERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cx_outdir;
+struct cx_writers;
+struct cx_writer;
+
+enum cx_writer_kind {
+	CX_WRITER_WAV,  /* 16-bit PCM, 8 kHz, through libsndfile */
+	CX_WRITER_RAW,  /* bytes as given */
+};
+
+/* At most max_open files open at once (at least 1). Owned:
+ * cx_writers_free(), which closes every writer still open. */
+struct cx_writers *cx_writers_new(struct cx_outdir *out, size_t max_open);
+void cx_writers_free(struct cx_writers *w);
+
+/* A writer for relpath below the output directory; nothing is created
+ * before the first write. channels is for WAV (1 or 2). Owned by the
+ * caller: cx_writer_free(). */
+struct cx_writer *cx_writer_new(struct cx_writers *w, const char *relpath, enum cx_writer_kind kind,
+				int channels);
+void cx_writer_free(struct cx_writers *w, struct cx_writer *f);
+
+/* Appends n frames (WAV: n * channels int16 samples) or n bytes (RAW).
+ * 0, or -1 with the reason in cx_writer_error(). */
+int cx_writer_write(struct cx_writers *w, struct cx_writer *f, const void *data, size_t n);
+
+/* Gives the descriptor back; a later write reopens and appends. */
+void cx_writer_close(struct cx_writers *w, struct cx_writer *f);
+
+const char *cx_writer_path(const struct cx_writer *f);
+/* Frames (WAV) or bytes (RAW) written so far. */
+uint64_t cx_writer_written(const struct cx_writer *f);
+/* Why the last write failed, or "" if none did. */
+const char *cx_writer_error(const struct cx_writer *f);
+
+#endif
