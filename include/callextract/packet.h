@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cx_addr {
 	uint8_t family; /* 4 or 6; 0 = none */
@@ -20,7 +21,12 @@ struct cx_addr {
 const char *cx_addr_str(const struct cx_addr *a, char *buf);
 /* "1.2.3.4:5060" or "[2001:db8::1]:5060". */
 const char *cx_endpoint_str(const struct cx_addr *a, uint16_t port, char *buf);
-bool cx_addr_eq(const struct cx_addr *x, const struct cx_addr *y);
+static inline bool
+cx_addr_eq(const struct cx_addr *x, const struct cx_addr *y)
+{
+	/* inline: every flow and host lookup of every packet compares addresses */
+	return x->family == y->family && memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
+}
 /* Parse a textual IPv4/IPv6 address (brackets allowed). 0 on success. */
 int cx_addr_parse(const char *s, struct cx_addr *out);
 

@@ -57,6 +57,9 @@ struct endpoint {
 	struct endpoint *next;
 };
 
+/* What the media side does with a payload type. */
+enum kind { K_OTHER, K_PCMU, K_PCMA, K_CN, K_EVENT };
+
 /* One RTP packet as the media side (audio, raw payload, DTMF) needs it. */
 struct unit {
 	uint8_t pt;
@@ -120,6 +123,9 @@ struct stream {
 	bool dtmf_open;
 	/* RTCP */
 	uint8_t event_pt;        /* unsignalled: dynamic PT that carries RFC 4733 events */
+	int16_t kind_pt;         /* cache of kind_of(): the payload type, -1 none */
+	uint32_t kind_gen;       /* ... the announcements it was computed under */
+	enum kind kind;
 	struct unit *pend;       /* candidate: packets kept until it is believed */
 	size_t npend;
 	struct stream *hnext;
@@ -273,6 +279,14 @@ clock_of(const struct stream *s, uint8_t pt)
 	return c;
 }
 
+
+static enum kind
+kind_name(const char *enc)
+{
+	return !strcasecmp(enc, "PCMU") ? K_PCMU : !strcasecmp(enc, "PCMA") ? K_PCMA :
+	       !strcasecmp(enc, "CN") ? K_CN : !strcasecmp(enc, "telephone-event") ? K_EVENT : K_OTHER;
+}
+
 /* ---------- media module ---------- */
 
 struct cx_media *
@@ -398,6 +412,19 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	m->expect_gen++;
 }
 
+/* The kind of pt in this stream, looked up by name once per payload type
+ * and announcement rather than once per packet. */
+static enum kind
+kind_of(const struct cx_media *m, struct stream *s, uint8_t pt)
+{
+	if (s->kind_pt != pt || s->kind_gen != m->expect_gen) {
+		s->kind_pt = pt;
+		s->kind_gen = m->expect_gen;
+		s->kind = kind_name(encoding_of(s, pt));
+	}
+	return s->kind;
+}
+
 /* ---------- writers (WAV, stereo mix, raw payload) ---------- */
 
 static void
@@ -521,12 +548,6 @@ put_samples(struct cx_media *m, struct stream *s, const int16_t *pcm, size_t n)
 
 /* ---------- playout (timestamp order) ---------- */
 
-static bool
-is_g711(const char *enc)
-{
-	return !strcasecmp(enc, "PCMU") || !strcasecmp(enc, "PCMA");
-}
-
 /* After a jump that was not filled with silence, or a reset, the stream's
  * count of samples no longer follows the clock: its place in the call's
  * mix is taken from the packet's arrival instead. */
@@ -541,11 +562,11 @@ realign(struct cx_media *m, struct stream *s, int64_t ts_ns)
 static void
 play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *data)
 {
-	const char *enc = encoding_of(s, p->pt);
+	enum kind k = kind_of(m, s, p->pt);
 	uint64_t cap = (uint64_t)m->ctx->cfg->max_silence_ms * 8;
-	if (!strcasecmp(enc, "telephone-event"))
+	if (k == K_EVENT)
 		return; /* DTMF: reported, not mixed into the audio */
-	bool g711 = is_g711(enc), cn = !strcasecmp(enc, "CN");
+	bool g711 = k == K_PCMU || k == K_PCMA, cn = k == K_CN;
 	if (!g711 && !cn)
 		return;
 	if (!s->ts_started) {
@@ -584,7 +605,7 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *
 		return;
 	}
 	int16_t pcm[MAX_PAYLOAD];
-	cx_g711_decode(!strcasecmp(enc, "PCMA"), data, p->len, pcm);
+	cx_g711_decode(k == K_PCMA, data, p->len, pcm);
 	put_samples(m, s, pcm, p->len);
 	s->next_ts = p->ext_ts + p->len;
 }
@@ -641,6 +662,15 @@ static void
 window_push(struct cx_media *m, struct stream *s, const struct unit *u)
 {
 	size_t len = u->len < MAX_PAYLOAD ? u->len : MAX_PAYLOAD;
+	/* Next in timestamp order with nothing held: played at once, no copy.
+	 * Packets wait in the window only behind a gap (lost, late or
+	 * reordered packets) or before the stream's first WINDOW packets. */
+	if (s->ts_started && !s->nwin && u->ext_ts == s->next_ts) {
+		struct wpkt w = { .ext_ts = u->ext_ts, .ts_ns = u->ts_ns, .frame = u->frame,
+				  .pt = u->pt, .len = (uint16_t)len };
+		play(m, s, &w, u->data);
+		return;
+	}
 	if (!s->win && !(s->win = malloc(WINDOW * sizeof(*s->win))))
 		return;
 	if (!window_room(s, len))
@@ -676,6 +706,9 @@ window_push(struct cx_media *m, struct stream *s, const struct unit *u)
 	w->len = (uint16_t)len;
 	memcpy(s->wdata + (size_t)slot * s->slot_sz, u->data, len);
 	s->nwin++;
+	/* a gap just filled: what follows it in order can go */
+	while (s->ts_started && s->nwin && s->win[s->order[0]].ext_ts == s->next_ts)
+		window_pop(m, s);
 }
 
 /* ---------- DTMF (RFC 4733) ---------- */
@@ -803,6 +836,7 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	s->sport = p->sport;
 	s->dport = p->dport;
 	s->ssrc = ssrc;
+	s->kind_pt = -1;
 	s->ep = ep;
 	s->sender = sender;
 	s->expect_gen = m->expect_gen;
@@ -833,19 +867,21 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 static void
 media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
 {
-	const char *enc = encoding_of(s, u->pt);
-	if (!strcasecmp(enc, "telephone-event")) {
+	enum kind k = kind_of(m, s, u->pt);
+	if (k == K_EVENT) {
 		dtmf(m, s, u);
 		return;
 	}
 	if (dup)
 		return;
-	if (is_g711(enc) || !strcasecmp(enc, "CN")) {
-		if (is_g711(enc) && !s->decodable) {
+	const char *enc = NULL;
+	bool g711 = k == K_PCMU || k == K_PCMA;
+	if (g711 || k == K_CN) {
+		if (g711 && !s->decodable) {
 			s->decodable = true;
-			snprintf(s->codec, sizeof(s->codec), "%s", enc);
+			snprintf(s->codec, sizeof(s->codec), "%s", k == K_PCMU ? "PCMU" : "PCMA");
 		}
-		if (!s->audio_start_ns && is_g711(enc))
+		if (!s->audio_start_ns && g711)
 			s->audio_start_ns = u->ts_ns;
 		/* joined now, so that the mix waits for this stream's first second */
 		if (!s->mix_tried && s->audio_start_ns && !m->ctx->cfg->no_audio)
@@ -855,6 +891,7 @@ media_unit(struct cx_media *m, struct stream *s, const struct unit *u, bool dup)
 	} else {
 		if (!s->undecodable_seen) {
 			s->undecodable_seen = true;
+			enc = encoding_of(s, u->pt);
 			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
 				 enc[0] ? enc : "unknown", u->pt);
 		}
@@ -892,8 +929,10 @@ rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const s
 	/* Without SDP, a dynamic payload type whose packets are 4-byte RFC 4733
 	 * events (event 0-16, reserved bit clear) is taken as telephone-event. */
 	if (!s->ep && !s->event_pt && r->pt >= 96 && r->payload_len == 4 && r->payload[0] <= 16 &&
-	    !(r->payload[1] & 0x40))
+	    !(r->payload[1] & 0x40)) {
 		s->event_pt = r->pt;
+		s->kind_pt = -1;
+	}
 	if (s->st.packets == 0) {
 		s->first_frame = p->frame;
 		s->first_ts = p->ts_ns;
@@ -1080,6 +1119,7 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		const struct endpoint *e = signalled(m, p, false, &sender);
 		if (e && (s->call_id = strdup(e->call_id))) {
 			s->mix_tried = false;
+			s->kind_pt = -1;
 			s->ep = e;
 			s->call_index = e->call_index;
 			s->sender = sender;

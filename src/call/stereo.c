@@ -23,6 +23,7 @@ struct cx_stereo {
 	int16_t *buf;            /* cap frames, 2 samples each */
 	size_t cap;
 	uint64_t base, top;
+	uint64_t ctop[2];        /* per channel: zero from here on */
 	struct feed feed[CX_STEREO_MAX_FEEDS];
 	int nfeeds;
 	uint64_t dropped, realigned;
@@ -156,10 +157,21 @@ cx_stereo_put(struct cx_stereo *x, int feed, const int16_t *pcm, size_t n)
 			n -= (size_t)d;
 		}
 		int16_t *o = x->buf + 2 * (size_t)((uint64_t)pos - x->base) + f->ch;
+		uint64_t *ct = &x->ctop[f->ch];
+		/* where this side already has samples, two streams add up */
+		size_t ov = *ct > (uint64_t)pos ? (size_t)(*ct - (uint64_t)pos) : 0;
+		if (ov > n)
+			ov = n;
 		for (size_t i = 0; pcm && i < n; i++, o += 2) {
-			int32_t v = (int32_t)*o + pcm[i]; /* two streams on one side add up */
-			*o = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+			if (i < ov) {
+				int32_t v = (int32_t)*o + pcm[i];
+				*o = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+			} else {
+				*o = pcm[i];
+			}
 		}
+		if ((uint64_t)pos + n > *ct)
+			*ct = (uint64_t)pos + n;
 		if ((uint64_t)pos + n > x->top)
 			x->top = (uint64_t)pos + n;
 	}

@@ -6,12 +6,15 @@
 #include <limits.h>
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
 #include "callextract/decode.h"
 #include "capture/pcapng.h"
+
+#define IOBUF (1u << 20)
 #include "capture/source.h"
 
 #define MAX_LT 16
@@ -20,6 +23,7 @@ struct cx_source {
 	char *path;
 	bool is_stdin, live;
 	pcap_t *pc;
+	char *iobuf;             /* stdio buffer of a file libpcap reads */
 	struct cx_pcapng *ng;  /* fallback reader, when libpcap gave up */
 	bool pcapng;
 	uint64_t size;
@@ -77,8 +81,19 @@ cx_source_open_file(struct cx_source **out, const char *path, char *err, size_t 
 				return -1;
 			}
 		}
-		s->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO,
-								errbuf);
+		/* libpcap reads through stdio: a 1 MiB buffer instead of 4 KiB
+		 * makes 256 times fewer read(2) calls on a big capture */
+		FILE *f = fopen(path, "rb");
+		if (!f) {
+			snprintf(err, n, "%s: %s", path, strerror(errno));
+			cx_source_close(s);
+			return -1;
+		}
+		if ((s->iobuf = malloc(IOBUF)))
+			setvbuf(f, s->iobuf, _IOFBF, IOBUF);
+		s->pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+		if (!s->pc)
+			fclose(f);
 	}
 	if (!s->pc) {
 		snprintf(err, n, "%s: %s", path, errbuf);
@@ -331,6 +346,7 @@ cx_source_close(struct cx_source *s)
 		pcap_close(s->pc);
 	cx_pcapng_close(s->ng);
 	free(s->peek_data);
+	free(s->iobuf); /* after pcap_close(), which closed its FILE */
 	free(s->error);
 	free(s->path);
 	free(s);

@@ -141,7 +141,11 @@ hash_addr(const struct cx_addr *a)
 	uint32_t h = 2166136261u ^ a->family;
 	for (int i = 0; i < (a->family == 4 ? 4 : 16); i++)
 		h = (h ^ a->a[i]) * 16777619u;
-	return h;
+	/* FNV's low bits depend on the inputs' low bits only: mix the high
+	 * ones down, the table index takes the low bits */
+	h ^= h >> 15;
+	h *= 0x2c1b3c6du;
+	return h ^ (h >> 12);
 }
 
 static struct host *

@@ -28,14 +28,6 @@ cx_endpoint_str(const struct cx_addr *a, uint16_t port, char *buf)
 	return buf;
 }
 
-bool
-cx_addr_eq(const struct cx_addr *x, const struct cx_addr *y)
-{
-	if (x->family != y->family)
-		return false;
-	return memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
-}
-
 int
 cx_addr_parse(const char *s, struct cx_addr *out)
 {
