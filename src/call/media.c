@@ -604,9 +604,18 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *
 		s->next_ts = p->ext_ts; /* comfort noise: silence until the next packet */
 		return;
 	}
-	int16_t pcm[MAX_PAYLOAD];
-	cx_g711_decode(k == K_PCMA, data, p->len, pcm);
-	put_samples(m, s, pcm, p->len);
+	if (s->pcm && PCM_BUF - s->npcm >= p->len) {
+		/* decoded straight into the stream's buffer */
+		cx_g711_decode(k == K_PCMA, data, p->len, s->pcm + s->npcm);
+		s->npcm += p->len;
+		s->samples += p->len;
+		if (s->npcm == PCM_BUF)
+			flush_pcm(m, s);
+	} else {
+		int16_t pcm[MAX_PAYLOAD];
+		cx_g711_decode(k == K_PCMA, data, p->len, pcm);
+		put_samples(m, s, pcm, p->len);
+	}
 	s->next_ts = p->ext_ts + p->len;
 }
 

@@ -30,8 +30,17 @@ struct host {
 	uint32_t order;
 };
 
+/* The address and its first MAC sit in the table itself: the lookup done
+ * for every frame's source then touches one cache line, not two. */
+struct slot {
+	struct cx_addr a;
+	uint8_t mac0[6];
+	bool has_mac0;
+	struct host *h;           /* NULL: free slot */
+};
+
 struct cx_names {
-	struct host **slots;      /* open addressing */
+	struct slot *slots;       /* open addressing */
 	size_t cap, n;
 	struct host **v;          /* in order of appearance */
 	struct oui *oui;          /* loaded on first use: most runs never ask */
@@ -152,9 +161,9 @@ static struct host *
 lookup(const struct cx_names *n, const struct cx_addr *a)
 {
 	size_t i = hash_addr(a) & (n->cap - 1);
-	for (struct host *h; (h = n->slots[i]); i = (i + 1) & (n->cap - 1))
-		if (cx_addr_eq(&h->a, a))
-			return h;
+	for (; n->slots[i].h; i = (i + 1) & (n->cap - 1))
+		if (cx_addr_eq(&n->slots[i].a, a))
+			return n->slots[i].h;
 	return NULL;
 }
 
@@ -168,14 +177,14 @@ get(struct cx_names *n, const struct cx_addr *a)
 		return h;
 	if ((n->n + 1) * 2 > n->cap) {
 		size_t nc = n->cap * 2;
-		struct host **ns = calloc(nc, sizeof(*ns));
+		struct slot *ns = calloc(nc, sizeof(*ns));
 		if (!ns)
 			return NULL;
 		for (size_t i = 0; i < n->cap; i++) {
-			if (!n->slots[i])
+			if (!n->slots[i].h)
 				continue;
-			size_t k = hash_addr(&n->slots[i]->a) & (nc - 1);
-			while (ns[k])
+			size_t k = hash_addr(&n->slots[i].a) & (nc - 1);
+			while (ns[k].h)
 				k = (k + 1) & (nc - 1);
 			ns[k] = n->slots[i];
 		}
@@ -194,9 +203,10 @@ get(struct cx_names *n, const struct cx_addr *a)
 	h->order = (uint32_t)n->n;
 	n->v[n->n++] = h;
 	size_t i = hash_addr(a) & (n->cap - 1);
-	while (n->slots[i])
+	while (n->slots[i].h)
 		i = (i + 1) & (n->cap - 1);
-	n->slots[i] = h;
+	n->slots[i].a = *a;
+	n->slots[i].h = h;
 	return h;
 }
 
@@ -229,6 +239,21 @@ cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
 void
 cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
 {
+	if (a->family && n->cap) {
+		/* the common case: this address, with the MAC it had before */
+		size_t i = hash_addr(a) & (n->cap - 1);
+		for (; n->slots[i].h; i = (i + 1) & (n->cap - 1)) {
+			if (!cx_addr_eq(&n->slots[i].a, a))
+				continue;
+			if (n->slots[i].has_mac0 && !memcmp(n->slots[i].mac0, mac, 6))
+				return;
+			if (!n->slots[i].has_mac0) {
+				memcpy(n->slots[i].mac0, mac, 6);
+				n->slots[i].has_mac0 = true;
+			}
+			break;
+		}
+	}
 	struct host *h = get(n, a);
 	if (!h)
 		return;
