@@ -4,6 +4,8 @@
 #ifndef CX_AUTH_H
 #define CX_AUTH_H
 
+#include <stddef.h>
+
 #include <stdint.h>
 #include "callextract/packet.h"
 
@@ -29,5 +31,7 @@ void cx_auth_add_cleartext(struct cx_auth *a, const char *proto, const char *use
 void cx_auth_finish(struct cx_auth *a);
 /* Adds "auth" to root. */
 void cx_auth_report(struct cx_auth *a, struct json_object *root);
+/* How many (Proxy-)Authorization answers the dialog call_id carried. */
+size_t cx_auth_in_dialog(const struct cx_auth *a, const char *call_id);
 
 #endif

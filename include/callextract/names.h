@@ -4,6 +4,8 @@
 #ifndef CX_NAMES_H
 #define CX_NAMES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "callextract/packet.h"
 
@@ -20,6 +22,11 @@ void cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t
 /* kind: "sip-user-agent", "sip-server", "ftp-banner", "ftp-syst", "ftp-clnt". */
 void cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind,
 			   const char *text);
+/* The same, for a string the host may only have passed on (a SIP proxy
+ * relays the User-Agent and Server of others): it is left out of the host's
+ * software when another host announced it first-hand. */
+void cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const char *kind,
+				const char *text, bool relayed);
 
 /* "sip.example.com (10.0.0.1)" or "10.0.0.1". Borrowed: valid until the
  * next call on n. */
@@ -28,6 +35,13 @@ const char *cx_names_label(struct cx_names *n, const struct cx_addr *a);
 const char *cx_names_dns(const struct cx_names *n, const struct cx_addr *a);
 /* Vendor for a MAC from the OUI registry, or NULL. */
 const char *cx_names_vendor(const struct cx_names *n, const uint8_t mac[6]);
+
+/* One line about a: "sip.example.com (10.0.0.1); MAC 52:54:00:..
+ * (vendor: hint); software: baresip [sip-user-agent]". Returns the length
+ * written to buf (always terminated). */
+size_t cx_names_describe(const struct cx_names *n, const struct cx_addr *a, char *buf, size_t sz);
+/* New JSON object for a (as in "hosts"; only the address if unknown). */
+struct json_object *cx_names_host(const struct cx_names *n, const struct cx_addr *a);
 
 /* New JSON array "hosts": address, names, macs+vendor, vm hint, software. */
 struct json_object *cx_names_report(const struct cx_names *n);

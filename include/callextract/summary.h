@@ -1,17 +1,52 @@
 /* summary.txt: an analyst's write-up, one section per conversation in time
- * order. Modules add finished sections; cx_summary_write sorts them. */
+ * order, and the same conversations as report.json "conversations".
+ * Dissectors describe each finished conversation (parties by address; the
+ * names, MACs, vendors and software are filled in from the host table when
+ * the write-up is made); a few sections are plain text (tables). */
 #ifndef CX_SUMMARY_H
 #define CX_SUMMARY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "callextract/packet.h"
 
 struct cx_summary;
+struct cx_names;
+struct json_object;
+
+#define CX_CONV_MAX_PARTIES 8
+
+/* One conversation as a dissector describes it. Every string is copied by
+ * cx_summary_conv(); NULL or "" leaves a field out. */
+struct cx_conv {
+	const char *kind;          /* "sip-call", "sip", "dns", "icmp", "ftp" */
+	const char *title;
+	uint64_t first_frame, last_frame;
+	int64_t start_ns, end_ns;
+	const char *application, *transport, *network;
+	struct {
+		const char *role;  /* "caller", "client", "server", "router", ... */
+		struct cx_addr addr;
+		const char *ports; /* "5060/udp", "40086/udp (RTP)" */
+	} party[CX_CONV_MAX_PARTIES];
+	size_t nparty;
+	const char *course;        /* lines: what happened, in order */
+	const char *protection;    /* encrypted or not; readable, forgeable */
+	const char *data;          /* what its data part carried */
+};
 
 struct cx_summary *cx_summary_new(void);
 void cx_summary_free(struct cx_summary *s);
-/* text is copied. Sections sort by (ts_ns, first_frame). */
+/* A plain text section (copied). Sections sort by (ts_ns, first_frame). */
 void cx_summary_add(struct cx_summary *s, int64_t ts_ns, uint64_t first_frame, const char *text);
-void cx_summary_write(const struct cx_summary *s, FILE *out);
+/* Adds a party to c unless the same role and address is there already. */
+void cx_conv_party(struct cx_conv *c, const char *role, const struct cx_addr *a, const char *ports);
+/* A conversation (copied). */
+void cx_summary_conv(struct cx_summary *s, const struct cx_conv *c);
+/* rel0_ns: the capture's first timestamp, for relative times. */
+void cx_summary_write(const struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, FILE *out);
+/* New JSON array of the conversations, in time order. */
+struct json_object *cx_summary_report(const struct cx_summary *s, struct cx_names *names, int64_t rel0_ns);
 
 #endif

@@ -942,3 +942,12 @@ cx_auth_report(struct cx_auth *a, struct json_object *root)
 	json_object_object_add(o, "hashcat_file", a->nex ? json_object_new_string("credentials/sip-digest.hashcat") : NULL);
 	json_object_object_add(root, "auth", o);
 }
+
+size_t
+cx_auth_in_dialog(const struct cx_auth *a, const char *call_id)
+{
+	size_t n = 0;
+	for (size_t i = 0; a && call_id && i < a->nex; i++)
+		n += a->ex[i]->call_id && !strcmp(a->ex[i]->call_id, call_id);
+	return n;
+}

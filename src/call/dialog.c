@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <osipparser2/sdp_message.h>
 #include "call/dialog.h"
+#include "callextract/auth.h"
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
 #include "callextract/media.h"
@@ -988,63 +989,90 @@ static void
 summary_section(struct cx_dialogs *d, struct dialog *g)
 {
 	struct cx_ctx *ctx = d->ctx;
-	char buf[4096], cid[120], from[160], to[160];
+	char course[4096], title[400], cid[120], from[160], to[160], ua0[120] = "", ua1[120] = "";
 	cx_printable(g->call_id, cid, sizeof(cid));
 	cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
 	cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
-	char caller[200];
-	snprintf(caller, sizeof(caller), "%s", cx_names_label(ctx->names, &g->caller));
-	const struct msg_rec *first_other = NULL;
-	for (size_t i = 0; i < g->nm && !first_other; i++)
-		if (!cx_addr_eq(&g->msgs[i].src, &g->caller))
-			first_other = &g->msgs[i];
-	char callee[200] = "?";
-	if (g->nm)
-		snprintf(callee, sizeof(callee), "%s", cx_names_label(ctx->names, first_other ? &first_other->src : &g->msgs[0].dst));
-	char ua0[120] = "", ua1[120] = "";
 	if (g->ua[0])
 		cx_printable(g->ua[0], ua0, sizeof(ua0));
 	if (g->ua[1])
 		cx_printable(g->ua[1], ua1, sizeof(ua1));
+	snprintf(title, sizeof(title), "SIP %s %u: %s -> %s", is_call(g) ? "call" : (g->kind ? g->kind : "dialog"),
+		 g->index, from, to);
+	char ports[CX_CONV_MAX_PARTIES][48];
+	struct cx_conv c = { .kind = is_call(g) ? "sip-call" : "sip", .title = title, .first_frame = g->f_first,
+			     .last_frame = g->f_last, .start_ns = g->t_first, .end_ns = g->t_last,
+			     .application = is_call(g) ? "SIP with SDP (signalling), RTP/RTCP (media)" : "SIP",
+			     .transport = g->nm ? g->msgs[0].transport : "?",
+			     .network = g->caller.family == 6 ? "IPv6" : "IPv4" };
+	snprintf(ports[0], sizeof(ports[0]), "%u/%s, SIP", g->caller_port, c.transport);
+	cx_conv_party(&c, "caller", &g->caller, ports[0]);
+	/* Every other address of the dialog: one that receives requests and
+	 * sends none of the dialog's first method (INVITE, REGISTER) is the far
+	 * end (callee, registrar); one that also sends them on is a proxy. */
+	for (size_t i = 0; i < g->nm && c.nparty < CX_CONV_MAX_PARTIES; i++) {
+		const struct msg_rec *r = &g->msgs[i];
+		const struct cx_addr *ad[2] = { &r->src, &r->dst };
+		uint16_t pt[2] = { r->sport, r->dport };
+		for (int k = 0; k < 2 && c.nparty < CX_CONV_MAX_PARTIES; k++) {
+			if (cx_addr_eq(ad[k], &g->caller))
+				continue;
+			bool recv = false, relays = false;
+			for (size_t j = 0; j < g->nm; j++) {
+				recv |= g->msgs[j].req && cx_addr_eq(&g->msgs[j].dst, ad[k]);
+				relays |= g->msgs[j].req && cx_addr_eq(&g->msgs[j].src, ad[k]) &&
+					  !strcmp(g->msgs[j].cseq_method, g->msgs[0].cseq_method);
+			}
+			const char *role = recv && !relays ? (is_call(g) ? "callee" : "far end (registrar, server or peer)") :
+					   recv ? "proxy (passes the requests on)" : "server or proxy on the path";
+			size_t at = c.nparty;
+			snprintf(ports[at], sizeof(ports[0]), "%u/%s, SIP", pt[k], c.transport);
+			cx_conv_party(&c, role, ad[k], ports[at]);
+		}
+	}
 	size_t o = 0;
-	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-		"== SIP %s %u: %s -> %s ==\n"
-		"Frames %llu-%llu, %.3f-%.3f s. Application SIP (%s), transport %s, network IPv%d.\n"
-		"Call-ID %s. %u messages (%u retransmissions).\n"
-		"Caller %s%s%s%s; callee/peer %s%s%s%s.\n",
-		is_call(g) ? "call" : (g->kind ? g->kind : "dialog"), g->index, from, to,
-		(unsigned long long)g->f_first, (unsigned long long)g->f_last,
-		cx_time_rel(ctx, g->t_first), cx_time_rel(ctx, g->t_last),
-		g->kind ? g->kind : "?", g->nm ? g->msgs[0].transport : "?", g->caller.family,
-		cid, g->n_msgs, g->n_retrans,
-		caller, ua0[0] ? " (" : "", ua0, ua0[0] ? ")" : "",
-		callee, ua1[0] ? " (" : "", ua1, ua1[0] ? ")" : "");
+	o += (size_t)snprintf(course + o, sizeof(course) - o, "Call-ID %s. %u messages (%u retransmissions).\n", cid,
+			      g->n_msgs, g->n_retrans);
+	if (ua0[0] || ua1[0])
+		o += (size_t)snprintf(course + o, sizeof(course) - o, "Software: caller %s; callee/peer %s.\n",
+				      ua0[0] ? ua0 : "not announced", ua1[0] ? ua1 : "not announced");
 	if (is_call(g)) {
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Course: state %s", call_state(g));
+		o += (size_t)snprintf(course + o, sizeof(course) - o, "State %s", call_state(g));
 		if (g->invite_final)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", final response %d", g->invite_final);
+			o += (size_t)snprintf(course + o, sizeof(course) - o, ", final response %d", g->invite_final);
 		if (g->t_200)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", answered after %.3f s", (double)(g->t_200 - g->t_invite) / 1e9);
+			o += (size_t)snprintf(course + o, sizeof(course) - o, ", answered after %.3f s", (double)(g->t_200 - g->t_invite) / 1e9);
 		if (g->bye_by >= 0)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", hung up by the %s after %.3f s of talk",
+			o += (size_t)snprintf(course + o, sizeof(course) - o, ", hung up by the %s after %.3f s of talk",
 					      g->bye_by ? "callee" : "caller", g->t_200 ? (double)(g->t_bye - g->t_200) / 1e9 : 0.0);
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\nMedia announced in SDP: %zu endpoint(s). Folder %s.\n",
+		o += (size_t)snprintf(course + o, sizeof(course) - o, ".\nMedia announced in SDP: %zu endpoint(s). Folder %s (call.json, flow.txt, flow.svg).\n",
 				      json_object_array_length(g->media), g->dir[0] ? g->dir : "-");
-		o += cx_media_describe_call(d->ctx->media, g->index, buf + o, sizeof(buf) - o);
-		if (o >= sizeof(buf))
-			o = sizeof(buf) - 1;
+		if (o < sizeof(course))
+			o += cx_media_describe_call(d->ctx->media, g->index, course + o, sizeof(course) - o);
+		if (o >= sizeof(course))
+			o = sizeof(course) - 1;
 	} else {
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Course: %s", other_state(g));
-		if (g->first_final)
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, " (final %d)", g->first_final);
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ".\n");
+		o += (size_t)snprintf(course + o, sizeof(course) - o, "%s", other_state(g));
+		if (g->first_final && o < sizeof(course))
+			o += (size_t)snprintf(course + o, sizeof(course) - o, " (final %d)", g->first_final);
+		if (o < sizeof(course))
+			snprintf(course + o, sizeof(course) - o, ".\n");
 	}
 	bool tls = g->nm && !strcmp(g->msgs[0].transport, "TLS");
 	bool srtp = strstr(json_object_to_json_string(g->sdp), "SAVP") != NULL;
-	snprintf(buf + o, sizeof(buf) - o, "Protection: %s; media %s.\n",
+	char prot[400], data[300];
+	snprintf(prot, sizeof(prot), "%s; media %s",
 		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path",
-		 srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" : "plain RTP: the audio can be listened to and altered");
-	cx_summary_add(ctx->summary, g->t_first, g->f_first, buf);
+		 !is_call(g) ? "none" : srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
+		 "plain RTP: the audio can be listened to and altered");
+	snprintf(data, sizeof(data), "%s%s",
+		 is_call(g) ? "SIP messages with SDP bodies; RTP audio (see the media lines; WAV files in the folder)" :
+		 g->kind && !strcmp(g->kind, "MESSAGE") ? "SIP messages carrying text (in call.json)" : "SIP messages",
+		 cx_auth_in_dialog(ctx->auth, g->call_id) ? "; digest authentication (see auth, credentials/)" : "");
+	c.course = course;
+	c.protection = prot;
+	c.data = data;
+	cx_summary_conv(ctx->summary, &c);
 }
 
 /* summary.txt: every call on one line, ahead of the per-conversation

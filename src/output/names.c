@@ -26,6 +26,7 @@ struct host {
 	char *dns[MAX_DNS];
 	int ndns;
 	char *sw_kind[MAX_SW], *sw[MAX_SW];
+	bool sw_weak[MAX_SW];     /* maybe only relayed by this host */
 	int nsw;
 	uint32_t order;
 };
@@ -265,18 +266,47 @@ cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[
 }
 
 void
-cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text)
+cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text,
+			   bool relayed)
 {
 	struct host *h = get(n, a);
 	if (!h || !text)
 		return;
-	for (int k = 0; k < h->nsw; k++)
-		if (!strcmp(h->sw_kind[k], kind) && !strncmp(h->sw[k], text, 200))
+	for (int k = 0; k < h->nsw; k++) {
+		if (!strcmp(h->sw_kind[k], kind) && !strncmp(h->sw[k], text, 200)) {
+			h->sw_weak[k] &= relayed;
 			return;
+		}
+	}
 	if (h->nsw < MAX_SW) {
 		h->sw_kind[h->nsw] = strdup(kind);
+		h->sw_weak[h->nsw] = relayed;
 		h->sw[h->nsw++] = clean(text);
 	}
+}
+
+void
+cx_names_add_software(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text)
+{
+	cx_names_add_software_seen(n, a, kind, text, false);
+}
+
+/* A string this host may only have relayed, which another host announced
+ * for itself: it is that host's software, not this one's. */
+static bool
+relayed_only(const struct cx_names *n, const struct host *h, int k)
+{
+	if (!h->sw_weak[k])
+		return false;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct host *o = n->v[i];
+		if (o == h)
+			continue;
+		for (int j = 0; j < o->nsw; j++)
+			if (!o->sw_weak[j] && !strcmp(o->sw[j], h->sw[k]))
+				return true;
+	}
+	return false;
 }
 
 const char *
@@ -307,6 +337,9 @@ cx_names_vendor(const struct cx_names *n, const uint8_t mac[6])
 		w->oui_loaded = true;
 		load_oui(w, w->oui_path);
 	}
+	static const uint8_t zero[6];
+	if (!memcmp(mac, zero, 6))
+		return NULL; /* loopback's pseudo-Ethernet, not Xerox's first block */
 	struct oui key = { (uint32_t)mac[0] << 16 | (uint32_t)mac[1] << 8 | mac[2], NULL };
 	struct oui *hit = n->noui ? bsearch(&key, n->oui, n->noui, sizeof(*n->oui), cmp_oui) : NULL;
 	return hit ? hit->vendor : NULL;
@@ -318,6 +351,9 @@ static const char *
 vm_hint(const uint8_t m[6], const char *vendor)
 {
 	uint32_t p = (uint32_t)m[0] << 16 | (uint32_t)m[1] << 8 | m[2];
+	static const uint8_t zero[6];
+	if (!memcmp(m, zero, 6))
+		return "all-zero MAC: loopback, or a frame made by software";
 	if (p == 0x525400)
 		return "QEMU/KVM virtual machine";
 	if (p == 0x080027 || p == 0x0a0027)
@@ -335,42 +371,127 @@ vm_hint(const uint8_t m[6], const char *vendor)
 	return NULL;
 }
 
+static void
+mac_str(const uint8_t m[6], char s[18])
+{
+	snprintf(s, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* Other addresses seen behind the same MAC: the frames of a host beyond a
+ * router carry the router's MAC, not the host's. */
+static size_t
+mac_shared(const struct cx_names *n, const struct host *h, const uint8_t m[6])
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct host *o = n->v[i];
+		if (o == h)
+			continue;
+		for (int k = 0; k < o->nmac; k++)
+			if (!memcmp(o->mac[k], m, 6)) {
+				c++;
+				break;
+			}
+	}
+	return c;
+}
+
+static struct json_object *
+host_json(const struct cx_names *n, const struct host *h)
+{
+	char ip[CX_ADDR_STRLEN];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "address", json_object_new_string(cx_addr_str(&h->a, ip)));
+	struct json_object *names = json_object_new_array();
+	for (int k = 0; k < h->ndns; k++)
+		json_object_array_add(names, json_object_new_string(h->dns[k]));
+	json_object_object_add(o, "dns_names", names);
+	struct json_object *macs = json_object_new_array();
+	for (int k = 0; k < h->nmac; k++) {
+		struct json_object *m = json_object_new_object();
+		char s[18];
+		mac_str(h->mac[k], s);
+		const char *vendor = cx_names_vendor(n, h->mac[k]);
+		const char *vm = vm_hint(h->mac[k], vendor);
+		json_object_object_add(m, "mac", json_object_new_string(s));
+		json_object_object_add(m, "vendor", vendor ? json_object_new_string(vendor) : NULL);
+		json_object_object_add(m, "hint", vm ? json_object_new_string(vm) : NULL);
+		json_object_object_add(m, "other_addresses_with_this_mac",
+				       json_object_new_int64((int64_t)mac_shared(n, h, h->mac[k])));
+		json_object_array_add(macs, m);
+	}
+	json_object_object_add(o, "macs", macs);
+	struct json_object *sw = json_object_new_array();
+	for (int k = 0; k < h->nsw; k++) {
+		if (relayed_only(n, h, k))
+			continue;
+		struct json_object *s = json_object_new_object();
+		json_object_object_add(s, "source", json_object_new_string(h->sw_kind[k]));
+		json_object_object_add(s, "text", json_object_new_string(h->sw[k]));
+		json_object_array_add(sw, s);
+	}
+	json_object_object_add(o, "software", sw);
+	return o;
+}
+
+struct json_object *
+cx_names_host(const struct cx_names *n, const struct cx_addr *a)
+{
+	struct host *h = lookup(n, a);
+	if (h)
+		return host_json(n, h);
+	char ip[CX_ADDR_STRLEN];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "address", json_object_new_string(cx_addr_str(a, ip)));
+	json_object_object_add(o, "dns_names", json_object_new_array());
+	json_object_object_add(o, "macs", json_object_new_array());
+	json_object_object_add(o, "software", json_object_new_array());
+	return o;
+}
+
+size_t
+cx_names_describe(const struct cx_names *n, const struct cx_addr *a, char *buf, size_t sz)
+{
+	char ip[CX_ADDR_STRLEN];
+	size_t o = 0;
+#define PUT(...) do { if (o < sz) o += (size_t)snprintf(buf + o, sz - o, __VA_ARGS__); } while (0)
+	struct host *h = lookup(n, a);
+	cx_addr_str(a, ip);
+	if (!h) {
+		PUT("%s (nothing more known)", ip);
+		return o < sz ? o : sz ? sz - 1 : 0;
+	}
+	if (h->ndns)
+		PUT("%s (%s)", h->dns[0], ip);
+	else
+		PUT("%s", ip);
+	for (int k = 1; k < h->ndns; k++)
+		PUT("%s%s", k > 1 ? ", " : ", also named ", h->dns[k]);
+	for (int k = 0; k < h->nmac; k++) {
+		char s[18];
+		mac_str(h->mac[k], s);
+		const char *vendor = cx_names_vendor(n, h->mac[k]);
+		const char *vm = vm_hint(h->mac[k], vendor);
+		size_t shared = mac_shared(n, h, h->mac[k]);
+		PUT("; MAC %s (%s%s%s)", s, vendor ? vendor : "vendor not in the IEEE registry",
+		    vm ? ": " : "", vm ? vm : "");
+		if (shared)
+			PUT(" also the source MAC of %zu other address(es): a router's, or this host is beyond one", shared);
+	}
+	if (!h->nmac)
+		PUT("; no MAC seen (not on the capture's link, or a link type without one)");
+	for (int k = 0, shown = 0; k < h->nsw; k++)
+		if (!relayed_only(n, h, k))
+			PUT("%s%s [%s]", shown++ ? ", " : "; software: ", h->sw[k], h->sw_kind[k]);
+#undef PUT
+	return o < sz ? o : sz ? sz - 1 : 0;
+}
+
 struct json_object *
 cx_names_report(const struct cx_names *n)
 {
 	struct json_object *arr = json_object_new_array();
-	char ip[CX_ADDR_STRLEN];
-	for (size_t i = 0; i < n->n; i++) {
-		struct host *h = n->v[i];
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "address", json_object_new_string(cx_addr_str(&h->a, ip)));
-		struct json_object *names = json_object_new_array();
-		for (int k = 0; k < h->ndns; k++)
-			json_object_array_add(names, json_object_new_string(h->dns[k]));
-		json_object_object_add(o, "dns_names", names);
-		struct json_object *macs = json_object_new_array();
-		for (int k = 0; k < h->nmac; k++) {
-			struct json_object *m = json_object_new_object();
-			char s[18];
-			snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", h->mac[k][0], h->mac[k][1],
-				 h->mac[k][2], h->mac[k][3], h->mac[k][4], h->mac[k][5]);
-			const char *vendor = cx_names_vendor(n, h->mac[k]);
-			const char *vm = vm_hint(h->mac[k], vendor);
-			json_object_object_add(m, "mac", json_object_new_string(s));
-			json_object_object_add(m, "vendor", vendor ? json_object_new_string(vendor) : NULL);
-			json_object_object_add(m, "hint", vm ? json_object_new_string(vm) : NULL);
-			json_object_array_add(macs, m);
-		}
-		json_object_object_add(o, "macs", macs);
-		struct json_object *sw = json_object_new_array();
-		for (int k = 0; k < h->nsw; k++) {
-			struct json_object *s = json_object_new_object();
-			json_object_object_add(s, "source", json_object_new_string(h->sw_kind[k]));
-			json_object_object_add(s, "text", json_object_new_string(h->sw[k]));
-			json_object_array_add(sw, s);
-		}
-		json_object_object_add(o, "software", sw);
-		json_object_array_add(arr, o);
-	}
+	for (size_t i = 0; i < n->n; i++)
+		json_object_array_add(arr, host_json(n, n->v[i]));
 	return arr;
 }

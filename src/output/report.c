@@ -17,7 +17,7 @@
 #include "packet/defrag.h"
 
 static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", "dns",
-				       "icmp", "ftp", "findings", "hosts" };
+				       "icmp", "ftp", "findings", "hosts", "conversations" };
 
 static void
 write_header(struct cx_ctx *ctx, struct json_object *cap, FILE *f)
@@ -120,6 +120,7 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	cx_ftp_report(ctx->ftp, root);
 	struct json_object *hosts = cx_names_report(ctx->names);
 	json_object_object_add(root, "hosts", hosts ? hosts : json_object_new_array());
+	json_object_object_add(root, "conversations", cx_summary_report(ctx->summary, ctx->names, ctx->first_ts_ns));
 	json_object_object_add(root, "findings", cx_findings_to_json(ctx->findings));
 	for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++) {
 		struct json_object *v;
@@ -146,7 +147,7 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		rc = -1;
 	} else {
 		write_header(ctx, cap, f);
-		cx_summary_write(ctx->summary, f);
+		cx_summary_write(ctx->summary, ctx->names, ctx->first_ts_ns, f);
 		write_findings(ctx, f);
 		if (fclose(f) != 0)
 			rc = -1;

@@ -448,28 +448,111 @@ cx_dns_tcp_close(struct cx_dns *d, struct cx_tcp_conn *c)
 	c->user = NULL;
 }
 
+static const char *
+rcode_name(int rc)
+{
+	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED" };
+	return rc >= 0 && rc < 6 ? names[rc] : "error";
+}
+
+/* One conversation per client and server: the lookups one host made of
+ * one resolver, each with its answer. */
+static void
+pair_section(struct cx_dns *d, size_t first)
+{
+	const struct dns_tx *t0 = d->v[first];
+	size_t cap = 8192, o = 0, n = 0, unanswered = 0;
+	char *course = malloc(cap), title[300], a[CX_ADDR_STRLEN], b[CX_ADDR_STRLEN], cport[32], sport[32];
+	if (!course)
+		return;
+	course[0] = '\0';
+	bool udp = false, tcp = false;
+	uint64_t f0 = UINT64_MAX, f1 = 0;
+	int64_t ts0 = 0, ts1 = 0;
+	double rtt_sum = 0;
+	size_t nrtt = 0;
+	for (size_t i = first; i < d->n; i++) {
+		const struct dns_tx *t = d->v[i];
+		if (!cx_addr_eq(&t->client, &t0->client) || !cx_addr_eq(&t->server, &t0->server))
+			continue;
+		n++;
+		udp |= !t->tcp;
+		tcp |= t->tcp;
+		uint64_t fa = t->qframe ? t->qframe : t->rframe, fb = t->rframe ? t->rframe : t->qframe;
+		if (fa < f0) {
+			f0 = fa;
+			ts0 = t->qts ? t->qts : t->rts;
+		}
+		if (fb > f1) {
+			f1 = fb;
+			ts1 = t->rts ? t->rts : t->qts;
+		}
+		unanswered += !t->answered;
+		const char *tn = type_name(t->qtype);
+		if (o + 600 > cap)
+			continue;
+		o += (size_t)snprintf(course + o, cap - o, "frame %llu: %s %s", (unsigned long long)fa, tn ? tn : "?", t->qname);
+		if (!t->answered) {
+			o += (size_t)snprintf(course + o, cap - o, " -> no answer in the capture\n");
+			continue;
+		}
+		if (t->qts && t->rts) {
+			rtt_sum += (double)(t->rts - t->qts) / 1e6;
+			nrtt++;
+		}
+		o += (size_t)snprintf(course + o, cap - o, " -> frame %llu, %s", (unsigned long long)t->rframe, rcode_name(t->rcode));
+		if (t->qts && t->rts)
+			o += (size_t)snprintf(course + o, cap - o, " after %.3f ms", (double)(t->rts - t->qts) / 1e6);
+		size_t shown = 0;
+		for (size_t k = 0; k < json_object_array_length(t->answers) && shown < 4 && o + 300 < cap; k++) {
+			struct json_object *r = json_object_array_get_idx(t->answers, k), *sec, *ty, *da;
+			if (!json_object_object_get_ex(r, "section", &sec) || strcmp(json_object_get_string(sec), "answer") ||
+			    !json_object_object_get_ex(r, "type", &ty) || !json_object_object_get_ex(r, "data", &da))
+				continue;
+			o += (size_t)snprintf(course + o, cap - o, "%s %s %.120s", shown ? "," : ":", json_object_get_string(ty),
+					      json_object_get_string(da));
+			shown++;
+		}
+		o += (size_t)snprintf(course + o, cap - o, "\n");
+	}
+	cx_addr_str(&t0->client, a);
+	cx_addr_str(&t0->server, b);
+	snprintf(title, sizeof(title), "DNS: %s asks %s, %zu lookup(s), %zu unanswered", a, b, n, unanswered);
+	snprintf(cport, sizeof(cport), "%u/%s", t0->cport, t0->tcp ? "tcp" : "udp");
+	snprintf(sport, sizeof(sport), "%u/%s", t0->sport, t0->tcp ? "tcp" : "udp");
+	struct cx_conv c = { .kind = "dns", .title = title, .first_frame = f0, .last_frame = f1, .start_ns = ts0,
+			     .end_ns = ts1, .application = "DNS", .transport = udp && tcp ? "UDP and TCP" : tcp ? "TCP" : "UDP",
+			     .network = t0->client.family == 6 ? "IPv6" : "IPv4", .course = course,
+			     .protection = "none: DNS is cleartext; the names asked and the answers can be read, and forged by anyone on the path (no DNSSEC validation is visible here)" };
+	cx_conv_party(&c, "client (resolver user)", &t0->client, cport);
+	cx_conv_party(&c, "server", &t0->server, sport);
+	char data[200];
+	if (nrtt)
+		snprintf(data, sizeof(data), "queries and answers (names and records above); mean answer time %.3f ms", rtt_sum / (double)nrtt);
+	else
+		snprintf(data, sizeof(data), "queries and answers (names and records above)");
+	c.data = data;
+	cx_summary_conv(d->ctx->summary, &c);
+	free(course);
+}
+
 void
 cx_dns_finish(struct cx_dns *d)
 {
-	if (!d->n)
-		return;
-	/* one section: the set of lookups */
-	char buf[8192];
-	size_t o = 0, unanswered = 0;
-	for (size_t i = 0; i < d->n; i++)
-		unanswered += !d->v[i]->answered;
-	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-			      "== DNS lookups: %zu transactions (%zu unanswered) ==\nApplication DNS, transport UDP/TCP port 53, cleartext: names asked and answers are readable and can be forged on the path.\n",
-			      d->n, unanswered);
-	for (size_t i = 0; i < d->n && o < sizeof(buf) - 300; i++) {
-		struct dns_tx *t = d->v[i];
-		const char *tn = type_name(t->qtype);
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "frame %llu: %s %s -> %s\n",
-				      (unsigned long long)(t->qframe ? t->qframe : t->rframe), tn ? tn : "?", t->qname,
-				      !t->answered ? "no answer" : t->rcode == 0 ? "ok" : t->rcode == 3 ? "NXDOMAIN" : "error");
+	size_t sections = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = cx_addr_eq(&d->v[k]->client, &d->v[i]->client) && cx_addr_eq(&d->v[k]->server, &d->v[i]->server);
+		if (seen)
+			continue;
+		if (sections++ == 256) {
+			cx_summary_add(d->ctx->summary, d->v[i]->qts, d->v[i]->qframe,
+				       "DNS: more client/server pairs than the write-up lists; report.json dns has every lookup.");
+			break;
+		}
+		pair_section(d, i);
 	}
-	int64_t ts = d->v[0]->qts ? d->v[0]->qts : d->v[0]->rts;
-	cx_summary_add(d->ctx->summary, ts, d->v[0]->qframe ? d->v[0]->qframe : d->v[0]->rframe, buf);
 }
 
 void

@@ -539,28 +539,50 @@ cx_ftp_finish(struct cx_ftp *f)
 	}
 	for (size_t i = 0; i < f->ns; i++) {
 		struct session *s = f->s[i];
-		char buf[4096], a[200], b[200], u[80] = "", banner[120] = "";
-		snprintf(a, sizeof(a), "%s", cx_names_label(f->ctx->names, &s->client));
-		snprintf(b, sizeof(b), "%s", cx_names_label(f->ctx->names, &s->server));
+		char course[4096], title[300], a[CX_ADDR_STRLEN], b[CX_ADDR_STRLEN], u[80] = "", banner[120] = "";
+		char cport[32], sport[32], data[400];
+		cx_addr_str(&s->client, a);
+		cx_addr_str(&s->server, b);
 		if (s->user)
 			cx_printable(s->user, u, sizeof(u));
 		if (s->banner)
 			cx_printable(s->banner, banner, sizeof(banner));
-		size_t o = (size_t)snprintf(buf, sizeof(buf),
-			"== FTP session %u: %s -> %s ==\nFrames %llu-%llu. Application FTP, transport TCP port %u, network IPv%d.\n"
-			"Server banner \"%s\". Login: user \"%s\" %s.\n",
-			s->index, a, b, (unsigned long long)s->first_frame, (unsigned long long)s->last_frame, s->sport,
-			s->client.family, banner, u, s->login == 230 ? "accepted" : s->login ? "rejected" : "(no verdict seen)");
-		for (size_t k = 0; k < f->nx && o < sizeof(buf) - 300; k++) {
+		snprintf(title, sizeof(title), "FTP session %u: %s -> %s", s->index, a, b);
+		snprintf(cport, sizeof(cport), "%u/tcp, control", s->cport);
+		snprintf(sport, sizeof(sport), "%u/tcp, control", s->sport);
+		struct cx_conv c = { .kind = "ftp", .title = title, .first_frame = s->first_frame,
+				     .last_frame = s->last_frame, .start_ns = s->first_ts, .end_ns = s->last_ts,
+				     .application = "FTP (control and data connections)", .transport = "TCP",
+				     .network = s->client.family == 6 ? "IPv6" : "IPv4",
+				     .protection = "none: FTP sends commands, credentials and file contents in clear text; all of it can be read and modified on the path" };
+		cx_conv_party(&c, "client", &s->client, cport);
+		cx_conv_party(&c, "server", &s->server, sport);
+		size_t o = (size_t)snprintf(course, sizeof(course), "Server banner \"%s\". Login: user \"%s\" %s.\n", banner, u,
+					    s->login == 230 ? "accepted" : s->login ? "rejected" : "(no verdict seen)");
+		size_t nt = 0;
+		uint64_t bytes = 0;
+		for (size_t k = 0; k < f->nx && o < sizeof(course) - 400; k++) {
 			struct transfer *t = f->x[k];
 			if (t->s != s)
 				continue;
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Transfer %s -> %s: %llu bytes, SHA-256 %.16s..., %s.\n",
-					      t->cmd, t->path, (unsigned long long)t->bytes, t->sha_hex,
+			nt++;
+			bytes += t->bytes;
+			if (t->last_frame > c.last_frame)
+				c.last_frame = t->last_frame;
+			char nm[120] = "";
+			if (t->name)
+				cx_printable(t->name, nm, sizeof(nm));
+			o += (size_t)snprintf(course + o, sizeof(course) - o,
+					      "frame %llu: %s%s%s (%s mode) -> %s: %llu bytes, SHA-256 %.16s..., %s.\n",
+					      (unsigned long long)t->first_frame, t->cmd, nm[0] ? " " : "", nm,
+					      t->active_mode ? "active" : "passive", t->path, (unsigned long long)t->bytes, t->sha_hex,
 					      t->gap == 0 && (t->reply == 226 || t->reply == 250) ? "complete" : "INCOMPLETE");
 		}
-		snprintf(buf + o, sizeof(buf) - o, "Protection: none: FTP sends commands, credentials and data in clear text, readable and modifiable on the path.\n");
-		cx_summary_add(f->ctx->summary, s->first_ts, s->first_frame, buf);
+		snprintf(data, sizeof(data), "%zu transfer(s), %llu bytes, written under ftp/ (listings and files)%s", nt,
+			 (unsigned long long)bytes, s->user ? "; the login (user and password) is in clear text (see auth)" : "");
+		c.course = course;
+		c.data = data;
+		cx_summary_conv(f->ctx->summary, &c);
 	}
 }
 

@@ -29,6 +29,8 @@ struct echo {
 	uint64_t req_frame, rep_frame;
 	int64_t req_ts, rep_ts;
 	char payload_hint[96];
+	uint8_t payload[24];     /* its first bytes, shown in the write-up */
+	uint8_t npayload;
 	bool v6;
 };
 
@@ -39,6 +41,7 @@ struct error {
 	uint8_t type, code;
 	bool v6;
 	char quoted[160];
+	struct cx_addr qsrc, qdst; /* the quoted datagram's ends */
 	uint64_t cause_frame;
 	uint8_t quoted_ttl;
 };
@@ -164,6 +167,8 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			const char *h = os_hint(c.p, cx_cur_left(&c), hb, sizeof(hb));
 			if (h)
 				snprintf(e->payload_hint, sizeof(e->payload_hint), "%s", h);
+			e->npayload = (uint8_t)(cx_cur_left(&c) < sizeof(e->payload) ? cx_cur_left(&c) : sizeof(e->payload));
+			memcpy(e->payload, c.p, e->npayload);
 			return;
 		}
 		for (size_t k = i->ne; k-- > 0;) {
@@ -200,9 +205,14 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 	if (q.ip_ver) {
 		char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8];
 		const char *proto = q.ip_proto == 17 ? "UDP" : q.ip_proto == 6 ? "TCP" : q.ip_proto == 1 ? "ICMP" : q.ip_proto == 58 ? "ICMPv6" : "IP";
-		snprintf(x->quoted, sizeof(x->quoted), "%s %s -> %s%s", proto, cx_endpoint_str(&q.src, q.sport, a),
-			 cx_endpoint_str(&q.dst, q.dport, b), rc == CX_DEC_OK ? "" : " (quote truncated)");
+		bool ports = q.l4 == CX_L4_UDP || q.l4 == CX_L4_TCP;
+		snprintf(x->quoted, sizeof(x->quoted), "%s %s -> %s%s", proto,
+			 ports ? cx_endpoint_str(&q.src, q.sport, a) : cx_addr_str(&q.src, a),
+			 ports ? cx_endpoint_str(&q.dst, q.dport, b) : cx_addr_str(&q.dst, b),
+			 rc == CX_DEC_OK ? "" : " (quote truncated)");
 		x->quoted_ttl = q.ttl;
+		x->qsrc = q.src;
+		x->qdst = q.dst;
 		if (q.l4 == CX_L4_ICMP || q.l4 == CX_L4_ICMP6) {
 			/* an echo request quoted: its id/seq stand where ports would */
 			struct cx_cur qc = cx_cur_make(q.payload, q.payload_len);
@@ -231,39 +241,187 @@ error_name(const struct error *x)
 	       x->type == 5 ? "redirect" : "parameter problem";
 }
 
+/* One conversation: a host pinging (or probing) another, with the
+ * errors routers and the target sent back about it. */
+struct pair {
+	struct cx_addr a, b;
+	bool v6;
+	size_t echoes, answered, errors, time_exceeded;
+	uint64_t first, last;
+	int64_t t0, t1;
+	double rtt_min, rtt_sum, rtt_max;
+	uint8_t ttl_min, ttl_max, reply_ttl;
+	const char *hint;
+	const struct echo *sample;  /* an echo request whose payload is shown */
+	size_t nid;
+	uint16_t ids[8];
+};
+
+static struct pair *
+pair_of(struct pair *v, size_t *n, size_t cap, const struct cx_addr *a, const struct cx_addr *b)
+{
+	for (size_t k = 0; k < *n; k++)
+		if (cx_addr_eq(&v[k].a, a) && cx_addr_eq(&v[k].b, b))
+			return &v[k];
+	if (*n == cap)
+		return NULL;
+	struct pair *p = &v[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->a = *a;
+	p->b = *b;
+	p->rtt_min = -1;
+	p->ttl_min = 255;
+	return p;
+}
+
+static void
+pair_span(struct pair *p, uint64_t frame, int64_t ts)
+{
+	if (!p->first || frame < p->first) {
+		p->first = frame;
+		p->t0 = ts;
+	}
+	if (frame > p->last) {
+		p->last = frame;
+		p->t1 = ts;
+	}
+}
+
+#define MAX_PAIRS 256
+
+static void
+pair_section(struct cx_icmp *i, const struct pair *p)
+{
+	size_t cap = 4096 + p->errors * 200, o = 0;
+	char *course = malloc(cap), title[300], a[CX_ADDR_STRLEN], b[CX_ADDR_STRLEN], data[300] = "";
+	if (!course)
+		return;
+	course[0] = '\0';
+	cx_addr_str(&p->a, a);
+	cx_addr_str(&p->b, b);
+	snprintf(title, sizeof(title), "ICMP%s: %s -> %s, %zu echo request(s), %zu answered, %zu error(s)",
+		 p->v6 ? "v6" : "", a, b, p->echoes, p->answered, p->errors);
+	struct cx_conv c = { .kind = "icmp", .title = title, .first_frame = p->first, .last_frame = p->last,
+			     .start_ns = p->t0, .end_ns = p->t1, .network = p->v6 ? "IPv6" : "IPv4",
+			     .transport = "none (ICMP is carried directly in IP)",
+			     .application = p->echoes ? "ICMP echo (ping)" : "ICMP error reports" };
+	cx_conv_party(&c, p->echoes ? "pinger" : "sender of the datagrams", &p->a, NULL);
+	cx_conv_party(&c, p->echoes ? "target" : "their destination", &p->b, NULL);
+	if (p->echoes) {
+		o += (size_t)snprintf(course + o, cap - o, "%zu echo request(s) with id(s)", p->echoes);
+		for (size_t k = 0; k < p->nid; k++)
+			o += (size_t)snprintf(course + o, cap - o, "%s %u", k ? "," : "", p->ids[k]);
+		o += (size_t)snprintf(course + o, cap - o, "; request TTL %u", p->ttl_min);
+		if (p->ttl_max != p->ttl_min)
+			o += (size_t)snprintf(course + o, cap - o, " to %u", p->ttl_max);
+		o += (size_t)snprintf(course + o, cap - o, ".\n");
+		if (p->answered)
+			o += (size_t)snprintf(course + o, cap - o,
+					      "%zu answered: round trip min/avg/max %.3f/%.3f/%.3f ms, reply TTL %u.\n",
+					      p->answered, p->rtt_min, p->rtt_sum / (double)p->answered, p->rtt_max,
+					      p->reply_ttl);
+		if (p->answered < p->echoes)
+			o += (size_t)snprintf(course + o, cap - o, "%zu request(s) got no reply.\n", p->echoes - p->answered);
+		if (p->sample) {
+			size_t d = (size_t)snprintf(data, sizeof(data), "echo payload begins");
+			for (size_t k = 0; k < p->sample->npayload && d < sizeof(data); k++)
+				d += (size_t)snprintf(data + d, sizeof(data) - d, " %02x", p->sample->payload[k]);
+			if (d < sizeof(data))
+				d += (size_t)snprintf(data + d, sizeof(data) - d, " \"");
+			for (size_t k = 0; k < p->sample->npayload && d + 2 < sizeof(data); k++) {
+				uint8_t ch = p->sample->payload[k];
+				data[d++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '.';
+			}
+			if (d < sizeof(data))
+				snprintf(data + d, sizeof(data) - d, "\"%s%s", p->hint ? "; sender looks like " : "",
+					 p->hint ? p->hint : "");
+		}
+	}
+	if (p->time_exceeded >= 2 || (p->echoes && p->ttl_max > p->ttl_min && p->time_exceeded))
+		o += (size_t)snprintf(course + o, cap - o, "%zu Time Exceeded replies to low-TTL probes: a traceroute-like pattern.\n",
+				      p->time_exceeded);
+	for (size_t k = 0; k < i->nx && o + 400 < cap; k++) {
+		struct error *x = &i->x[k];
+		if (!cx_addr_eq(&x->to, &p->a) || !cx_addr_eq(&x->qdst, &p->b))
+			continue;
+		char f[CX_ADDR_STRLEN];
+		cx_addr_str(&x->from, f);
+		if (!cx_addr_eq(&x->from, &p->b))
+			cx_conv_party(&c, "router reporting an error", &x->from, NULL);
+		o += (size_t)snprintf(course + o, cap - o, "frame %llu: %s (type %u code %u) from %s about %s (TTL %u)",
+				      (unsigned long long)x->frame, error_name(x), x->type, x->code, f, x->quoted,
+				      x->quoted_ttl);
+		if (x->cause_frame)
+			o += (size_t)snprintf(course + o, cap - o, ", caused by frame %llu\n", (unsigned long long)x->cause_frame);
+		else
+			o += (size_t)snprintf(course + o, cap - o, ", causing frame not in the capture\n");
+	}
+	c.course = course;
+	c.protection = "none: ICMP is not encrypted or authenticated; its contents can be read, and forged by anyone on the path";
+	c.data = data;
+	cx_summary_conv(i->ctx->summary, &c);
+	free(course);
+}
+
 void
 cx_icmp_finish(struct cx_icmp *i)
 {
 	if (!i->ne && !i->nx)
 		return;
-	char buf[8192], a[200], b[200];
-	size_t o = 0;
-	size_t answered = 0, te = 0;
-	for (size_t k = 0; k < i->ne; k++)
-		answered += i->e[k].rep_frame != 0;
-	for (size_t k = 0; k < i->nx; k++)
-		te += !strcmp(error_name(&i->x[k]), "time exceeded");
-	uint64_t first = i->ne ? i->e[0].req_frame : i->x[0].frame;
-	int64_t ts = i->ne ? i->e[0].req_ts : i->x[0].ts;
-	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
-			      "== ICMP: %zu echo request(s), %zu answered; %zu error message(s) ==\nNetwork layer only (ICMP over IP), no encryption: contents readable and forgeable.\n",
-			      i->ne, answered, i->nx);
-	if (i->ne) {
-		snprintf(a, sizeof(a), "%s", cx_names_label(i->ctx->names, &i->e[0].src));
-		snprintf(b, sizeof(b), "%s", cx_names_label(i->ctx->names, &i->e[0].dst));
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "Pings from %s to %s (TTL %u)%s%s.\n", a, b, i->e[0].ttl,
-				      i->e[0].payload_hint[0] ? "; sender looks like " : "", i->e[0].payload_hint);
+	struct pair *v = calloc(MAX_PAIRS, sizeof(*v));
+	size_t n = 0;
+	if (!v)
+		return;
+	for (size_t k = 0; k < i->ne; k++) {
+		struct echo *e = &i->e[k];
+		struct pair *p = pair_of(v, &n, MAX_PAIRS, &e->src, &e->dst);
+		if (!p)
+			continue;
+		p->v6 = e->v6;
+		p->echoes++;
+		pair_span(p, e->req_frame, e->req_ts);
+		if (e->ttl < p->ttl_min)
+			p->ttl_min = e->ttl;
+		if (e->ttl > p->ttl_max)
+			p->ttl_max = e->ttl;
+		size_t id = 0;
+		while (id < p->nid && p->ids[id] != e->id)
+			id++;
+		if (id == p->nid && p->nid < 8)
+			p->ids[p->nid++] = e->id;
+		if (!p->hint && e->payload_hint[0])
+			p->hint = e->payload_hint;
+		if (!p->sample && e->npayload)
+			p->sample = e;
+		if (e->rep_frame) {
+			double rtt = (double)(e->rep_ts - e->req_ts) / 1e6;
+			p->answered++;
+			p->rtt_sum += rtt;
+			if (p->rtt_min < 0 || rtt < p->rtt_min)
+				p->rtt_min = rtt;
+			if (rtt > p->rtt_max)
+				p->rtt_max = rtt;
+			p->reply_ttl = e->reply_ttl;
+			pair_span(p, e->rep_frame, e->rep_ts);
+		}
 	}
-	if (te >= 2)
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%zu Time Exceeded replies: a traceroute-like pattern of increasing TTLs.\n", te);
-	for (size_t k = 0; k < i->nx && o < sizeof(buf) - 300; k++) {
+	for (size_t k = 0; k < i->nx; k++) {
 		struct error *x = &i->x[k];
-		snprintf(a, sizeof(a), "%s", cx_names_label(i->ctx->names, &x->from));
-		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "frame %llu: %s from %s about %s%s\n",
-				      (unsigned long long)x->frame, error_name(x), a, x->quoted,
-				      x->cause_frame ? " (caused by an earlier frame)" : "");
+		/* about a datagram the receiver of the error sent */
+		struct pair *p = pair_of(v, &n, MAX_PAIRS, &x->to, x->qdst.family ? &x->qdst : &x->from);
+		if (!p)
+			continue;
+		p->v6 = x->v6;
+		p->errors++;
+		p->time_exceeded += !strcmp(error_name(x), "time exceeded");
+		pair_span(p, x->frame, x->ts);
 	}
-	cx_summary_add(i->ctx->summary, ts, first, buf);
+	for (size_t k = 0; k < n; k++)
+		pair_section(i, &v[k]);
+	if (n == MAX_PAIRS)
+		cx_summary_add(i->ctx->summary, i->e ? i->e[0].req_ts : 0, 0,
+			       "ICMP: more host pairs than the write-up lists; report.json icmp has every message.");
+	free(v);
 }
 
 void

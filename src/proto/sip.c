@@ -389,10 +389,16 @@ static void
 handle_view(struct cx_sip *s, struct cx_sip_msg_view *v, struct cx_sip_extra *x)
 {
 	(*s->n_msgs)++;
+	/* A request with one Via comes from its originator; one with more was
+	 * relayed by the sender. A response with more than one Via is still
+	 * on its way back through proxies, so its sender made it or is one of
+	 * them; with one Via, it may be a proxy passing it on. */
 	if (x->user_agent)
-		cx_names_add_software(s->ctx->names, &v->src, "sip-user-agent", x->user_agent);
+		cx_names_add_software_seen(s->ctx->names, &v->src, "sip-user-agent", x->user_agent,
+					   v->is_request ? x->n_via > 1 : x->n_via <= 1);
 	if (x->server)
-		cx_names_add_software(s->ctx->names, &v->src, "sip-server", x->server);
+		cx_names_add_software_seen(s->ctx->names, &v->src, "sip-server", x->server,
+					   v->is_request ? x->n_via > 1 : x->n_via <= 1);
 	v->call_index = cx_dialogs_on_message(s->dialogs, v, x);
 	cx_auth_on_sip(s->ctx->auth, v);
 }

@@ -48,3 +48,45 @@ Test(around_fixture, dnsmasq_answers)
 	free(summary);
 	json_object_put(r);
 }
+
+/* The write-up: one conversation for the pings and errors between the two
+ * hosts, one for the lookups, in time order, with frame ranges, parties
+ * by role and name, errors linked to the frames that caused them. */
+Test(around_fixture, conversations_in_time_order)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path("fixtures/around-icmp-dns.pcap"), NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	struct json_object *c = cxt_get(r, "conversations");
+	cr_assert_eq(json_object_array_length(c), 2);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.kind")), "icmp");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.first_frame")), 1);
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.last_frame")), 12);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.0.role")), "pinger");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.0.address")), "10.88.1.2");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.1.address")), "10.88.2.2");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.1.dns_names.0")), "sip.example.test");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.2.address")), "10.88.1.1");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.parties.2.macs.0.other_addresses_with_this_mac")), 1,
+		     "the router's MAC is also on frames from the host behind it");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.protocols.network")), "IPv4");
+	bool linked = false;
+	struct json_object *course = cxt_get(c, "0.course");
+	for (size_t i = 0; i < json_object_array_length(course); i++)
+		linked |= strstr(json_object_get_string(json_object_array_get_idx(course, i)), "frame 8: time exceeded") &&
+			  strstr(json_object_get_string(json_object_array_get_idx(course, i)), "caused by frame 7");
+	cr_assert(linked, "the Time Exceeded is linked to the echo that caused it");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.data")), "ca ca ca"), "the -p pattern is shown");
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "1.kind")), "dns");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "1.first_frame")), 13);
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "1.last_frame")), 20);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "1.parties.1.ports")), "53/udp");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "1.course.2")), "SRV 10 60 5060 sip.example.test"));
+	char *summary = cxt_slurp(dir, "summary.txt", NULL);
+	char *icmp = strstr(summary, "== ICMP: 10.88.1.2 -> 10.88.2.2"), *dns = strstr(summary, "== DNS: 10.88.1.2 asks 10.88.2.2");
+	cr_assert(icmp && dns && icmp < dns, "both sections, in time order");
+	cr_assert_not_null(strstr(icmp, "Frames 1-12"));
+	cr_assert_not_null(strstr(dns, "server (53/udp): sip.example.test (10.88.2.2)"));
+	free(summary);
+	json_object_put(r);
+}

@@ -178,3 +178,34 @@ Test(sip_fixtures, failed_registrations_reveal_user_names)
 	cr_assert(enumeration && reuse);
 	json_object_put(r);
 }
+
+/* The call's write-up names each party by role with the software it
+ * announced itself: kamailio relays baresip's User-Agent and Server, which
+ * must not be taken for the proxy's own. */
+Test(sip_fixtures, call_conversation_names_parties)
+{
+	struct json_object *r = cxt_run(cxt_path("fixtures/sip-call-auth.pcap"), NULL, NULL, NULL);
+	cr_assert_not_null(r);
+	struct json_object *c = cxt_get(r, "conversations"), *call = NULL;
+	for (size_t i = 0; i < json_object_array_length(c); i++)
+		if (!strcmp(json_object_get_string(cxt_get(json_object_array_get_idx(c, i), "kind")), "sip-call"))
+			call = json_object_array_get_idx(c, i);
+	cr_assert_not_null(call);
+	cr_assert_eq(json_object_get_int64(cxt_get(call, "first_frame")), 9);
+	cr_assert_eq(json_object_get_int64(cxt_get(call, "last_frame")), 931);
+	const char *roles[3] = { "caller", "proxy (passes the requests on)", "callee" };
+	const char *addrs[3] = { "10.77.0.2", "10.77.0.1", "10.77.0.3" };
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "parties.%d.role", i);
+		cr_assert_str_eq(json_object_get_string(cxt_get(call, p)), roles[i]);
+		snprintf(p, sizeof(p), "parties.%d.address", i);
+		cr_assert_str_eq(json_object_get_string(cxt_get(call, p)), addrs[i]);
+	}
+	struct json_object *sw = cxt_get(call, "parties.1.software");
+	cr_assert_eq(json_object_array_length(sw), 1, "the proxy announced only itself");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(sw, "0.text")), "kamailio"));
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(call, "parties.2.software.0.text")), "baresip"));
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(call, "protection")), "plain RTP"));
+	json_object_put(r);
+}
