@@ -131,3 +131,107 @@ Test(ftp, hostile_file_name_stays_inside_the_output_dir)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* fixtures/ftp-modes.pcap (fixtures/make/ftp-modes.sh): pyftpdlib and
+ * ftplib, an active-mode session (MLSD, STOR, RETR, a STOR climbing out
+ * with ../../, LIST) and a passive EPSV one (NLST, RETR, APPE, STOU, a
+ * 180-character name). SHA-256 values are those of the files the server
+ * stored (sha256sum in its directory after the run). */
+#define FTP_MODES "fixtures/ftp-modes.pcap"
+Test(ftp, own_active_mode_upload_and_download)
+{
+	const char *bin = "86999324511ad84c69f01938832689a50bebda2d4c65061db2e73b4b0857e831";
+	check_file(FTP_MODES, "STOR", "report.bin", 20000, bin, "active");
+	check_file(FTP_MODES, "RETR", "report.bin", 20000, bin, "active");
+	check_file(FTP_MODES, "STOR", "../../escape.txt", 48,
+		   "03a1c8970a254db1449c7840d84ea6e0675ba49e6e204e495876334703e51965", "active");
+}
+
+Test(ftp, own_passive_mode_transfers)
+{
+	/* notes.txt as RETR'd equals tshark --export-objects ftp-data */
+	check_file(FTP_MODES, "RETR", "notes.txt", 49,
+		   "dc0055343cb983eba47582fb0df5acfeca0e694f15fff29fb4942e68c2c59946", "passive");
+	check_file(FTP_MODES, "APPE", "notes.txt", 14,
+		   "4620a0fc9c290b101ddfc03b6004a73f6ef4d642bb7426fbb9b04bc4a9566909", "passive");
+	check_file(FTP_MODES, "STOU", "", 14,
+		   "8301ed501756d80becb9380976f448afd3f15b396972039f1ff82af60e6c12bc", "passive");
+	char longname[200];
+	memset(longname, 'L', 176);
+	strcpy(longname + 176, ".txt");
+	check_file(FTP_MODES, "STOR", longname, 10,
+		   "1272a49868c41260330ce643f91dffd1114abc24bf149dfb4ebfb8833bbe5670", "passive");
+}
+
+Test(ftp, own_listings_and_sessions)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path(FTP_MODES), NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp")), 2);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp.0.transfers")), 5);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp.1.transfers")), 5);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.transfers.0.command")), "MLSD");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.transfers.0.transfer_type")), "A");
+	char *mlsd = cxt_slurp(dir, json_object_get_string(cxt_get(r, "ftp.0.transfers.0.file")), NULL);
+	cr_assert_not_null(strstr(mlsd, "type=file;"));
+	cr_assert_not_null(strstr(mlsd, "notes.txt"), "the listing of the server's directory");
+	free(mlsd);
+	char *nlst = cxt_slurp(dir, json_object_get_string(cxt_get(r, "ftp.1.transfers.0.file")), NULL);
+	cr_assert_not_null(strstr(nlst, "report.bin"));
+	cr_assert_not_null(strstr(nlst, "escape.txt"), "the escaped upload landed inside the server's root");
+	free(nlst);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.banner")), "callextract fixture FTP server ready.");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.1.login")), "accepted");
+	/* hostile names: flagged, and kept below ftp/ */
+	int flagged = 0;
+	struct json_object *f = cxt_get(r, "findings");
+	for (size_t i = 0; i < json_object_array_length(f); i++)
+		flagged += !strcmp(json_object_get_string(cxt_get(json_object_array_get_idx(f, i), "kind")), "ftp.suspicious_name");
+	cr_assert_eq(flagged, 2, "../../escape.txt and the 180-character name");
+	for (int s = 0; s < 2; s++)
+		for (int k = 0; k < 5; k++) {
+			char p[64];
+			snprintf(p, sizeof(p), "ftp.%d.transfers.%d.file", s, k);
+			const char *file = json_object_get_string(cxt_get(r, p));
+			cr_assert(file && !strncmp(file, "ftp/", 4) && !strchr(file + 4, '/') && !strstr(file, ".."), "%s", file);
+			cr_assert_lt(strlen(file), 130, "long names are cut: %s", file);
+		}
+	/* the write-up: one conversation per session */
+	struct json_object *c = cxt_get(r, "conversations");
+	cr_assert_eq(json_object_array_length(c), 2);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.kind")), "ftp");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.first_frame")), 1);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.1.ports")), "21/tcp, control");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.course.1")), "MLSD (active mode)"));
+	json_object_put(r);
+}
+
+/* The same real session with a NUL and a path in the stored name (same
+ * length, so the TCP stream still holds): a finding, a clean file name. */
+Test(ftp, nul_in_file_name)
+{
+	size_t len;
+	char *all = cxt_slurp(getenv("CX_SRCDIR"), FTP_MODES, &len);
+	cr_assert_not_null(all);
+	char *hit = memmem(all, len, "STOR ../../escape.txt", 21);
+	cr_assert_not_null(hit);
+	memcpy(hit, "STOR a\0/../../etc/pw", 21);
+	char path[] = "/tmp/cxftpnul-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_eq(write(fd, all, len), (ssize_t)len);
+	close(fd);
+	free(all);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	const char *file = json_object_get_string(cxt_get(r, "ftp.0.transfers.3.file"));
+	cr_assert_not_null(file);
+	cr_assert(!strncmp(file, "ftp/", 4) && !strchr(file + 4, '/') && !strstr(file, ".."), "%s", file);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "ftp.0.transfers.3.size")), 48, "the bytes are still recovered");
+	int flagged = 0;
+	struct json_object *f = cxt_get(r, "findings");
+	for (size_t i = 0; i < json_object_array_length(f); i++)
+		flagged += !strcmp(json_object_get_string(cxt_get(json_object_array_get_idx(f, i), "kind")), "ftp.suspicious_name");
+	cr_assert_eq(flagged, 2);
+	json_object_put(r);
+	unlink(path);
+}
