@@ -1325,6 +1325,10 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 		const struct endpoint *e = find_ep(m, &f->b, f->pb, false);
 		if (!e)
 			e = find_ep(m, &f->a, f->pa, false);
+		if (!e) /* checks of the RTCP component (port+1 or a=rtcp) */
+			e = find_ep(m, &f->b, f->pb, true);
+		if (!e)
+			e = find_ep(m, &f->a, f->pa, true);
 		json_object_object_add(o, "call_id", e ? json_object_new_string(e->call_id) : NULL);
 		json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
 		json_object_object_add(o, "stun", json_object_get(f->msgs));
