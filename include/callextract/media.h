@@ -44,6 +44,14 @@ void cx_media_expect(struct cx_media *m, const struct cx_media_expect *e);
 /* Every UDP datagram that no other dissector claimed. Returns true if it
  * was recognised as RTP, RTCP or STUN. */
 bool cx_media_on_udp(struct cx_media *m, const struct cx_packet *p);
+/* STUN and TURN over TCP (RFC 5389 section 7.2.2: messages back to back,
+ * TURN ChannelData padded to 4 bytes), on a connection the flow layer gave
+ * to the media side; state in conn->user, freed by cx_media_tcp_close. */
+struct cx_tcp_conn;
+bool cx_media_tcp_looks_like(const uint8_t *d, size_t n);
+void cx_media_tcp_data(struct cx_media *m, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns,
+		       const uint8_t *d, size_t n);
+void cx_media_tcp_close(struct cx_media *m, struct cx_tcp_conn *c);
 
 void cx_media_tick(struct cx_media *m, int64_t now_ns);
 /* End of capture: flush reorder windows, close WAVs, per-call stereo mix. */

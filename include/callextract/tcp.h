@@ -22,6 +22,7 @@ enum cx_tcp_owner {
 	CX_TCP_FTP_CTRL,
 	CX_TCP_FTP_DATA,
 	CX_TCP_DNS,
+	CX_TCP_STUN,       /* STUN/TURN over TCP */
 };
 
 struct cx_tcp_conn {

@@ -19,6 +19,7 @@
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
 #include "callextract/summary.h"
+#include "callextract/tcp.h"
 #include "call/stereo.h"
 #include "call/stream_rtcp.h"
 #include "call/stream_stats.h"
@@ -1031,12 +1032,30 @@ find_stun(const struct cx_media *m, const struct cx_addr *a, uint16_t pa, const 
 	return NULL;
 }
 
+static const char *
+stun_method_name(unsigned method)
+{
+	switch (method) {
+	case 1: return "Binding";
+	case 3: return "Allocate";
+	case 4: return "Refresh";
+	case 6: return "Send";
+	case 7: return "Data";
+	case 8: return "CreatePermission";
+	case 9: return "ChannelBind";
+	default: return NULL;
+	}
+}
+
 static void
-stun_packet(struct cx_media *m, const struct cx_packet *p)
+stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 {
 	struct cx_stun st;
-	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0)
+	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0) {
+		if (tcp)
+			cx_stats_add(m->ctx->stats, "error.stun.malformed", 1);
 		return;
+	}
 	(*m->n_stun)++;
 	struct stun_flow *f = find_stun(m, &p->src, p->sport, &p->dst, p->dport);
 	if (!f) {
@@ -1071,7 +1090,12 @@ stun_packet(struct cx_media *m, const struct cx_packet *p)
 	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&p->src, p->sport, ep)));
 	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&p->dst, p->dport, ep)));
 	json_object_object_add(o, "class", json_object_new_string(st.cls));
-	json_object_object_add(o, "method", json_object_new_int((st.type & 0x000f) | ((st.type & 0x00e0) >> 1) | ((st.type & 0x3e00) >> 2)));
+	unsigned method = (st.type & 0x000f) | ((st.type & 0x00e0) >> 1) | ((st.type & 0x3e00) >> 2);
+	json_object_object_add(o, "method", json_object_new_int((int)method));
+	if (stun_method_name(method))
+		json_object_object_add(o, "method_name", json_object_new_string(stun_method_name(method)));
+	if (tcp)
+		json_object_object_add(o, "transport", json_object_new_string("tcp"));
 	if (st.has_xor_mapped)
 		json_object_object_add(o, "xor_mapped_address", json_object_new_string(cx_endpoint_str(&st.xor_mapped, st.xor_port, ep)));
 	if (st.username[0])
@@ -1096,7 +1120,7 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	if (n < 8)
 		return false;
 	if (cx_stun_looks_like(d, n)) {
-		stun_packet(m, p);
+		stun_packet(m, p, false);
 		return true;
 	}
 	int sender;
@@ -1202,6 +1226,110 @@ cx_media_finish(struct cx_media *m)
 		window_flush(m, m->v[i]);
 		writer_close(m, m->v[i]);
 	}
+}
+
+/* ---------- STUN/TURN over TCP ---------- */
+
+#define STUN_TCP_MAX 70000   /* one message at most: 20 + 65535 */
+
+struct stun_tcp {
+	uint8_t *b[2];
+	size_t n[2];
+	bool lost[2];            /* a gap or junk: this direction is not followed further */
+};
+
+bool
+cx_media_tcp_looks_like(const uint8_t *d, size_t n)
+{
+	return cx_stun_looks_like(d, n);
+}
+
+/* Takes whole messages off the front of the buffer: STUN (first two bits
+ * 00, 20 + length bytes) or TURN ChannelData (01, 4 + length, padded to
+ * a multiple of 4 over TCP). */
+static void
+stun_tcp_drain(struct cx_media *m, struct cx_tcp_conn *c, struct stun_tcp *st, int dir, uint64_t frame,
+	       int64_t ts_ns)
+{
+	size_t off = 0;
+	uint8_t *b = st->b[dir];
+	while (st->n[dir] - off >= 4) {
+		const uint8_t *h = b + off;
+		size_t len = (size_t)h[2] << 8 | h[3], need;
+		if ((h[0] >> 6) == 0) {
+			need = 20 + len;
+		} else if ((h[0] >> 6) == 1) {
+			need = (4 + len + 3) & ~(size_t)3;
+		} else {
+			cx_stats_add(m->ctx->stats, "error.stun.tcp_unframed", 1);
+			st->lost[dir] = true;
+			off = st->n[dir];
+			break;
+		}
+		if (st->n[dir] - off < need)
+			break;
+		if ((h[0] >> 6) == 0) {
+			struct cx_packet p;
+			memset(&p, 0, sizeof(p));
+			p.frame = frame;
+			p.ts_ns = ts_ns;
+			p.src = c->addr[dir];
+			p.dst = c->addr[!dir];
+			p.sport = c->port[dir];
+			p.dport = c->port[!dir];
+			p.payload = h;
+			p.payload_len = (uint32_t)need;
+			stun_packet(m, &p, true);
+		} else {
+			cx_stats_add(m->ctx->stats, "proto.turn_channel_data", 1);
+		}
+		off += need;
+	}
+	memmove(b, b + off, st->n[dir] - off);
+	st->n[dir] -= off;
+}
+
+void
+cx_media_tcp_data(struct cx_media *m, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns,
+		  const uint8_t *d, size_t n)
+{
+	struct stun_tcp *st = c->user;
+	if (!st && !(st = c->user = calloc(1, sizeof(*st))))
+		return;
+	if (dir < 0 || dir > 1 || st->lost[dir])
+		return;
+	if (!d) { /* bytes missing from the capture: the framing is lost */
+		cx_stats_add(m->ctx->stats, "error.stun.tcp_gap", 1);
+		st->lost[dir] = true;
+		return;
+	}
+	while (n) {
+		if (!st->b[dir] && !(st->b[dir] = malloc(STUN_TCP_MAX)))
+			return;
+		size_t k = STUN_TCP_MAX - st->n[dir] < n ? STUN_TCP_MAX - st->n[dir] : n;
+		memcpy(st->b[dir] + st->n[dir], d, k);
+		st->n[dir] += k;
+		d += k;
+		n -= k;
+		stun_tcp_drain(m, c, st, dir, frame, ts_ns);
+		if (st->lost[dir])
+			return;
+	}
+}
+
+void
+cx_media_tcp_close(struct cx_media *m, struct cx_tcp_conn *c)
+{
+	struct stun_tcp *st = c->user;
+	if (!st)
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		if (st->n[dir] && !st->lost[dir])
+			cx_stats_add(m->ctx->stats, "error.stun.tcp_truncated", 1);
+		free(st->b[dir]);
+	}
+	free(st);
+	c->user = NULL;
 }
 
 size_t

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "callextract/around.h"
 #include "callextract/ctx.h"
+#include "callextract/media.h"
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
 
@@ -119,6 +120,8 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 		pc->owner = CX_TCP_SIP;
 	else if (cx_ftp_looks_like(pc, dir, d, n))
 		pc->owner = CX_TCP_FTP_CTRL;
+	else if (cx_media_tcp_looks_like(d, n))
+		pc->owner = CX_TCP_STUN;
 	else
 		pc->owner = CX_TCP_IGNORED;
 	if (pc->owner == CX_TCP_IGNORED)
@@ -142,6 +145,7 @@ deliver(struct cx_tcp *t, struct conn *c, int dir, uint64_t frame, int64_t ts, c
 	case CX_TCP_FTP_CTRL:
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_data(ctx->ftp, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_DNS: cx_dns_tcp_data(ctx->dns, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, frame, ts, d, n); break;
 	default: break;
 	}
 }
@@ -158,6 +162,7 @@ deliver_gap(struct cx_tcp *t, struct conn *c, int dir, uint64_t missing)
 	case CX_TCP_SIP: cx_sip_tcp_gap(ctx->sip, pc, dir, missing); break;
 	case CX_TCP_FTP_CTRL:
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_gap(ctx->ftp, pc, dir, missing); break;
+	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, 0, 0, NULL, (size_t)missing); break;
 	default: break;
 	}
 }
@@ -200,7 +205,7 @@ skip_hole(struct cx_tcp *t, struct conn *c, int dir)
 	drain(t, c, dir);
 }
 
-static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns" };
+static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun" };
 
 static void
 record(struct cx_tcp *t, const struct cx_tcp_conn *pc)
@@ -250,6 +255,7 @@ finish_conn(struct cx_tcp *t, struct conn *c)
 	case CX_TCP_FTP_CTRL:
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_close(ctx->ftp, pc); break;
 	case CX_TCP_DNS: cx_dns_tcp_close(ctx->dns, pc); break;
+	case CX_TCP_STUN: cx_media_tcp_close(ctx->media, pc); break;
 	default: break;
 	}
 	pc->user = NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cxtest.h"
 
 static struct json_object *
@@ -136,4 +137,80 @@ Test(media_ice, rtp_after_ice_checks_stays_rtp_and_flows_belong_to_the_call)
 	cr_assert_eq(rtp, 2);
 	cr_assert_eq(stun, 5, "4 gathering flows to coturn, the RTCP component's checks");
 	json_object_put(r);
+}
+
+/* fixtures/turn-tcp.pcap (fixtures/make/turn-tcp.sh): coturn and its test
+ * client over TCP. Every STUN message tshark decodes (fixtures/
+ * turn-tcp.stun.txt: frame|types, two messages in one segment at times)
+ * is listed with the same method and class, in order; the four ChannelData
+ * frames (empty type) are counted as such. */
+Test(media_ice, stun_and_turn_over_tcp_equal_tshark)
+{
+	struct json_object *r = cxt_run(cxt_path("fixtures/turn-tcp.pcap"), NULL, NULL, NULL);
+	cr_assert_not_null(r);
+	struct json_object *streams = cxt_get(r, "streams");
+	char *ref = cxt_slurp(getenv("CX_SRCDIR"), "fixtures/turn-tcp.stun.txt", NULL);
+	cr_assert_not_null(ref);
+	int msgs = 0, chan = 0;
+	for (char *line = strtok(ref, "\n"); line; line = strtok(NULL, "\n")) {
+		long frame = atol(line);
+		char *t = strchr(line, '|') + 1;
+		if (!*t) {
+			chan++;
+			continue;
+		}
+		/* our messages of this frame, in order */
+		struct json_object *got[4];
+		int ng = 0;
+		for (size_t i = 0; i < json_object_array_length(streams); i++) {
+			struct json_object *st = cxt_get(json_object_array_get_idx(streams, i), "stun");
+			for (size_t k = 0; k < json_object_array_length(st) && ng < 4; k++)
+				if (json_object_get_int64(cxt_get(json_object_array_get_idx(st, k), "frame")) == frame)
+					got[ng++] = json_object_array_get_idx(st, k);
+		}
+		int k = 0;
+		while (*t) {
+			unsigned type = (unsigned)strtoul(t, &t, 16);
+			if (*t == ',')
+				t++;
+			cr_assert_lt(k, ng, "frame %ld: message %d missing", frame, k);
+			unsigned method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
+			unsigned cls = ((type & 0x0100) >> 7) | ((type & 0x0010) >> 4);
+			static const char *classes[] = { "request", "indication", "success", "error" };
+			cr_assert_eq(json_object_get_int(cxt_get(got[k], "method")), (int)method, "frame %ld", frame);
+			cr_assert_str_eq(json_object_get_string(cxt_get(got[k], "class")), classes[cls], "frame %ld", frame);
+			cr_assert_str_eq(json_object_get_string(cxt_get(got[k], "transport")), "tcp");
+			k++;
+			msgs++;
+		}
+		cr_assert_eq(k, ng, "frame %ld: as many messages as tshark", frame);
+	}
+	cr_assert_eq(msgs, 38);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "capture.protocols.stun")), 38);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "capture.protocols.turn_channel_data")), chan);
+	cr_assert_eq(chan, 4);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "streams.1.stun.4.method_name")), "ChannelBind");
+	free(ref);
+	json_object_put(r);
+}
+
+/* The same connections cut short: every truncation of the capture file
+ * ends cleanly, never reads past a message (ASan build) */
+Test(media_ice, turn_over_tcp_truncated_anywhere)
+{
+	size_t len;
+	char *all = cxt_slurp(getenv("CX_SRCDIR"), "fixtures/turn-tcp.pcap", &len);
+	cr_assert_not_null(all);
+	for (size_t cut = 24; cut < len; cut += 97) {
+		char path[] = "/tmp/cxturn-XXXXXX";
+		int fd = mkstemp(path);
+		cr_assert_eq(write(fd, all, cut), (ssize_t)cut);
+		close(fd);
+		struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+		cr_assert_not_null(r, "cut at %zu", cut);
+		cr_assert_leq(json_object_get_int64(cxt_get(r, "capture.protocols.stun")), 38);
+		json_object_put(r);
+		unlink(path);
+	}
+	free(all);
 }
