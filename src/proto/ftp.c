@@ -36,6 +36,8 @@ struct session {
 	size_t ll[2];
 	bool overlong[2];
 	char *user, *pass, *banner, *syst, *clnt, *type;
+	char feat[400];            /* the FEAT answer's features, space-separated */
+	bool feat_asked;
 	int login;                 /* 0 unknown, reply code to PASS otherwise */
 	int early_login_reply;     /* 230/530 seen before PASS (capture order across directions) */
 	int64_t early_ts;
@@ -350,6 +352,8 @@ on_command(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char
 					      frame, s->early_ts, &s->client, s->cport, &s->server, s->sport);
 			s->early_login_reply = 0;
 		}
+	} else if (!strcmp(cmd, "FEAT")) {
+		s->feat_asked = true;
 	} else if (!strcmp(cmd, "CLNT")) {
 		free(s->clnt);
 		s->clnt = strdup(arg);
@@ -407,8 +411,18 @@ on_reply(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char *
 	if (s->multiline) {
 		/* inside a multi-line reply: it ends with "code " */
 		record(s, frame, ts, "reply", shown);
-		if (code == s->multiline && line[3] == ' ')
+		if (code == s->multiline && line[3] == ' ') {
 			s->multiline = 0;
+			s->feat_asked = false;
+		} else if (s->multiline == 211 && s->feat_asked) {
+			/* one feature per line, after a space */
+			const char *ft = shown;
+			while (*ft == ' ')
+				ft++;
+			size_t o = strlen(s->feat);
+			if (*ft && o + strlen(ft) + 2 < sizeof(s->feat))
+				snprintf(s->feat + o, sizeof(s->feat) - o, "%s%s", o ? " " : "", ft);
+		}
 		return;
 	}
 	record(s, frame, ts, "reply", shown);
@@ -559,6 +573,15 @@ cx_ftp_finish(struct cx_ftp *f)
 		cx_conv_party(&c, "server", &s->server, sport);
 		size_t o = (size_t)snprintf(course, sizeof(course), "Server banner \"%s\". Login: user \"%s\" %s.\n", banner, u,
 					    s->login == 230 ? "accepted" : s->login ? "rejected" : "(no verdict seen)");
+		if (s->syst || s->feat[0] || s->clnt) {
+			char sy[120] = "", cl[120] = "";
+			if (s->syst)
+				cx_printable(s->syst, sy, sizeof(sy));
+			if (s->clnt)
+				cx_printable(s->clnt, cl, sizeof(cl));
+			o += (size_t)snprintf(course + o, sizeof(course) - o, "Server system \"%s\"; features: %s; client announced \"%s\".\n",
+					      sy[0] ? sy : "not asked", s->feat[0] ? s->feat : "not asked", cl[0] ? cl : "nothing (no CLNT)");
+		}
 		size_t nt = 0;
 		uint64_t bytes = 0;
 		for (size_t k = 0; k < f->nx && o < sizeof(course) - 400; k++) {
@@ -601,6 +624,7 @@ cx_ftp_report(struct cx_ftp *f, struct json_object *root)
 		json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
 		json_object_object_add(o, "banner", s->banner ? json_object_new_string(s->banner) : NULL);
 		json_object_object_add(o, "syst", s->syst ? json_object_new_string(s->syst) : NULL);
+	json_object_object_add(o, "features", s->feat[0] ? json_object_new_string(s->feat) : NULL);
 		json_object_object_add(o, "clnt", s->clnt ? json_object_new_string(s->clnt) : NULL);
 		json_object_object_add(o, "user", s->user ? json_object_new_string(s->user) : NULL);
 		json_object_object_add(o, "password", s->pass ? json_object_new_string(s->pass) : NULL);

@@ -134,7 +134,7 @@ Test(ftp, hostile_file_name_stays_inside_the_output_dir)
 
 /* fixtures/ftp-modes.pcap (fixtures/make/ftp-modes.sh): pyftpdlib and
  * ftplib, an active-mode session (MLSD, STOR, RETR, a STOR climbing out
- * with ../../, LIST) and a passive EPSV one (NLST, RETR, APPE, STOU, a
+ * with ../../, LIST, after FEAT, SYST and CLNT) and a passive EPSV one (NLST, RETR, APPE, STOU, a
  * 180-character name). SHA-256 values are those of the files the server
  * stored (sha256sum in its directory after the run). */
 #define FTP_MODES "fixtures/ftp-modes.pcap"
@@ -203,7 +203,12 @@ Test(ftp, own_listings_and_sessions)
 	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.kind")), "ftp");
 	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.first_frame")), 1);
 	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.1.ports")), "21/tcp, control");
-	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.course.1")), "MLSD (active mode)"));
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.course.2")), "MLSD (active mode)"));
+	/* FEAT, SYST and CLNT: the server's and the client's software */
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.syst")), "UNIX Type: L8");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(r, "ftp.0.features")), "EPSV MDTM MFMT MLST"));
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.clnt")), "callextract-fixture-client 1.0");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.course.1")), "client announced \"callextract-fixture-client 1.0\""));
 	json_object_put(r);
 }
 
