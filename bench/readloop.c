@@ -1,7 +1,9 @@
 /* The baselines for bench/run.sh: a plain pcap_next_ex loop over a file,
  * and (--decode OUT) the same loop decoding every PCMU/PCMA RTP payload
  * (Ethernet/IPv4/UDP) and writing all the PCM to OUT: the least work that
- * any tool producing audio from the capture must do. */
+ * any tool producing audio from the capture must do. --twice OUT2 also
+ * writes every sample to a second file: the output volume of a tool that
+ * writes each stream once as a mono WAV and once more in a stereo mix. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,15 +27,17 @@ tables(void)
 int
 main(int argc, char **argv)
 {
-	const char *decode = NULL, *path = NULL;
+	const char *decode = NULL, *twice = NULL, *path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--decode") && i + 1 < argc)
 			decode = argv[++i];
+		else if (!strcmp(argv[i], "--twice") && i + 1 < argc)
+			twice = argv[++i];
 		else
 			path = argv[i];
 	}
 	if (!path) {
-		fprintf(stderr, "usage: readloop [--decode OUT.pcm] CAPTURE\n");
+		fprintf(stderr, "usage: readloop [--decode OUT.pcm [--twice OUT2.pcm]] CAPTURE\n");
 		return 2;
 	}
 	char err[PCAP_ERRBUF_SIZE];
@@ -43,9 +47,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	FILE *out = decode ? fopen(decode, "wb") : NULL;
-	static char obuf[1 << 20];
+	FILE *out2 = decode && twice ? fopen(twice, "wb") : NULL;
+	static char obuf[1 << 20], obuf2[1 << 20];
 	if (out)
 		setvbuf(out, obuf, _IOFBF, sizeof(obuf));
+	if (out2)
+		setvbuf(out2, obuf2, _IOFBF, sizeof(obuf2));
 	tables();
 	struct pcap_pkthdr *h;
 	const u_char *d;
@@ -71,11 +78,15 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < m; i++)
 			pcm[i] = tab[rtp[12 + i]];
 		fwrite(pcm, 2, m, out);
+		if (out2)
+			fwrite(pcm, 2, m, out2);
 		samples += m;
 	}
 	printf("%llu packets, %llu bytes, %llu samples\n", n, bytes, samples);
 	if (out)
 		fclose(out);
+	if (out2)
+		fclose(out2);
 	pcap_close(p);
 	return 0;
 }

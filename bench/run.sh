@@ -19,9 +19,13 @@ cap=$work/bench-$size-$calls.pcap
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)"; exit 1; }
 cat "$cap" > /dev/null   # warm the page cache: every contender reads from memory
 
+# Outputs are deleted after each run, then the next run waits: ext4 skips
+# inodes freed in the last ~35 s when it allocates new ones, which would
+# charge the previous run's deletion to the next one's file creation (the
+# tool creates thousands of files, the loops one or two).
 run() { # name, command...
   local name=$1; shift
-  rm -rf "$work/out"
+  rm -rf "$work/out" "$work/all.pcm" "$work/all2.pcm"; sync; sleep "${BENCH_SETTLE:-40}"
   /usr/bin/time -f "%e %M" -o "$work/time.$name" "$@" > "$work/log.$name" 2>&1 || true
   read -r secs rss < "$work/time.$name"
   printf '%-28s %8.2f s %8d MB\n' "$name" "$secs" "$((rss / 1024))"
@@ -30,17 +34,19 @@ run() { # name, command...
 echo "capture: $cap ($(du -h "$cap" | cut -f1), $calls concurrent calls)"
 run readloop "$bld/bench/readloop" "$cap"
 run readloop-decode "$bld/bench/readloop" --decode "$work/all.pcm" "$cap"
+run readloop-decode-twice "$bld/bench/readloop" --decode "$work/all.pcm" --twice "$work/all2.pcm" "$cap"
 run callextract "$bld/tools/callextract" "$cap" -o "$work/out" -q
 run callextract-no-audio "$bld/tools/callextract" "$cap" -o "$work/out" -q --no-audio
 if command -v tshark >/dev/null; then
   run tshark-rtp-streams tshark -n -q -r "$cap" -z rtp,streams
   run tshark-sip-stat tshark -n -q -r "$cap" -z sip,stat
 fi
-rm -f "$work/all.pcm"; rm -rf "$work/out"
+rm -f "$work/all.pcm" "$work/all2.pcm"; rm -rf "$work/out"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo
 echo "callextract --no-audio / readloop:         $(ratio "$t_callextract_no_audio" "$t_readloop")"
 echo "callextract (full job) / readloop-decode:  $(ratio "$t_callextract" "$t_readloop_decode")"
+echo "callextract (full job) / readloop-decode-twice (same bytes written): $(ratio "$t_callextract" "$t_readloop_decode_twice")"
 if [ -n "${t_tshark_rtp_streams:-}" ]; then
   echo "tshark -z rtp,streams / callextract:       $(ratio "$t_tshark_rtp_streams" "$t_callextract")"
   echo "tshark -z sip,stat / callextract:          $(ratio "$t_tshark_sip_stat" "$t_callextract")"

@@ -472,11 +472,29 @@ cx_names_describe(const struct cx_names *n, const struct cx_addr *a, char *buf, 
 		mac_str(h->mac[k], s);
 		const char *vendor = cx_names_vendor(n, h->mac[k]);
 		const char *vm = vm_hint(h->mac[k], vendor);
-		size_t shared = mac_shared(n, h, h->mac[k]);
 		PUT("; MAC %s (%s%s%s)", s, vendor ? vendor : "vendor not in the IEEE registry",
 		    vm ? ": " : "", vm ? vm : "");
-		if (shared)
-			PUT(" also the source MAC of %zu other address(es): a router's, or this host is beyond one", shared);
+		/* other addresses behind this MAC: the host's own link-local
+		 * IPv6 address, or hosts beyond a router whose MAC this is */
+		size_t shown = 0, foreign = 0;
+		char other[CX_ADDR_STRLEN];
+		for (size_t i = 0; i < n->n; i++) {
+			const struct host *oh = n->v[i];
+			bool same = false;
+			for (int j = 0; oh != h && j < oh->nmac && !same; j++)
+				same = !memcmp(oh->mac[j], h->mac[k], 6);
+			if (!same)
+				continue;
+			foreign += !(oh->a.family == 6 && oh->a.a[0] == 0xfe && (oh->a.a[1] & 0xc0) == 0x80);
+			if (shown++ < 3)
+				PUT("%s%s", shown == 1 ? ", also the source MAC of " : ", ", cx_addr_str(&oh->a, other));
+		}
+		if (shown > 3)
+			PUT(" and %zu more", shown - 3);
+		if (foreign)
+			PUT(": a router's MAC, or this host is beyond a router");
+		else if (shown)
+			PUT(" (its own link-local address)");
 	}
 	if (!h->nmac)
 		PUT("; no MAC seen (not on the capture's link, or a link type without one)");

@@ -311,15 +311,15 @@ pair_section(struct cx_icmp *i, const struct pair *p)
 		o += (size_t)snprintf(course + o, cap - o, "%zu echo request(s) with id(s)", p->echoes);
 		for (size_t k = 0; k < p->nid; k++)
 			o += (size_t)snprintf(course + o, cap - o, "%s %u", k ? "," : "", p->ids[k]);
-		o += (size_t)snprintf(course + o, cap - o, "; request TTL %u", p->ttl_min);
+		o += (size_t)snprintf(course + o, cap - o, "; request %s %u", p->v6 ? "hop limit" : "TTL", p->ttl_min);
 		if (p->ttl_max != p->ttl_min)
 			o += (size_t)snprintf(course + o, cap - o, " to %u", p->ttl_max);
 		o += (size_t)snprintf(course + o, cap - o, ".\n");
 		if (p->answered)
 			o += (size_t)snprintf(course + o, cap - o,
-					      "%zu answered: round trip min/avg/max %.3f/%.3f/%.3f ms, reply TTL %u.\n",
+					      "%zu answered: round trip min/avg/max %.3f/%.3f/%.3f ms, reply %s %u.\n",
 					      p->answered, p->rtt_min, p->rtt_sum / (double)p->answered, p->rtt_max,
-					      p->reply_ttl);
+					      p->v6 ? "hop limit" : "TTL", p->reply_ttl);
 		if (p->answered < p->echoes)
 			o += (size_t)snprintf(course + o, cap - o, "%zu request(s) got no reply.\n", p->echoes - p->answered);
 		if (p->sample) {
@@ -338,7 +338,7 @@ pair_section(struct cx_icmp *i, const struct pair *p)
 		}
 	}
 	if (p->time_exceeded >= 2 || (p->echoes && p->ttl_max > p->ttl_min && p->time_exceeded))
-		o += (size_t)snprintf(course + o, cap - o, "%zu Time Exceeded replies to low-TTL probes: a traceroute-like pattern.\n",
+		o += (size_t)snprintf(course + o, cap - o, "%zu Time Exceeded replies to low-TTL (hop limit) probes: a traceroute-like pattern.\n",
 				      p->time_exceeded);
 	for (size_t k = 0; k < i->nx && o + 400 < cap; k++) {
 		struct error *x = &i->x[k];
@@ -348,9 +348,9 @@ pair_section(struct cx_icmp *i, const struct pair *p)
 		cx_addr_str(&x->from, f);
 		if (!cx_addr_eq(&x->from, &p->b))
 			cx_conv_party(&c, "router reporting an error", &x->from, NULL);
-		o += (size_t)snprintf(course + o, cap - o, "frame %llu: %s (type %u code %u) from %s about %s (TTL %u)",
+		o += (size_t)snprintf(course + o, cap - o, "frame %llu: %s (type %u code %u) from %s about %s (%s %u)",
 				      (unsigned long long)x->frame, error_name(x), x->type, x->code, f, x->quoted,
-				      x->quoted_ttl);
+				      x->v6 ? "hop limit" : "TTL", x->quoted_ttl);
 		if (x->cause_frame)
 			o += (size_t)snprintf(course + o, cap - o, ", caused by frame %llu\n", (unsigned long long)x->cause_frame);
 		else

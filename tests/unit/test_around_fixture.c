@@ -90,3 +90,55 @@ Test(around_fixture, conversations_in_time_order)
 	free(summary);
 	json_object_put(r);
 }
+
+/* fixtures/around-icmpv6.pcap (fixtures/make/around-v6.sh): the same
+ * exchanges over IPv6, frame numbers as tshark shows them: iputils ping -6
+ * -p cb (frames 4-9), hop limit 1 (10, 12) answered by the router's Time
+ * Exceeded (11, 13), a UDP probe (14) answered by Port Unreachable (15),
+ * dig AAAA and SRV (16-19); neighbour discovery at the start. */
+Test(around_fixture, icmpv6_pairs_errors_and_conversations)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path("fixtures/around-icmpv6.pcap"), NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	struct json_object *e = cxt_get(r, "icmp.echo");
+	cr_assert_eq(json_object_array_length(e), 5);
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "icmp.echo.%d.request_frame", i);
+		cr_assert_eq(json_object_get_int64(cxt_get(r, p)), 4 + 2 * i);
+		snprintf(p, sizeof(p), "icmp.echo.%d.reply_frame", i);
+		cr_assert_eq(json_object_get_int64(cxt_get(r, p)), 5 + 2 * i);
+		snprintf(p, sizeof(p), "icmp.echo.%d.version", i);
+		cr_assert_eq(json_object_get_int(cxt_get(r, p)), 6);
+	}
+	cr_assert_eq(json_object_get_int(cxt_get(r, "icmp.echo.3.request_ttl")), 1);
+	cr_assert_null(cxt_get(r, "icmp.echo.3.reply_frame"));
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(r, "icmp.echo.0.os_hint")), "pattern 0xcb"));
+	const long err_frame[3] = { 11, 13, 15 }, cause[3] = { 10, 12, 14 };
+	const char *name[3] = { "time exceeded", "time exceeded", "destination unreachable" };
+	for (int i = 0; i < 3; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "icmp.errors.%d.frame", i);
+		cr_assert_eq(json_object_get_int64(cxt_get(r, p)), err_frame[i]);
+		snprintf(p, sizeof(p), "icmp.errors.%d.caused_by_frame", i);
+		cr_assert_eq(json_object_get_int64(cxt_get(r, p)), cause[i]);
+		snprintf(p, sizeof(p), "icmp.errors.%d.name", i);
+		cr_assert_str_eq(json_object_get_string(cxt_get(r, p)), name[i]);
+	}
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "icmp.errors.0.from")), "fd00:88:1::1");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "icmp.errors.2.quoted")), "UDP [fd00:88:1::2]:55501 -> [fd00:88:2::2]:9");
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "dns.0.records.0.data")), "fd00:88:2::2");
+	struct json_object *c = cxt_get(r, "conversations");
+	cr_assert_eq(json_object_array_length(c), 2);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.protocols.network")), "IPv6");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.first_frame")), 4);
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.last_frame")), 15);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.1.dns_names.0")), "sip6.example.test");
+	char *summary = cxt_slurp(dir, "summary.txt", NULL);
+	cr_assert_not_null(strstr(summary, "fe80::aff:fe58:602 (its own link-local address)"),
+			   "a host's link-local address is not taken for a router");
+	cr_assert_not_null(strstr(summary, "request hop limit 1 to 64"));
+	free(summary);
+	json_object_put(r);
+}
