@@ -19,6 +19,42 @@
 static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", "dns",
 				       "icmp", "ftp", "findings", "hosts", "conversations" };
 
+struct report_writer {
+	FILE *f;
+	bool first;
+	uint32_t written;        /* contract keys already out, by index */
+};
+
+/* Writes every key of holder as a top-level member of report.json, then
+ * frees holder. */
+static void
+put_sections(struct report_writer *w, struct json_object *holder)
+{
+	json_object_object_foreach(holder, key, val) {
+		fprintf(w->f, "%s\n  \"%s\": ", w->first ? "" : ",", key);
+		w->first = false;
+		const char *text = val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PRETTY |
+									       JSON_C_TO_STRING_SPACED |
+									       JSON_C_TO_STRING_NOSLASHESCAPE)
+				       : "null";
+		/* nested one level: every line after the first gets two spaces
+		 * (strings hold no raw newlines: json-c escapes them) */
+		for (const char *p = text, *e; *p; p = e + 1) {
+			e = strchr(p, '\n');
+			if (!e) {
+				fputs(p, w->f);
+				break;
+			}
+			fwrite(p, 1, (size_t)(e - p) + 1, w->f);
+			fputs("  ", w->f);
+		}
+		for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++)
+			if (!strcmp(key, contract_keys[i]))
+				w->written |= 1u << i;
+	}
+	json_object_put(holder);
+}
+
 static void
 write_header(struct cx_ctx *ctx, struct json_object *cap, FILE *f)
 {
@@ -108,37 +144,59 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 			       json_object_new_int64((int64_t)cx_stats_get(ctx->stats, "tcp.expired")));
 	json_object_object_add(cap, "tcp", tcp);
 
-	struct json_object *root = json_object_new_object();
-	json_object_object_add(root, "generator",
-			       json_object_new_string("callextract " CX_VERSION));
-	json_object_object_add(root, "capture", cap);
-	cx_sip_report(ctx->sip, root);
-	cx_media_report(ctx->media, root);
-	cx_auth_report(ctx->auth, root);
-	cx_dns_report(ctx->dns, root);
-	cx_icmp_report(ctx->icmp, root);
-	cx_ftp_report(ctx->ftp, root);
-	struct json_object *hosts = cx_names_report(ctx->names);
-	json_object_object_add(root, "hosts", hosts ? hosts : json_object_new_array());
-	json_object_object_add(root, "conversations", cx_summary_report(ctx->summary, ctx->names, ctx->first_ts_ns));
-	json_object_object_add(root, "findings", cx_findings_to_json(ctx->findings));
-	for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++) {
-		struct json_object *v;
-		if (!json_object_object_get_ex(root, contract_keys[i], &v))
-			json_object_object_add(root, contract_keys[i], json_object_new_array());
-	}
-
+	/* report.json is written one section at a time, each freed once it is
+	 * out: the peak holds the largest section, not all of them. */
 	int rc = 0;
 	FILE *f = cx_outdir_fopen(ctx->out, "report.json", "w");
 	if (!f) {
 		cx_log(ctx, CX_LOG_ERR, "%s/report.json: %s", cx_outdir_path(ctx->out), strerror(errno));
 		rc = -1;
 	} else {
-		const char *s = json_object_to_json_string_ext(
-			root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-				      JSON_C_TO_STRING_NOSLASHESCAPE);
-		fputs(s, f);
-		fputc('\n', f);
+		struct report_writer w = { .f = f, .first = true };
+		fputs("{", f);
+		struct json_object *h = json_object_new_object();
+		json_object_object_add(h, "generator", json_object_new_string("callextract " CX_VERSION));
+		json_object_object_add(h, "capture", json_object_get(cap));
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_sip_report(ctx->sip, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_media_report(ctx->media, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_auth_report(ctx->auth, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_dns_report(ctx->dns, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_icmp_report(ctx->icmp, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_ftp_report(ctx->ftp, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		struct json_object *hosts = cx_names_report(ctx->names);
+		json_object_object_add(h, "hosts", hosts ? hosts : json_object_new_array());
+		put_sections(&w, h);
+		h = json_object_new_object();
+		json_object_object_add(h, "conversations", cx_summary_report(ctx->summary, ctx->names, ctx->first_ts_ns));
+		put_sections(&w, h);
+		h = json_object_new_object();
+		json_object_object_add(h, "findings", cx_findings_to_json(ctx->findings));
+		put_sections(&w, h);
+		/* every key of the contract is there, even when nothing filled it */
+		for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++) {
+			if (w.written & (1u << i))
+				continue;
+			h = json_object_new_object();
+			json_object_object_add(h, contract_keys[i], json_object_new_array());
+			put_sections(&w, h);
+		}
+		fputs("\n}\n", f);
+		if (ferror(f))
+			rc = -1;
 		if (fclose(f) != 0)
 			rc = -1;
 	}
@@ -152,6 +210,6 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		if (fclose(f) != 0)
 			rc = -1;
 	}
-	json_object_put(root);
+	json_object_put(cap);
 	return rc;
 }
