@@ -116,7 +116,7 @@ struct stream {
 	size_t slot_sz;
 	uint8_t order[WINDOW];   /* slot numbers sorted by timestamp */
 	size_t nwin;
-	uint64_t late, jumps, silence_samples;
+	uint64_t late, jumps, silence_samples, silence_limited;
 	int64_t audio_start_ns;  /* capture time of the first written sample */
 	/* DTMF */
 	struct json_object *dtmf;
@@ -461,7 +461,7 @@ call_mix(struct cx_media *m, const struct stream *s)
 	char path[300];
 	snprintf(path, sizeof(path), "%s/stereo.wav", dir);
 	struct mixref *r = calloc(1, sizeof(*r));
-	if (!r || !(r->x = cx_stereo_new(m->w, path, origin))) {
+	if (!r || !(r->x = cx_stereo_new(m->w, path, origin, (uint64_t)m->ctx->cfg->max_silence_ms * 8))) {
 		free(r);
 		return NULL;
 	}
@@ -596,6 +596,17 @@ play(struct cx_media *m, struct stream *s, const struct wpkt *p, const uint8_t *
 				s->ssrc, (unsigned long long)gap, (double)gap / 8000.0, m->ctx->cfg->max_silence_ms);
 		gap = 0;
 		realign(m, s, p->ts_ns);
+	}
+	/* Many small jumps, each under the cap, must not add up to more audio
+	 * than the capture lasted: a stream gets at most the capture time
+	 * since its first packet, plus one cap, of samples. */
+	int64_t room = (p->ts_ns - s->audio_start_ns) / 125000 + (int64_t)cap - (int64_t)s->samples;
+	if (gap && (int64_t)gap > room) {
+		if (!s->silence_limited++)
+			cx_findings_add(m->ctx->findings, CX_SEV_LOW, "media.silence_limited", p->frame,
+					"RTP timestamps of SSRC 0x%08x run ahead of the capture's clock: silence limited to the time that passed",
+					s->ssrc);
+		gap = room > 0 ? (uint64_t)room : 0;
 	}
 	if (gap) {
 		s->silence_samples += gap;
@@ -1417,6 +1428,7 @@ cx_media_report(struct cx_media *m, struct json_object *root)
 			json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->silence_samples));
 			json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->late));
 			json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->jumps));
+			json_object_object_add(a, "silence_limited", json_object_new_int64((int64_t)s->silence_limited));
 			if (s->mix) {
 				/* where this stream is in the call's stereo file; the
 				 * last two figures are for the whole file */

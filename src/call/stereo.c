@@ -27,17 +27,19 @@ struct cx_stereo {
 	struct feed feed[CX_STEREO_MAX_FEEDS];
 	int nfeeds;
 	uint64_t dropped, realigned;
+	uint64_t max_gap;        /* frames of silence a feed may open up at once */
 	int failed;
 };
 
 struct cx_stereo *
-cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns)
+cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns, uint64_t max_gap_frames)
 {
 	struct cx_stereo *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
 	x->w = w;
 	x->origin = origin_ns;
+	x->max_gap = max_gap_frames;
 	x->out = cx_writer_new(w, relpath, CX_WRITER_WAV, 2);
 	if (!x->out) {
 		free(x);
@@ -85,6 +87,21 @@ cx_stereo_free(struct cx_stereo *x)
 	free(x);
 }
 
+/* A place on the timeline taken from capture times, kept within reach:
+ * capture timestamps are the capture's to set, and a jump of years must
+ * not become years of silence (nor a stream placed where nothing of it
+ * can land). */
+static int64_t
+within_reach(struct cx_stereo *x, int64_t pos)
+{
+	int64_t hi = (int64_t)(x->top + x->max_gap), lo = (int64_t)x->base - (int64_t)x->max_gap;
+	if (pos > hi || pos < lo) {
+		x->realigned++;
+		return pos > hi ? hi : (int64_t)x->base;
+	}
+	return pos;
+}
+
 int
 cx_stereo_feed(struct cx_stereo *x, int ch, int64_t start_ns)
 {
@@ -93,7 +110,7 @@ cx_stereo_feed(struct cx_stereo *x, int ch, int64_t start_ns)
 	struct feed *f = &x->feed[x->nfeeds];
 	f->ch = ch ? 1 : 0;
 	f->live = 1; /* its samples are on the way */
-	f->pos = (start_ns - x->origin) / NS_PER_FRAME;
+	f->pos = within_reach(x, (start_ns - x->origin) / NS_PER_FRAME);
 	return x->nfeeds++;
 }
 
@@ -186,8 +203,9 @@ cx_stereo_realign(struct cx_stereo *x, int feed, int64_t now_ns)
 	int64_t wall = (now_ns - x->origin) / NS_PER_FRAME;
 	struct feed *f = &x->feed[feed];
 	if (wall - f->pos > 8000 || f->pos - wall > 8000) {
-		f->pos = wall;
-		x->realigned++;
+		uint64_t before = x->realigned;
+		f->pos = within_reach(x, wall);
+		x->realigned = before + 1;
 	}
 }
 

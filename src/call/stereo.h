@@ -16,8 +16,12 @@ struct cx_stereo;
 #define CX_STEREO_MAX_FEEDS 64
 
 /* relpath: the file below the output directory; origin_ns: the capture
- * time of the timeline's first frame. Owned: cx_stereo_free(). */
-struct cx_stereo *cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns);
+ * time of the timeline's first frame; max_gap_frames: the most silence a
+ * feed placed by capture time may open up past the end (--max-silence):
+ * a place further away is pulled in and counted as realigned. Owned:
+ * cx_stereo_free(). */
+struct cx_stereo *cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns,
+				uint64_t max_gap_frames);
 /* Writes out what is buffered and releases everything. */
 void cx_stereo_free(struct cx_stereo *x);
 

@@ -584,7 +584,7 @@ cx_ftp_finish(struct cx_ftp *f)
 		}
 		size_t nt = 0;
 		uint64_t bytes = 0;
-		for (size_t k = 0; k < f->nx && o < sizeof(course) - 400; k++) {
+		for (size_t k = 0; k < f->nx && o + 600 < sizeof(course); k++) {
 			struct transfer *t = f->x[k];
 			if (t->s != s)
 				continue;

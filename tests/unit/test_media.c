@@ -830,3 +830,36 @@ Test(media, real_stream_found_inside_a_flood_of_candidates)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* Hostile timestamps: every packet of the real stream 9 s after the one
+ * before (each gap under the 10 s cap). Written as asked that would be 45
+ * minutes of silence from 6 s of packets; the stream gets no more samples
+ * than the capture time that passed plus one cap, and says so. */
+Test(media, silence_never_outruns_the_capture)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	const size_t use = 300;
+	for (size_t i = 0; i < use; i++)
+		rewrite_rtp(&v[i], (uint16_t)(500 + i), 0x20000000u + (uint32_t)i * (160 + 8000 * 9), 0x55667788);
+	char path[] = "/tmp/cxsilence-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	for (size_t i = 0; i < use; i++)
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	struct json_object *s = cxt_get(r, "streams.0");
+	cr_assert_not_null(s);
+	double span = json_object_get_double(cxt_get(s, "end")) - json_object_get_double(cxt_get(s, "start"));
+	int64_t samples = json_object_get_int64(cxt_get(s, "audio.samples"));
+	cr_assert_leq(samples, (int64_t)((span + 10.0) * 8000) + 160, "%lld samples for %.1f s of capture", (long long)samples, span);
+	cr_assert_geq(samples, (int64_t)use * 160, "every packet's audio is still there");
+	cr_assert_gt(json_object_get_int64(cxt_get(s, "audio.silence_limited")), 0);
+	json_object_put(r);
+	unlink(path);
+}

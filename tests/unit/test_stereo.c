@@ -61,7 +61,7 @@ TestSuite(stereo, .init = setup, .fini = teardown);
 
 Test(stereo, two_feeds_on_one_timeline)
 {
-	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 100 * S);
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 100 * S, 80000);
 	int l = cx_stereo_feed(x, 0, 100 * S);
 	int r = cx_stereo_feed(x, 1, 100 * S + S / 2); /* starts half a second later */
 	short a[8000], b[8000];
@@ -88,7 +88,7 @@ Test(stereo, two_feeds_on_one_timeline)
 
 Test(stereo, output_waits_for_the_slower_feed)
 {
-	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0);
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0, 80000);
 	int l = cx_stereo_feed(x, 0, 0);
 	int r = cx_stereo_feed(x, 1, 0);
 	short a[8000];
@@ -113,7 +113,7 @@ Test(stereo, output_waits_for_the_slower_feed)
 
 Test(stereo, a_feed_lagging_beyond_the_cap_loses_only_late_samples)
 {
-	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0);
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0, 80000);
 	int l = cx_stereo_feed(x, 0, 0);
 	int r = cx_stereo_feed(x, 1, 0);
 	short a[8000];
@@ -136,29 +136,29 @@ Test(stereo, a_feed_lagging_beyond_the_cap_loses_only_late_samples)
 
 Test(stereo, realign_moves_a_feed_to_its_arrival_time)
 {
-	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0);
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0, 80000);
 	int l = cx_stereo_feed(x, 0, 0);
 	short a[8000];
 	ramp(a, 8000, 9);
 	cx_stereo_put(x, l, a, 8000);
 	cx_stereo_realign(x, l, S + S / 2); /* 0.5 s off: left alone */
 	cr_assert_eq(cx_stereo_realigned(x), 0);
-	cx_stereo_realign(x, l, 20 * S);     /* 19 s off: moved */
+	cx_stereo_realign(x, l, 9 * S);      /* 8 s off: moved */
 	cr_assert_eq(cx_stereo_realigned(x), 1);
-	cr_assert_eq(cx_stereo_feed_pos(x, l), 20 * 8000);
+	cr_assert_eq(cx_stereo_feed_pos(x, l), 9 * 8000);
 	cx_stereo_put(x, l, a, 8000);
 	cx_stereo_free(x);
 	sf_count_t n;
 	short *v = read_back(&n);
-	cr_assert_eq(n, 21 * 8000);
+	cr_assert_eq(n, 10 * 8000);
 	for (sf_count_t k = 0; k < n; k++)
-		cr_assert_eq(v[2 * k], k < 8000 ? a[k] : k < 20 * 8000 ? 0 : a[k - 20 * 8000]);
+		cr_assert_eq(v[2 * k], k < 8000 ? a[k] : k < 9 * 8000 ? 0 : a[k - 9 * 8000]);
 	free(v);
 }
 
 Test(stereo, idle_then_resume_appends)
 {
-	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0);
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0, 80000);
 	int l = cx_stereo_feed(x, 0, 0);
 	short a[8000];
 	ramp(a, 8000, 11);
@@ -184,7 +184,7 @@ Test(stereo, writers_share_few_descriptors)
 	for (int i = 0; i < 12; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "m%02d.wav", i);
-		x[i] = cx_stereo_new(w, p, 0);
+		x[i] = cx_stereo_new(w, p, 0, 80000);
 		f[i] = cx_stereo_feed(x[i], i & 1, 0);
 	}
 	short a[8000];
@@ -204,4 +204,28 @@ Test(stereo, writers_share_few_descriptors)
 		cr_assert_eq(info.frames, 24000, "mix %d", i);
 		sf_close(sf);
 	}
+}
+
+/* Capture timestamps are hostile input: a stream placed (or realigned) a
+ * year away opens up at most the silence cap, not a year of it. */
+Test(stereo, a_year_away_is_pulled_in)
+{
+	struct cx_stereo *x = cx_stereo_new(w, "mix.wav", 0, 80000); /* 10 s cap */
+	int l = cx_stereo_feed(x, 0, 0);
+	int r = cx_stereo_feed(x, 1, 365LL * 86400 * S);
+	cr_assert_eq(cx_stereo_feed_pos(x, r), 80000, "placed at the end plus the cap");
+	cr_assert_eq(cx_stereo_realigned(x), 1);
+	short a[8000];
+	ramp(a, 8000, 3);
+	cx_stereo_put(x, l, a, 8000);
+	cx_stereo_realign(x, l, -365LL * 86400 * S); /* a year back */
+	cr_assert_geq(cx_stereo_feed_pos(x, l), 0);
+	cx_stereo_put(x, r, a, 8000);
+	cx_stereo_realign(x, r, 730LL * 86400 * S);
+	cr_assert_leq(cx_stereo_feed_pos(x, r), 88000 + 80000);
+	cx_stereo_put(x, r, a, 8000);
+	cx_stereo_idle(x, l);
+	cx_stereo_idle(x, r);
+	cr_assert_leq(cx_stereo_frames(x), 200000, "no absurd amount of silence");
+	cx_stereo_free(x);
 }
