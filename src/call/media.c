@@ -1109,6 +1109,10 @@ stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 		json_object_object_add(o, "transport", json_object_new_string("tcp"));
 	if (st.has_xor_mapped)
 		json_object_object_add(o, "xor_mapped_address", json_object_new_string(cx_endpoint_str(&st.xor_mapped, st.xor_port, ep)));
+	if (st.has_mapped)
+		json_object_object_add(o, "mapped_address", json_object_new_string(cx_endpoint_str(&st.mapped, st.mapped_port, ep)));
+	if (st.classic)
+		json_object_object_add(o, "classic_rfc3489", json_object_new_boolean(1));
 	if (st.username[0])
 		json_object_object_add(o, "username", json_object_new_string(st.username));
 	if (st.has_priority)
@@ -1130,7 +1134,7 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	size_t n = p->payload_len;
 	if (n < 8)
 		return false;
-	if (cx_stun_looks_like(d, n)) {
+	if (cx_stun_looks_like(d, n) || cx_stun_classic_looks_like(d, n, p->sport, p->dport)) {
 		stun_packet(m, p, false);
 		return true;
 	}

@@ -61,10 +61,17 @@ struct cx_stun {
 	uint32_t priority;
 	bool use_candidate, ice_controlling, ice_controlled, integrity, fingerprint;
 	int error_code;         /* 0 if none */
+	bool classic;           /* RFC 3489: no magic cookie, 16-byte transaction id */
+	bool has_mapped;        /* MAPPED-ADDRESS (RFC 3489 answers, old servers) */
+	struct cx_addr mapped;
+	uint16_t mapped_port;
 };
 
 /* True for a STUN message (RFC 5389 header with the magic cookie). */
 bool cx_stun_looks_like(const uint8_t *d, size_t n);
+/* True for an RFC 3489 ("classic") Binding message: no cookie, so it is
+ * only believed on the STUN ports (3478, 3479: the alternate port). */
+bool cx_stun_classic_looks_like(const uint8_t *d, size_t n, uint16_t sport, uint16_t dport);
 int cx_stun_parse(const uint8_t *d, size_t n, struct cx_stun *out);
 
 #endif

@@ -14,17 +14,52 @@ cx_stun_looks_like(const uint8_t *d, size_t n)
 	       (size_t)len + 20 == n;
 }
 
+bool
+cx_stun_classic_looks_like(const uint8_t *d, size_t n, uint16_t sport, uint16_t dport)
+{
+	struct cx_cur c = cx_cur_make(d, n);
+	uint16_t type = cx_get_be16(&c), len = cx_get_be16(&c);
+	uint32_t cookie = cx_get_be32(&c);
+	bool port = sport == 3478 || dport == 3478 || sport == 3479 || dport == 3479;
+	bool binding = type == 0x0001 || type == 0x0101 || type == 0x0111 || type == 0x0002 ||
+		       type == 0x0102 || type == 0x0112;
+	return !c.err && port && binding && cookie != CX_STUN_COOKIE && (len % 4) == 0 && (size_t)len + 20 == n;
+}
+
+/* MAPPED-ADDRESS and its relatives: reserved, family, port, address. */
+static bool
+plain_address(struct cx_cur *v, struct cx_addr *a, uint16_t *port)
+{
+	cx_skip(v, 1);
+	uint8_t fam = cx_get_u8(v);
+	*port = cx_get_be16(v);
+	size_t alen = fam == 2 ? 16 : 4;
+	memset(a, 0, sizeof(*a));
+	cx_get_bytes(v, a->a, alen);
+	a->family = fam == 2 ? 6 : 4;
+	return !v->err && (fam == 1 || fam == 2);
+}
+
 int
 cx_stun_parse(const uint8_t *d, size_t n, struct cx_stun *s)
 {
 	memset(s, 0, sizeof(*s));
-	if (!cx_stun_looks_like(d, n))
-		return -1;
+	if (!cx_stun_looks_like(d, n)) {
+		/* RFC 3489: the caller has checked the ports */
+		struct cx_cur h = cx_cur_make(d, n);
+		uint16_t type = cx_get_be16(&h), len = cx_get_be16(&h);
+		if (h.err || (type & 0xc000) || (len % 4) || (size_t)len + 20 != n)
+			return -1;
+		s->classic = true;
+	}
 	struct cx_cur c = cx_cur_make(d, n);
 	s->type = cx_get_be16(&c);
 	cx_skip(&c, 2);
-	cx_skip(&c, 4);
+	if (!s->classic)
+		cx_skip(&c, 4);
 	cx_get_bytes(&c, s->txid, 12);
+	if (s->classic)
+		cx_skip(&c, 4); /* the rest of the 16-byte transaction id */
 	uint16_t cls = s->type & 0x0110;
 	s->cls = cls == 0x0000 ? "request" : cls == 0x0100 ? "success" : cls == 0x0110 ? "error" : "indication";
 	while (cx_cur_left(&c) >= 4) {
@@ -34,7 +69,12 @@ cx_stun_parse(const uint8_t *d, size_t n, struct cx_stun *s)
 		if (c.err)
 			return -1;
 		switch (at) {
+		case 0x0001: /* MAPPED-ADDRESS */
+			s->has_mapped = plain_address(&v, &s->mapped, &s->mapped_port);
+			break;
 		case 0x0020: { /* XOR-MAPPED-ADDRESS */
+			if (s->classic)
+				break; /* its key is the magic cookie, which RFC 3489 messages lack */
 			cx_skip(&v, 1);
 			uint8_t fam = cx_get_u8(&v);
 			uint16_t port = cx_get_be16(&v) ^ (uint16_t)(CX_STUN_COOKIE >> 16);

@@ -214,3 +214,29 @@ Test(media_ice, turn_over_tcp_truncated_anywhere)
 	}
 	free(all);
 }
+
+/* fixtures/stun-rfc3489.pcap (fixtures/make/stun-rfc3489.sh): Vovida's
+ * stun client and stund, RFC 3489 without the magic cookie. The Binding
+ * exchanges on the STUN ports are listed with MAPPED-ADDRESS as tshark's
+ * classicstun shows it; the hairpin probe between two client ports (frame
+ * 9) is not on a STUN port and is left alone. */
+Test(media_ice, classic_rfc3489_stun)
+{
+	struct json_object *r = cxt_run(cxt_path("fixtures/stun-rfc3489.pcap"), NULL, NULL, NULL);
+	cr_assert_not_null(r);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "capture.protocols.stun")), 8);
+	struct json_object *streams = cxt_get(r, "streams");
+	const long resp[4] = { 2, 4, 6, 8 };
+	const char *mapped[4] = { "127.0.0.1:30489", "127.0.0.1:30490", "127.0.0.1:30490", "127.0.0.1:30489" };
+	for (int i = 0; i < 4; i++) {
+		struct json_object *m = find_msg(streams, resp[i]);
+		cr_assert_not_null(m, "frame %ld", resp[i]);
+		cr_assert_str_eq(json_object_get_string(cxt_get(m, "class")), "success");
+		cr_assert_str_eq(json_object_get_string(cxt_get(m, "mapped_address")), mapped[i]);
+		cr_assert(json_object_get_boolean(cxt_get(m, "classic_rfc3489")));
+		cr_assert_null(cxt_get(m, "xor_mapped_address"), "no cookie, no XOR key");
+	}
+	cr_assert_not_null(find_msg(streams, 1));
+	cr_assert_null(find_msg(streams, 9));
+	json_object_put(r);
+}
