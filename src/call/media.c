@@ -306,7 +306,8 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
-	m->w = cx_writers_new(ctx->out, m->max_open);
+	/* the audio files are written by a thread of their own */
+	m->w = cx_writers_new(ctx->out, m->max_open, !ctx->cfg->no_audio);
 	m->rtcp = cx_rtcp_table_new();
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
@@ -508,6 +509,7 @@ flush_pcm(struct cx_media *m, struct stream *s)
 		s->wav = cx_writer_new(m->w, s->path, CX_WRITER_WAV, 1);
 	}
 	if (!s->wav || cx_writer_write(m->w, s->wav, s->pcm, s->npcm) < 0) {
+		/* threaded writes report their failures at the end (see the report) */
 		if (!s->reason[0])
 			snprintf(s->reason, sizeof(s->reason), "%s", s->wav ? cx_writer_error(s->wav) : "out of memory");
 	}
@@ -1240,6 +1242,13 @@ cx_media_finish(struct cx_media *m)
 	for (size_t i = 0; i < m->n; i++) {
 		window_flush(m, m->v[i]);
 		writer_close(m, m->v[i]);
+	}
+	/* every queued write done: sizes and failures can be read */
+	cx_writers_sync(m->w);
+	for (size_t i = 0; i < m->n; i++) {
+		struct stream *s = m->v[i];
+		if (s->wav && cx_writer_error(s->wav)[0] && !s->reason[0])
+			snprintf(s->reason, sizeof(s->reason), "%s", cx_writer_error(s->wav));
 	}
 }
 

@@ -6,6 +6,7 @@
 #ifndef CX_OUTPUT_WRITERS_H
 #define CX_OUTPUT_WRITERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,10 +19,16 @@ enum cx_writer_kind {
 	CX_WRITER_RAW,  /* bytes as given */
 };
 
-/* At most max_open files open at once (at least 1). Owned:
- * cx_writers_free(), which closes every writer still open. */
-struct cx_writers *cx_writers_new(struct cx_outdir *out, size_t max_open);
+/* At most max_open files open at once (at least 1). threaded: the writing
+ * is done by a thread of its own, fed through a bounded queue (64 MiB in
+ * flight at most; writers then return before the bytes are in the file,
+ * and report failures later). Owned: cx_writers_free(), which writes out
+ * what is queued and closes every writer still open. */
+struct cx_writers *cx_writers_new(struct cx_outdir *out, size_t max_open, bool threaded);
 void cx_writers_free(struct cx_writers *w);
+/* Waits until everything queued is written: call it before reading
+ * cx_writer_written() or cx_writer_error() in threaded mode. */
+void cx_writers_sync(struct cx_writers *w);
 
 /* A writer for relpath below the output directory; nothing is created
  * before the first write. channels is for WAV (1 or 2). Owned by the
@@ -31,10 +38,13 @@ struct cx_writer *cx_writer_new(struct cx_writers *w, const char *relpath, enum 
 void cx_writer_free(struct cx_writers *w, struct cx_writer *f);
 
 /* Appends n frames (WAV: n * channels int16 samples) or n bytes (RAW).
- * 0, or -1 with the reason in cx_writer_error(). */
+ * 0, or -1 with the reason in cx_writer_error() (threaded mode: always 0;
+ * a failure shows in cx_writer_error() after cx_writers_sync()). The data
+ * is the caller's again when this returns. */
 int cx_writer_write(struct cx_writers *w, struct cx_writer *f, const void *data, size_t n);
 
-/* Gives the descriptor back; a later write reopens and appends. */
+/* Gives the descriptor back; a later write reopens and appends. In
+ * threaded mode, after the writes queued before it. */
 void cx_writer_close(struct cx_writers *w, struct cx_writer *f);
 
 const char *cx_writer_path(const struct cx_writer *f);
