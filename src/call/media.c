@@ -301,9 +301,15 @@ cx_media_new(struct cx_ctx *ctx)
 	 * limit), leaving room for everything else. */
 	struct rlimit rl;
 	m->max_open = MAX_OPEN;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (rl.rlim_cur > 256)
-			m->max_open = (size_t)(rl.rlim_cur - 128) < 8192 ? (size_t)(rl.rlim_cur - 128) : 8192;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		/* up to 128 kept for everything else (capture, libraries, the
+		 * other writers), half of a small limit */
+		size_t cur = (size_t)rl.rlim_cur, reserve = cur / 2 < 128 ? cur / 2 : 128;
+		m->max_open = cur - reserve;
+		if (m->max_open > 8192)
+			m->max_open = 8192;
+		if (m->max_open < 4)
+			m->max_open = 4;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
 	/* the audio files are written by a thread of their own */

@@ -256,21 +256,44 @@ cx_writer_free(struct cx_writers *w, struct cx_writer *f)
 		free_now(w, f);
 }
 
+static int open_files(struct cx_writers *w, struct cx_writer *f);
+
 static int
 reopen(struct cx_writers *w, struct cx_writer *f)
 {
 	while (w->nopen >= w->max_open && w->head)
 		close_now(w, w->head);
+	if (open_files(w, f) == 0)
+		return 0;
+	if (errno != EMFILE && errno != ENFILE)
+		return -1;
+	/* the process ran out of descriptors (others than ours are open):
+	 * give back half of ours, keep within that from now on, try again */
+	size_t keep = w->nopen / 2;
+	while (w->nopen > keep && w->head)
+		close_now(w, w->head);
+	w->max_open = keep > 1 ? keep : 1;
+	f->error[0] = '\0';
+	return open_files(w, f);
+}
+
+static int
+open_files(struct cx_writers *w, struct cx_writer *f)
+{
 	if (f->kind == CX_WRITER_RAW) {
 		f->raw = cx_outdir_fopen(w->out, f->path, f->created ? "a" : "w");
 		if (!f->raw) {
-			snprintf(f->error, sizeof(f->error), "cannot write %s: %s", f->path, strerror(errno));
+			int e = errno;
+			snprintf(f->error, sizeof(f->error), "cannot write %s: %s", f->path, strerror(e));
+			errno = e;
 			return -1;
 		}
 	} else {
 		int fd = f->created ? cx_outdir_reopenfd(w->out, f->path) : cx_outdir_openfd(w->out, f->path);
 		if (fd < 0) {
-			snprintf(f->error, sizeof(f->error), "cannot write the WAV file: %s", strerror(errno));
+			int e = errno;
+			snprintf(f->error, sizeof(f->error), "cannot write the WAV file: %s", strerror(e));
+			errno = e;
 			return -1;
 		}
 		SF_INFO info = { .samplerate = 8000, .channels = f->channels,
