@@ -1242,6 +1242,76 @@ cx_media_tick(struct cx_media *m, int64_t now_ns)
 
 /* ---------- end of capture ---------- */
 
+static bool
+same_pair(const struct stream *a, const struct stream *b)
+{
+	return (a->sport == b->sport && a->dport == b->dport && cx_addr_eq(&a->src, &b->src) && cx_addr_eq(&a->dst, &b->dst)) ||
+	       (a->sport == b->dport && a->dport == b->sport && cx_addr_eq(&a->src, &b->dst) && cx_addr_eq(&a->dst, &b->src));
+}
+
+/* summary.txt: RTP that no signalling in the capture announced is a
+ * conversation of its own, one per pair of endpoints (both directions). */
+static void
+unsignalled_sections(struct cx_media *m)
+{
+	size_t sections = 0;
+	for (size_t i = 0; i < m->n && sections < 256; i++) {
+		struct stream *s = m->v[i];
+		if (!s->confirmed || s->call_id)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = m->v[k]->confirmed && !m->v[k]->call_id && same_pair(m->v[k], s);
+		if (seen)
+			continue;
+		sections++;
+		char course[2048], title[200], a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8], pa[40], pb[40];
+		size_t o = 0;
+		bool audio = false, dtmf = false;
+		struct cx_conv c = { .kind = "rtp", .title = title, .first_frame = s->first_frame, .last_frame = s->last_frame,
+				     .start_ns = s->first_ts, .end_ns = s->last_ts, .transport = "UDP",
+				     .network = s->src.family == 6 ? "IPv6" : "IPv4" };
+		snprintf(pa, sizeof(pa), "%u/udp, RTP", s->sport);
+		snprintf(pb, sizeof(pb), "%u/udp, RTP", s->dport);
+		cx_conv_party(&c, "one end", &s->src, pa);
+		cx_conv_party(&c, "other end", &s->dst, pb);
+		for (size_t k = i; k < m->n && o + 400 < sizeof(course); k++) {
+			struct stream *t = m->v[k];
+			if (!t->confirmed || t->call_id || !same_pair(t, s))
+				continue;
+			if (t->first_frame < c.first_frame) {
+				c.first_frame = t->first_frame;
+				c.start_ns = t->first_ts;
+			}
+			if (t->last_frame > c.last_frame) {
+				c.last_frame = t->last_frame;
+				c.end_ns = t->last_ts;
+			}
+			bool wav = t->decodable && t->path[0] && !m->ctx->cfg->no_audio;
+			audio |= wav;
+			dtmf |= t->dtmf && json_object_array_length(t->dtmf);
+			uint64_t expected = cx_rtp_stats_expected(&t->st);
+			o += (size_t)snprintf(course + o, sizeof(course) - o,
+					      "%s -> %s SSRC 0x%08X %s: %llu packets (frames %llu-%llu), %lld lost, jitter max %.1f ms%s%s%s\n",
+					      cx_endpoint_str(&t->src, t->sport, a), cx_endpoint_str(&t->dst, t->dport, b), t->ssrc,
+					      t->codec[0] ? t->codec : "?", (unsigned long long)t->st.packets,
+					      (unsigned long long)t->first_frame, (unsigned long long)t->last_frame,
+					      (long long)expected - (long long)t->st.packets, t->st.max_jitter,
+					      wav ? ", audio in " : ", not decoded: ", wav ? t->path : t->reason[0] ? t->reason :
+					      m->ctx->cfg->no_audio ? "--no-audio" : "no G.711 payload",
+					      t->dtmf && json_object_array_length(t->dtmf) ? "; DTMF events" : "");
+		}
+		snprintf(title, sizeof(title), "RTP without signalling in the capture: %s <-> %s (%s)",
+			 cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->codec[0] ? s->codec : "?");
+		c.application = "RTP (found by its headers: no SIP/SDP announced it)";
+		c.course = course;
+		c.protection = "none seen: plain RTP, the payload can be listened to and altered (SRTP would not decode as G.711)";
+		c.data = audio ? (dtmf ? "audio (decoded to WAV) and RFC 4733 DTMF events" : "audio (decoded to WAV)") :
+			 dtmf ? "RFC 4733 DTMF events; media not decoded" : "media not decoded (see the reasons above)";
+		cx_summary_conv(m->ctx->summary, &c);
+	}
+}
+
 void
 cx_media_finish(struct cx_media *m)
 {
@@ -1256,6 +1326,7 @@ cx_media_finish(struct cx_media *m)
 		if (s->wav && cx_writer_error(s->wav)[0] && !s->reason[0])
 			snprintf(s->reason, sizeof(s->reason), "%s", cx_writer_error(s->wav));
 	}
+	unsignalled_sections(m);
 }
 
 /* ---------- STUN/TURN over TCP ---------- */

@@ -868,3 +868,21 @@ Test(media, silence_never_outruns_the_capture)
 Test(media, many_streams_under_a_small_descriptor_limit, .timeout = 120) { many_streams(200); }
 /* 48 descriptors: fewer than the old fixed budget of 128 writers */
 Test(media, many_streams_under_a_tiny_descriptor_limit, .timeout = 120) { many_streams(48); }
+
+/* Unsignalled RTP is a conversation of its own in the write-up. */
+Test(media, unsignalled_stream_is_a_conversation)
+{
+	const char *p = cxt_path(SIPNAB "speech_8k_ulaw.pcap");
+	if (!cxt_exists(p))
+		cr_skip_test("corpus not present");
+	struct json_object *r = cxt_run(p, NULL, NULL, NULL);
+	struct json_object *c = cxt_get(r, "conversations");
+	cr_assert_eq(json_object_array_length(c), 1);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.kind")), "rtp");
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.first_frame")), 1);
+	cr_assert_eq(json_object_get_int64(cxt_get(c, "0.last_frame")), 835);
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.parties.0.address")), "10.0.0.60");
+	cr_assert_not_null(strstr(json_object_get_string(cxt_get(c, "0.course.0")), "835 packets"));
+	cr_assert_str_eq(json_object_get_string(cxt_get(c, "0.data")), "audio (decoded to WAV)");
+	json_object_put(r);
+}
