@@ -26,6 +26,7 @@ cat "$cap" > /dev/null   # warm the page cache: every contender reads from memor
 run() { # name, command...
   local name=$1; shift
   rm -rf "$work/out" "$work/all.pcm" "$work/all2.pcm"; sync; sleep "${BENCH_SETTLE:-40}"
+  cat "$cap" > /dev/null   # the capture back in the page cache (tshark's 1 GB may have pushed it out)
   /usr/bin/time -f "%e %M" -o "$work/time.$name" "$@" > "$work/log.$name" 2>&1 || true
   read -r secs rss < "$work/time.$name"
   printf '%-28s %8.2f s %8d MB\n' "$name" "$secs" "$((rss / 1024))"
