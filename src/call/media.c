@@ -34,7 +34,6 @@
 #define SLOT_MIN 320         /* window slot size to start with (40 ms of G.711); grows */
 #define RESET_SAMPLES 16000  /* a timestamp this far behind the playout is a reset, not a late packet */
 #define PCM_BUF 8000         /* samples buffered before a write (1 s) */
-_Static_assert(PCM_BUF * sizeof(int16_t) <= CX_WRITERS_BUF, "a stream buffer fits a writer buffer");
 #define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
 #define MIX_BUCKETS 1024u
 #define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
@@ -515,19 +514,10 @@ flush_pcm(struct cx_media *m, struct stream *s)
 		make_path(m, s, "wav", s->path, sizeof(s->path));
 		s->wav = cx_writer_new(m->w, s->path, CX_WRITER_WAV, 1);
 	}
-	/* the buffer itself goes to the writer; the stream takes a fresh one */
-	int16_t *next = cx_writers_buffer(m->w);
-	if (!s->wav || !next) {
-		if (!s->reason[0])
-			snprintf(s->reason, sizeof(s->reason), "%s", "out of memory");
-		free(next);
-	} else if (cx_writer_write_owned(m->w, s->wav, s->pcm, s->npcm) < 0) {
+	if (!s->wav || cx_writer_write(m->w, s->wav, s->pcm, s->npcm) < 0) {
 		/* threaded writes report their failures at the end (see the report) */
 		if (!s->reason[0])
-			snprintf(s->reason, sizeof(s->reason), "%s", cx_writer_error(s->wav));
-		s->pcm = next;
-	} else {
-		s->pcm = next;
+			snprintf(s->reason, sizeof(s->reason), "%s", s->wav ? cx_writer_error(s->wav) : "out of memory");
 	}
 	s->npcm = 0;
 }
@@ -545,7 +535,7 @@ put_samples(struct cx_media *m, struct stream *s, const int16_t *pcm, size_t n)
 {
 	if (m->ctx->cfg->no_audio)
 		return;
-	if (!s->pcm && !(s->pcm = cx_writers_buffer(m->w))) /* CX_WRITERS_BUF >= PCM_BUF samples */
+	if (!s->pcm && !(s->pcm = malloc(PCM_BUF * sizeof(int16_t))))
 		return;
 	while (n) {
 		size_t k = PCM_BUF - s->npcm;

@@ -44,7 +44,7 @@ struct job {
 /* Copies go into buffers that are handed back and forth instead of being
  * freed: memory malloc gives back to the system costs a page fault per
  * page when it is taken again. */
-#define POOL_BUF CX_WRITERS_BUF
+#define POOL_BUF (64u << 10)
 #define POOL_MAX (QUEUE_BYTES / POOL_BUF + 64)
 
 struct cx_writers {
@@ -369,34 +369,6 @@ cx_writer_write(struct cx_writers *w, struct cx_writer *f, const void *data, siz
 	}
 	memcpy(copy, data, bytes);
 	enqueue(w, (struct job){ .f = f, .op = OP_WRITE, .data = copy, .n = n, .bytes = bytes });
-	return 0;
-}
-
-void *
-cx_writers_buffer(struct cx_writers *w)
-{
-	void *b = NULL;
-	if (w->threaded) {
-		pthread_mutex_lock(&w->mu);
-		if (w->npool)
-			b = w->pool[--w->npool];
-		pthread_mutex_unlock(&w->mu);
-	}
-	return b ? b : malloc(POOL_BUF);
-}
-
-int
-cx_writer_write_owned(struct cx_writers *w, struct cx_writer *f, void *buf, size_t n)
-{
-	if (!w->threaded) {
-		int rc = write_now(w, f, buf, n);
-		free(buf);
-		return rc;
-	}
-	size_t bytes = f->kind == CX_WRITER_WAV ? n * (size_t)f->channels * sizeof(int16_t) : n;
-	/* counted as a pool buffer (it is one), whatever its fill */
-	enqueue(w, (struct job){ .f = f, .op = OP_WRITE, .data = buf, .n = n,
-				 .bytes = bytes <= POOL_BUF ? bytes : POOL_BUF });
 	return 0;
 }
 

@@ -43,15 +43,6 @@ void cx_writer_free(struct cx_writers *w, struct cx_writer *f);
  * is the caller's again when this returns. */
 int cx_writer_write(struct cx_writers *w, struct cx_writer *f, const void *data, size_t n);
 
-/* A buffer of CX_WRITERS_BUF bytes for cx_writer_write_owned(), from the
- * pool of buffers the writing thread has finished with. Owned by the
- * caller until handed over (or free()d). */
-#define CX_WRITERS_BUF (64u << 10)
-void *cx_writers_buffer(struct cx_writers *w);
-/* As cx_writer_write(), without a copy: buf (from cx_writers_buffer(),
- * holding at most CX_WRITERS_BUF bytes) is handed over. */
-int cx_writer_write_owned(struct cx_writers *w, struct cx_writer *f, void *buf, size_t n);
-
 /* Gives the descriptor back; a later write reopens and appends. In
  * threaded mode, after the writes queued before it. */
 void cx_writer_close(struct cx_writers *w, struct cx_writer *f);
