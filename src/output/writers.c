@@ -40,7 +40,7 @@ struct job {
 };
 
 #define QUEUE_JOBS 4096
-#define QUEUE_BYTES (16u << 20) /* in flight at most: the caller waits beyond */
+#define QUEUE_BYTES (64u << 20) /* in flight at most: the caller waits beyond */
 /* Copies go into buffers that are handed back and forth instead of being
  * freed: memory malloc gives back to the system costs a page fault per
  * page when it is taken again. */
