@@ -370,6 +370,20 @@ Test(media, call_gets_per_direction_and_stereo_wav)
 	json_object_put(r);
 }
 
+/* Writes v[0..n) in that order to the capture file at path (a mkstemp
+ * template, filled in). */
+static void
+dump_in_order(const struct rtp_pkt *v, size_t n, char *path)
+{
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	for (size_t i = 0; i < n; i++)
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	pcap_dump_close(dp);
+	pcap_close(dead);
+}
+
 /* The real stream with its timestamps moved: packets 100-199 jump ten
  * minutes ahead, packets 200-299 restart near zero. Neither may write ten
  * minutes of silence or drop the audio after the reset; both are reported;
@@ -390,13 +404,7 @@ Test(media, timestamp_jump_and_reset)
 		rewrite_rtp(&v[i], (uint16_t)(1000 + i), ts, 0x11223344);
 	}
 	char path[] = "/tmp/cxjump-XXXXXX";
-	close(mkstemp(path));
-	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
-	pcap_dumper_t *dp = pcap_dump_open(dead, path);
-	for (size_t i = 0; i < use; i++)
-		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
-	pcap_dump_close(dp);
-	pcap_close(dead);
+	dump_in_order(v, use, path);
 
 	const char *dir;
 	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
@@ -846,13 +854,7 @@ Test(media, silence_never_outruns_the_capture)
 	for (size_t i = 0; i < use; i++)
 		rewrite_rtp(&v[i], (uint16_t)(500 + i), 0x20000000u + (uint32_t)i * (160 + 8000 * 9), 0x55667788);
 	char path[] = "/tmp/cxsilence-XXXXXX";
-	close(mkstemp(path));
-	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
-	pcap_dumper_t *dp = pcap_dump_open(dead, path);
-	for (size_t i = 0; i < use; i++)
-		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
-	pcap_dump_close(dp);
-	pcap_close(dead);
+	dump_in_order(v, use, path);
 	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
 	struct json_object *s = cxt_get(r, "streams.0");
 	cr_assert_not_null(s);
