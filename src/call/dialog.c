@@ -45,6 +45,7 @@ struct dialog {
 	char *to_tags[8];
 	size_t n_to_tags;
 	char *ua[2];                /* software of caller and callee */
+	bool ua_firsthand[2];       /* ... taken from a message its party sent itself */
 	char *contact, *expires, *aor;
 	char *subject;
 	struct cx_addr caller;
@@ -598,12 +599,18 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	set_field(&g->to_disp, x->to_display);
 	set_field(&g->subject, x->subject);
 	add_to_tag(g, v->to_tag);
-	/* 100 Trying comes from the next hop (often a proxy), not the party. */
-	if (v->is_request || v->status > 100) {
-		if (x->user_agent)
-			set_field(&g->ua[party], x->user_agent);
-		else if (x->server)
-			set_field(&g->ua[party], x->server);
+	/* 100 Trying comes from the next hop (often a proxy), not the party.
+	 * A request with one Via, or a response with more than one, was sent
+	 * by the party itself; anything else may come from a proxy (a 407, a
+	 * relayed answer), and gives way to a first-hand one. */
+	const char *sw = x->user_agent ? x->user_agent : x->server;
+	if (sw && (v->is_request || v->status > 100)) {
+		bool firsthand = v->is_request ? x->n_via <= 1 : x->n_via >= 2;
+		if (!g->ua[party] || (firsthand && !g->ua_firsthand[party])) {
+			free(g->ua[party]);
+			g->ua[party] = field(sw);
+			g->ua_firsthand[party] = firsthand;
+		}
 	}
 	if (x->n_via && json_object_array_length(g->vias) < 8 && !v->retransmission) {
 		/* Distinct Via chains: received=/rport= reveal NAT public addresses. */
@@ -1034,7 +1041,7 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 	o += (size_t)snprintf(course + o, sizeof(course) - o, "Call-ID %s. %u messages (%u retransmissions).\n", cid,
 			      g->n_msgs, g->n_retrans);
 	if (ua0[0] || ua1[0])
-		o += (size_t)snprintf(course + o, sizeof(course) - o, "Software: caller %s; callee/peer %s.\n",
+		o += (size_t)snprintf(course + o, sizeof(course) - o, "Software: caller %s; answering side %s.\n",
 				      ua0[0] ? ua0 : "not announced", ua1[0] ? ua1 : "not announced");
 	if (is_call(g)) {
 		o += (size_t)snprintf(course + o, sizeof(course) - o, "State %s", call_state(g));

@@ -207,5 +207,15 @@ Test(sip_fixtures, call_conversation_names_parties)
 	cr_assert_not_null(strstr(json_object_get_string(cxt_get(sw, "0.text")), "kamailio"));
 	cr_assert_not_null(strstr(json_object_get_string(cxt_get(call, "parties.2.software.0.text")), "baresip"));
 	cr_assert_not_null(strstr(json_object_get_string(cxt_get(call, "protection")), "plain RTP"));
+	/* the dialog's callee software is bob's, not the 407 kamailio sent */
+	struct json_object *ds = cxt_get(r, "dialogs");
+	for (size_t i = 0; i < json_object_array_length(ds); i++) {
+		struct json_object *d = json_object_array_get_idx(ds, i);
+		const char *sw = json_object_get_string(cxt_get(d, "to.software"));
+		if (!strcmp(json_object_get_string(cxt_get(d, "kind")), "INVITE"))
+			cr_assert(sw && strstr(sw, "baresip"), "callee software: %s", sw ? sw : "none");
+		else
+			cr_assert(sw && strstr(sw, "kamailio"), "registrar software: %s", sw ? sw : "none");
+	}
 	json_object_put(r);
 }
