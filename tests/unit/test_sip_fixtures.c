@@ -211,11 +211,11 @@ Test(sip_fixtures, call_conversation_names_parties)
 	struct json_object *ds = cxt_get(r, "dialogs");
 	for (size_t i = 0; i < json_object_array_length(ds); i++) {
 		struct json_object *d = json_object_array_get_idx(ds, i);
-		const char *sw = json_object_get_string(cxt_get(d, "to.software"));
+		const char *tsw = json_object_get_string(cxt_get(d, "to.software"));
 		if (!strcmp(json_object_get_string(cxt_get(d, "kind")), "INVITE"))
-			cr_assert(sw && strstr(sw, "baresip"), "callee software: %s", sw ? sw : "none");
+			cr_assert(tsw && strstr(tsw, "baresip"), "callee software: %s", tsw ? tsw : "none");
 		else
-			cr_assert(sw && strstr(sw, "kamailio"), "registrar software: %s", sw ? sw : "none");
+			cr_assert(tsw && strstr(tsw, "kamailio"), "registrar software: %s", tsw ? tsw : "none");
 	}
 	json_object_put(r);
 }
