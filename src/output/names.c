@@ -49,6 +49,15 @@ struct cx_names {
 	bool oui_loaded;
 	char *oui_path;
 	char label[512];
+	size_t nmacs;             /* MACs held by all hosts */
+	struct macref *mi;        /* those MACs sorted, built when asked (write time) */
+	size_t nmi;
+};
+
+struct macref {
+	uint8_t mac[6];
+	uint32_t order;
+	const struct host *h;
 };
 
 static int
@@ -140,6 +149,7 @@ cx_names_free(struct cx_names *n)
 		free(n->oui[i].vendor);
 	free(n->oui);
 	free(n->oui_path);
+	free(n->mi);
 	free(n->v);
 	free(n->slots);
 	free(n);
@@ -261,8 +271,10 @@ cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[
 	for (int k = 0; k < h->nmac; k++)
 		if (!memcmp(h->mac[k], mac, 6))
 			return;
-	if (h->nmac < MAX_MACS)
+	if (h->nmac < MAX_MACS) {
 		memcpy(h->mac[h->nmac++], mac, 6);
+		n->nmacs++;
+	}
 }
 
 void
@@ -377,23 +389,61 @@ mac_str(const uint8_t m[6], char s[18])
 	snprintf(s, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+static int
+cmp_macref(const void *a, const void *b)
+{
+	const struct macref *x = a, *y = b;
+	int c = memcmp(x->mac, y->mac, 6);
+	return c ? c : x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The hosts that carry m, in order of appearance: *first of them in the
+ * sorted index, count returned. The index is (re)built when MACs were
+ * added since, so asking for every host stays n log n, not n squared (a
+ * capture can hold 65536 hosts). */
+static size_t
+mac_range(const struct cx_names *cn, const uint8_t m[6], const struct macref **first)
+{
+	struct cx_names *n = (struct cx_names *)cn; /* cache fill, not a visible change */
+	if (n->nmi != n->nmacs) {
+		struct macref *mi = realloc(n->mi, (n->nmacs ? n->nmacs : 1) * sizeof(*mi));
+		if (!mi)
+			return 0;
+		n->mi = mi;
+		size_t k = 0;
+		for (size_t i = 0; i < n->n; i++)
+			for (int j = 0; j < n->v[i]->nmac && k < n->nmacs; j++) {
+				memcpy(mi[k].mac, n->v[i]->mac[j], 6);
+				mi[k].order = n->v[i]->order;
+				mi[k++].h = n->v[i];
+			}
+		qsort(mi, k, sizeof(*mi), cmp_macref);
+		n->nmi = k;
+	}
+	size_t lo = 0, hi = n->nmi;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (memcmp(n->mi[mid].mac, m, 6) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < n->nmi && !memcmp(n->mi[end].mac, m, 6))
+		end++;
+	*first = n->mi + lo;
+	return end - lo;
+}
+
 /* Other addresses seen behind the same MAC: the frames of a host beyond a
  * router carry the router's MAC, not the host's. */
 static size_t
 mac_shared(const struct cx_names *n, const struct host *h, const uint8_t m[6])
 {
-	size_t c = 0;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct host *o = n->v[i];
-		if (o == h)
-			continue;
-		for (int k = 0; k < o->nmac; k++)
-			if (!memcmp(o->mac[k], m, 6)) {
-				c++;
-				break;
-			}
-	}
-	return c;
+	(void)h;
+	const struct macref *r;
+	size_t c = mac_range(n, m, &r);
+	return c ? c - 1 : 0;
 }
 
 static struct json_object *
@@ -478,12 +528,11 @@ cx_names_describe(const struct cx_names *n, const struct cx_addr *a, char *buf, 
 		 * IPv6 address, or hosts beyond a router whose MAC this is */
 		size_t shown = 0, foreign = 0;
 		char other[CX_ADDR_STRLEN];
-		for (size_t i = 0; i < n->n; i++) {
-			const struct host *oh = n->v[i];
-			bool same = false;
-			for (int j = 0; oh != h && j < oh->nmac && !same; j++)
-				same = !memcmp(oh->mac[j], h->mac[k], 6);
-			if (!same)
+		const struct macref *r;
+		size_t nr = mac_range(n, h->mac[k], &r);
+		for (size_t i = 0; i < nr; i++) {
+			const struct host *oh = r[i].h;
+			if (oh == h)
 				continue;
 			foreign += !(oh->a.family == 6 && oh->a.a[0] == 0xfe && (oh->a.a[1] & 0xc0) == 0x80);
 			if (shown++ < 3)
