@@ -38,6 +38,11 @@ int cx_outdir_openfd(struct cx_outdir *d, const char *relpath);
  * (writers that were closed to spare descriptors). Returns fd or -1. */
 int cx_outdir_reopenfd(struct cx_outdir *d, const char *relpath);
 
+/* Removes a file below DIR (spill files at the end). 0 or -1. */
+int cx_outdir_remove(struct cx_outdir *d, const char *relpath);
+/* Renames a file below DIR, replacing to: a reader sees the old file or
+ * the whole new one (report.json is written as a temporary first). */
+int cx_outdir_rename(struct cx_outdir *d, const char *from, const char *to);
 /* Absolute-ish path (DIR/relpath) for messages; buf of size n. */
 const char *cx_outdir_join(const struct cx_outdir *d, const char *relpath, char *buf, size_t n);
 

@@ -236,3 +236,33 @@ cx_outdir_join(const struct cx_outdir *d, const char *relpath, char *buf, size_t
 	snprintf(buf, n, "%s/%s", d->path, relpath);
 	return buf;
 }
+
+int
+cx_outdir_remove(struct cx_outdir *d, const char *relpath)
+{
+	const char *leaf;
+	int dfd = walk(d, relpath, 0, &leaf);
+	if (dfd < 0)
+		return -1;
+	int rc = unlinkat(dfd, leaf, 0);
+	close(dfd);
+	return rc;
+}
+
+int
+cx_outdir_rename(struct cx_outdir *d, const char *from, const char *to)
+{
+	const char *lf, *lt;
+	int a = walk(d, from, 0, &lf);
+	if (a < 0)
+		return -1;
+	int b = walk(d, to, 0, &lt);
+	if (b < 0) {
+		close(a);
+		return -1;
+	}
+	int rc = renameat(a, lf, b, lt);
+	close(a);
+	close(b);
+	return rc;
+}
