@@ -46,4 +46,11 @@ struct json_object *cx_names_host(const struct cx_names *n, const struct cx_addr
 /* New JSON array "hosts": address, names, macs+vendor, vm hint, software. */
 struct json_object *cx_names_report(const struct cx_names *n);
 
+/* What the tables' caps kept out (see names.c: MAX_HOSTS addresses,
+ * MAX_DNS names, MAX_MACS MACs and MAX_SW software strings per host), each
+ * counted once per distinct item: addresses never described, names, MACs
+ * and software strings not kept for a host. Any pointer may be NULL. */
+void cx_names_dropped(const struct cx_names *n, uint64_t *hosts, uint64_t *names, uint64_t *macs,
+		      uint64_t *software);
+
 #endif

@@ -8,11 +8,19 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "callextract/names.h"
+#include "util/text.h"
 
-#define MAX_HOSTS 65536
-#define MAX_MACS 4
-#define MAX_DNS 4
-#define MAX_SW 6
+/* Every table lives for the whole capture, so each is capped; what a cap
+ * keeps out is counted (cx_names_dropped), once per distinct item. */
+#define MAX_HOSTS 65536   /* addresses described; more addresses are dropped hosts */
+#define MAX_MACS 4        /* source MACs kept per host; more are dropped MACs */
+#define MAX_DNS 4         /* DNS names kept per host; more are dropped names */
+#define MAX_SW 6          /* software strings kept per host; more are dropped software */
+/* A dropped item is counted once: a 2^20-bit set (128 KiB, allocated at
+ * the first drop) of hashes of what was dropped. Beyond some 100000
+ * distinct drops of one kind, collisions make the count a slight
+ * undercount. */
+#define DROP_BITS 20
 
 struct oui {
 	uint32_t prefix;
@@ -40,24 +48,41 @@ struct slot {
 	struct host *h;           /* NULL: free slot */
 };
 
+/* A MAC and the hosts that sent frames from it: how many, how many of
+ * them are not IPv6 link-local addresses, and the first four in order of
+ * appearance (a description names three besides the host itself). */
+struct macent {
+	uint8_t mac[6];
+	bool used;
+	uint32_t count, nforeign;
+	const struct host *first[4];
+};
+
+/* A software string and how many hosts' entries announced it first-hand
+ * (not only relayed): a relayed string is left out of a host's software
+ * when another host announced it itself. */
+struct swent {
+	const char *text;         /* a host's copy; NULL: free slot */
+	uint32_t hash;
+	uint32_t strong;
+};
+
 struct cx_names {
 	struct slot *slots;       /* open addressing */
 	size_t cap, n;
 	struct host **v;          /* in order of appearance */
+	size_t capv;
+	struct macent *mt;        /* MAC -> hosts, open addressing */
+	size_t mcap, mn;
+	struct swent *st;         /* software text -> first-hand count */
+	size_t scap, sn;
+	uint8_t *dropset;         /* DROP_BITS-bit set of dropped items */
+	uint64_t drop_hosts, drop_names, drop_macs, drop_sw;
 	struct oui *oui;          /* loaded on first use: most runs never ask */
 	size_t noui;
 	bool oui_loaded;
 	char *oui_path;
 	char label[512];
-	size_t nmacs;             /* MACs held by all hosts */
-	struct macref *mi;        /* those MACs sorted, built when asked (write time) */
-	size_t nmi;
-};
-
-struct macref {
-	uint8_t mac[6];
-	uint32_t order;
-	const struct host *h;
 };
 
 static int
@@ -149,7 +174,9 @@ cx_names_free(struct cx_names *n)
 		free(n->oui[i].vendor);
 	free(n->oui);
 	free(n->oui_path);
-	free(n->mi);
+	free(n->mt);
+	free(n->st);
+	free(n->dropset);
 	free(n->v);
 	free(n->slots);
 	free(n);
@@ -178,14 +205,77 @@ lookup(const struct cx_names *n, const struct cx_addr *a)
 	return NULL;
 }
 
-static struct host *
-get(struct cx_names *n, const struct cx_addr *a)
+/* ---- counting what the caps keep out ---- */
+
+static uint64_t
+mix64(uint64_t h)
 {
-	if (!a->family)
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static uint64_t
+fnv64(uint64_t h, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Key of a dropped item: its kind, the host's address, what it was. */
+static uint64_t
+drop_key(char kind, const struct cx_addr *a, const void *what, size_t len)
+{
+	uint64_t h = fnv64(1469598103934665603ULL, &kind, 1);
+	h = fnv64(h, &a->family, 1);
+	h = fnv64(h, a->a, a->family == 4 ? 4 : 16);
+	if (what)
+		h = fnv64(h, what, len);
+	return mix64(h);
+}
+
+/* Counts the item once: true the first time its key is seen. */
+static void
+drop(struct cx_names *n, uint64_t *counter, uint64_t key)
+{
+	if (!n->dropset && !(n->dropset = calloc(1, (size_t)1 << (DROP_BITS - 3)))) {
+		(*counter)++; /* no set: count every time rather than not at all */
+		return;
+	}
+	size_t bit = (size_t)(key & (((uint64_t)1 << DROP_BITS) - 1));
+	if (n->dropset[bit >> 3] & (1u << (bit & 7)))
+		return;
+	n->dropset[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+	(*counter)++;
+}
+
+void
+cx_names_dropped(const struct cx_names *n, uint64_t *hosts, uint64_t *names, uint64_t *macs,
+		 uint64_t *software)
+{
+	if (hosts)
+		*hosts = n ? n->drop_hosts : 0;
+	if (names)
+		*names = n ? n->drop_names : 0;
+	if (macs)
+		*macs = n ? n->drop_macs : 0;
+	if (software)
+		*software = n ? n->drop_sw : 0;
+}
+
+/* ---- hosts ---- */
+
+static struct host *
+create(struct cx_names *n, const struct cx_addr *a)
+{
+	if (n->n >= MAX_HOSTS) {
+		drop(n, &n->drop_hosts, drop_key('h', a, NULL, 0));
 		return NULL;
-	struct host *h = lookup(n, a);
-	if (h || n->n >= MAX_HOSTS)
-		return h;
+	}
 	if ((n->n + 1) * 2 > n->cap) {
 		size_t nc = n->cap * 2;
 		struct slot *ns = calloc(nc, sizeof(*ns));
@@ -203,11 +293,9 @@ get(struct cx_names *n, const struct cx_addr *a)
 		n->slots = ns;
 		n->cap = nc;
 	}
-	struct host **nv = realloc(n->v, (n->n + 1) * sizeof(*nv));
-	if (!nv)
+	if (cx_grow(&n->v, &n->capv, n->n, sizeof(*n->v)) < 0)
 		return NULL;
-	n->v = nv;
-	h = calloc(1, sizeof(*h));
+	struct host *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->a = *a;
@@ -219,6 +307,146 @@ get(struct cx_names *n, const struct cx_addr *a)
 	n->slots[i].a = *a;
 	n->slots[i].h = h;
 	return h;
+}
+
+static struct host *
+get(struct cx_names *n, const struct cx_addr *a)
+{
+	if (!a->family)
+		return NULL;
+	struct host *h = lookup(n, a);
+	return h ? h : create(n, a);
+}
+
+/* ---- MAC -> hosts ---- */
+
+static uint32_t
+hash_mac(const uint8_t m[6])
+{
+	uint64_t v = 0;
+	memcpy(&v, m, 6);
+	return (uint32_t)mix64(v);
+}
+
+static bool
+foreign(const struct host *h)
+{
+	/* not the host's own IPv6 link-local address */
+	return !(h->a.family == 6 && h->a.a[0] == 0xfe && (h->a.a[1] & 0xc0) == 0x80);
+}
+
+static struct macent *
+mac_find(const struct cx_names *n, const uint8_t m[6])
+{
+	if (!n->mcap)
+		return NULL;
+	for (size_t i = hash_mac(m) & (n->mcap - 1); n->mt[i].used; i = (i + 1) & (n->mcap - 1))
+		if (!memcmp(n->mt[i].mac, m, 6))
+			return &n->mt[i];
+	return NULL;
+}
+
+/* h now carries m (it did not before). */
+static void
+mac_note(struct cx_names *n, const struct host *h, const uint8_t m[6])
+{
+	struct macent *e = mac_find(n, m);
+	if (!e) {
+		if ((n->mn + 1) * 2 > n->mcap) {
+			size_t nc = n->mcap ? n->mcap * 2 : 1024;
+			struct macent *nt = calloc(nc, sizeof(*nt));
+			if (!nt)
+				return;
+			for (size_t i = 0; i < n->mcap; i++) {
+				if (!n->mt[i].used)
+					continue;
+				size_t k = hash_mac(n->mt[i].mac) & (nc - 1);
+				while (nt[k].used)
+					k = (k + 1) & (nc - 1);
+				nt[k] = n->mt[i];
+			}
+			free(n->mt);
+			n->mt = nt;
+			n->mcap = nc;
+		}
+		size_t i = hash_mac(m) & (n->mcap - 1);
+		while (n->mt[i].used)
+			i = (i + 1) & (n->mcap - 1);
+		e = &n->mt[i];
+		memcpy(e->mac, m, 6);
+		e->used = true;
+		n->mn++;
+	}
+	e->count++;
+	e->nforeign += foreign(h);
+	/* keep the four earliest hosts, in order of appearance */
+	int k = e->count < 4 ? (int)e->count - 1 : 3;
+	if (k == 3 && e->first[3] && e->first[3]->order < h->order)
+		return;
+	while (k > 0 && e->first[k - 1]->order > h->order) {
+		e->first[k] = e->first[k - 1];
+		k--;
+	}
+	e->first[k] = h;
+}
+
+/* ---- software announced first-hand ---- */
+
+static uint32_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return (uint32_t)mix64(h);
+}
+
+static struct swent *
+sw_find(const struct cx_names *n, const char *text, uint32_t hh)
+{
+	if (!n->scap)
+		return NULL;
+	for (size_t i = hh & (n->scap - 1); n->st[i].text; i = (i + 1) & (n->scap - 1))
+		if (n->st[i].hash == hh && !strcmp(n->st[i].text, text))
+			return &n->st[i];
+	return NULL;
+}
+
+/* One more host entry announced text first-hand. */
+static void
+sw_strong(struct cx_names *n, const char *text)
+{
+	if (!text)
+		return;
+	uint32_t hh = hash_str(text);
+	struct swent *e = sw_find(n, text, hh);
+	if (!e) {
+		if ((n->sn + 1) * 2 > n->scap) {
+			size_t nc = n->scap ? n->scap * 2 : 256;
+			struct swent *nt = calloc(nc, sizeof(*nt));
+			if (!nt)
+				return;
+			for (size_t i = 0; i < n->scap; i++) {
+				if (!n->st[i].text)
+					continue;
+				size_t k = n->st[i].hash & (nc - 1);
+				while (nt[k].text)
+					k = (k + 1) & (nc - 1);
+				nt[k] = n->st[i];
+			}
+			free(n->st);
+			n->st = nt;
+			n->scap = nc;
+		}
+		size_t i = hh & (n->scap - 1);
+		while (n->st[i].text)
+			i = (i + 1) & (n->scap - 1);
+		e = &n->st[i];
+		e->text = text;
+		e->hash = hh;
+		n->sn++;
+	}
+	e->strong++;
 }
 
 static char *
@@ -245,35 +473,51 @@ cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
 			return;
 	if (h->ndns < MAX_DNS)
 		h->dns[h->ndns++] = clean(name);
+	else
+		drop(n, &n->drop_names, drop_key('n', a, name, strlen(name)));
 }
 
 void
 cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
 {
-	if (a->family && n->cap) {
-		/* the common case: this address, with the MAC it had before */
-		size_t i = hash_addr(a) & (n->cap - 1);
-		for (; n->slots[i].h; i = (i + 1) & (n->cap - 1)) {
-			if (!cx_addr_eq(&n->slots[i].a, a))
-				continue;
-			if (n->slots[i].has_mac0 && !memcmp(n->slots[i].mac0, mac, 6))
-				return;
-			if (!n->slots[i].has_mac0) {
-				memcpy(n->slots[i].mac0, mac, 6);
-				n->slots[i].has_mac0 = true;
-			}
+	if (!a->family)
+		return;
+	/* the common case, every frame: this address, with the MAC it had
+	 * before; one probe sequence, one cache line */
+	struct slot *sl = NULL;
+	for (size_t i = hash_addr(a) & (n->cap - 1); n->slots[i].h; i = (i + 1) & (n->cap - 1)) {
+		if (cx_addr_eq(&n->slots[i].a, a)) {
+			sl = &n->slots[i];
 			break;
 		}
 	}
-	struct host *h = get(n, a);
-	if (!h)
-		return;
+	struct host *h;
+	if (sl) {
+		if (sl->has_mac0 && !memcmp(sl->mac0, mac, 6))
+			return;
+		h = sl->h;
+	} else {
+		if (!(h = create(n, a)))
+			return;
+		for (size_t i = hash_addr(a) & (n->cap - 1); n->slots[i].h; i = (i + 1) & (n->cap - 1)) {
+			if (n->slots[i].h == h) {
+				sl = &n->slots[i];
+				break;
+			}
+		}
+	}
+	if (sl && !sl->has_mac0) {
+		memcpy(sl->mac0, mac, 6);
+		sl->has_mac0 = true;
+	}
 	for (int k = 0; k < h->nmac; k++)
 		if (!memcmp(h->mac[k], mac, 6))
 			return;
 	if (h->nmac < MAX_MACS) {
 		memcpy(h->mac[h->nmac++], mac, 6);
-		n->nmacs++;
+		mac_note(n, h, mac);
+	} else {
+		drop(n, &n->drop_macs, drop_key('m', a, mac, 6));
 	}
 }
 
@@ -286,6 +530,8 @@ cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const ch
 		return;
 	for (int k = 0; k < h->nsw; k++) {
 		if (!strcmp(h->sw_kind[k], kind) && !strncmp(h->sw[k], text, 200)) {
+			if (h->sw_weak[k] && !relayed)
+				sw_strong(n, h->sw[k]);
 			h->sw_weak[k] &= relayed;
 			return;
 		}
@@ -293,7 +539,14 @@ cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const ch
 	if (h->nsw < MAX_SW) {
 		h->sw_kind[h->nsw] = strdup(kind);
 		h->sw_weak[h->nsw] = relayed;
-		h->sw[h->nsw++] = clean(text);
+		h->sw[h->nsw] = clean(text);
+		if (!relayed)
+			sw_strong(n, h->sw[h->nsw]);
+		h->nsw++;
+	} else {
+		char key[256];
+		int kl = snprintf(key, sizeof(key), "%s\n%.200s", kind, text);
+		drop(n, &n->drop_sw, drop_key('s', a, key, kl > 0 ? strlen(key) : 0));
 	}
 }
 
@@ -310,15 +563,15 @@ relayed_only(const struct cx_names *n, const struct host *h, int k)
 {
 	if (!h->sw_weak[k])
 		return false;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct host *o = n->v[i];
-		if (o == h)
-			continue;
-		for (int j = 0; j < o->nsw; j++)
-			if (!o->sw_weak[j] && !strcmp(o->sw[j], h->sw[k]))
-				return true;
-	}
-	return false;
+	const char *t = h->sw[k];
+	struct swent *e = sw_find(n, t, hash_str(t));
+	if (!e)
+		return false;
+	uint32_t others = e->strong;
+	for (int j = 0; j < h->nsw; j++)
+		if (!h->sw_weak[j] && !strcmp(h->sw[j], t))
+			others--;
+	return others > 0;
 }
 
 const char *
@@ -389,61 +642,13 @@ mac_str(const uint8_t m[6], char s[18])
 	snprintf(s, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-static int
-cmp_macref(const void *a, const void *b)
-{
-	const struct macref *x = a, *y = b;
-	int c = memcmp(x->mac, y->mac, 6);
-	return c ? c : x->order < y->order ? -1 : x->order > y->order;
-}
-
-/* The hosts that carry m, in order of appearance: *first of them in the
- * sorted index, count returned. The index is (re)built when MACs were
- * added since, so asking for every host stays n log n, not n squared (a
- * capture can hold 65536 hosts). */
-static size_t
-mac_range(const struct cx_names *cn, const uint8_t m[6], const struct macref **first)
-{
-	struct cx_names *n = (struct cx_names *)cn; /* cache fill, not a visible change */
-	if (n->nmi != n->nmacs) {
-		struct macref *mi = realloc(n->mi, (n->nmacs ? n->nmacs : 1) * sizeof(*mi));
-		if (!mi)
-			return 0;
-		n->mi = mi;
-		size_t k = 0;
-		for (size_t i = 0; i < n->n; i++)
-			for (int j = 0; j < n->v[i]->nmac && k < n->nmacs; j++) {
-				memcpy(mi[k].mac, n->v[i]->mac[j], 6);
-				mi[k].order = n->v[i]->order;
-				mi[k++].h = n->v[i];
-			}
-		qsort(mi, k, sizeof(*mi), cmp_macref);
-		n->nmi = k;
-	}
-	size_t lo = 0, hi = n->nmi;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (memcmp(n->mi[mid].mac, m, 6) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t end = lo;
-	while (end < n->nmi && !memcmp(n->mi[end].mac, m, 6))
-		end++;
-	*first = n->mi + lo;
-	return end - lo;
-}
-
 /* Other addresses seen behind the same MAC: the frames of a host beyond a
  * router carry the router's MAC, not the host's. */
 static size_t
-mac_shared(const struct cx_names *n, const struct host *h, const uint8_t m[6])
+mac_shared(const struct cx_names *n, const uint8_t m[6])
 {
-	(void)h;
-	const struct macref *r;
-	size_t c = mac_range(n, m, &r);
-	return c ? c - 1 : 0;
+	const struct macent *e = mac_find(n, m);
+	return e && e->count ? e->count - 1 : 0;
 }
 
 static struct json_object *
@@ -467,7 +672,7 @@ host_json(const struct cx_names *n, const struct host *h)
 		json_object_object_add(m, "vendor", vendor ? json_object_new_string(vendor) : NULL);
 		json_object_object_add(m, "hint", vm ? json_object_new_string(vm) : NULL);
 		json_object_object_add(m, "other_addresses_with_this_mac",
-				       json_object_new_int64((int64_t)mac_shared(n, h, h->mac[k])));
+				       json_object_new_int64((int64_t)mac_shared(n, h->mac[k])));
 		json_object_array_add(macs, m);
 	}
 	json_object_object_add(o, "macs", macs);
@@ -526,21 +731,24 @@ cx_names_describe(const struct cx_names *n, const struct cx_addr *a, char *buf, 
 		    vm ? ": " : "", vm ? vm : "");
 		/* other addresses behind this MAC: the host's own link-local
 		 * IPv6 address, or hosts beyond a router whose MAC this is */
-		size_t shown = 0, foreign = 0;
+		size_t shown = 0, others = 0, nforeign = 0;
 		char other[CX_ADDR_STRLEN];
-		const struct macref *r;
-		size_t nr = mac_range(n, h->mac[k], &r);
-		for (size_t i = 0; i < nr; i++) {
-			const struct host *oh = r[i].h;
-			if (oh == h)
-				continue;
-			foreign += !(oh->a.family == 6 && oh->a.a[0] == 0xfe && (oh->a.a[1] & 0xc0) == 0x80);
-			if (shown++ < 3)
+		const struct macent *e = mac_find(n, h->mac[k]);
+		if (e && e->count) {
+			others = e->count - 1;
+			nforeign = e->nforeign - foreign(h);
+			for (int i = 0; i < 4 && shown < 3 && shown < others; i++) {
+				const struct host *oh = e->first[i];
+				if (!oh || oh == h)
+					continue;
+				shown++;
 				PUT("%s%s", shown == 1 ? ", also the source MAC of " : ", ", cx_addr_str(&oh->a, other));
+			}
 		}
+		shown = others;
 		if (shown > 3)
 			PUT(" and %zu more", shown - 3);
-		if (foreign)
+		if (nforeign)
 			PUT(": a router's MAC, or this host is beyond a router");
 		else if (shown)
 			PUT(" (its own link-local address)");
