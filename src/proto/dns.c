@@ -16,8 +16,14 @@
 #include "callextract/tcp.h"
 #include "util/text.h"
 
+/* Transactions kept for the report; more are counted in report.json
+ * "dns_dropped" (a top-level key present only when something was dropped). */
 #define MAX_TX 50000
 #define MAX_NAME 256
+/* A response is paired with a query among the last TX_WINDOW - 1
+ * transactions only; the unanswered queries are found by hash. */
+#define TX_WINDOW 2000
+#define TX_BUCKETS 8192
 
 struct dns_tx {
 	uint16_t id;
@@ -31,6 +37,7 @@ struct dns_tx {
 	int rcode;                /* -1 until answered */
 	struct json_object *answers;
 	bool answered;
+	uint32_t next;            /* chain of unanswered queries: index + 1, 0: end */
 };
 
 struct tcp_buf {
@@ -43,6 +50,8 @@ struct cx_dns {
 	struct dns_tx **v;
 	size_t n, cap;
 	uint64_t *n_dns;
+	uint32_t head[TX_BUCKETS]; /* unanswered queries by id, ends and ports */
+	uint64_t dropped;          /* messages refused by MAX_TX */
 };
 
 struct cx_dns *
@@ -251,15 +260,47 @@ rdata(struct cx_dns *d, const uint8_t *msg, size_t mlen, uint16_t type, struct c
 	}
 }
 
+static uint32_t
+tx_bucket(uint16_t id, const struct cx_addr *client, uint16_t cport, const struct cx_addr *server,
+	  uint16_t sport)
+{
+	uint64_t h = 1469598103934665603ULL ^ id ^ ((uint64_t)cport << 16) ^ ((uint64_t)sport << 32);
+	int len = client->family == 4 ? 4 : 16;
+	h = (h ^ client->family) * 1099511628211ULL;
+	for (int k = 0; k < len; k++)
+		h = (h ^ client->a[k]) * 1099511628211ULL;
+	len = server->family == 4 ? 4 : 16;
+	for (int k = 0; k < len; k++)
+		h = (h ^ server->a[k]) * 1099511628211ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)((h ^ (h >> 32)) % TX_BUCKETS);
+}
+
+/* The newest unanswered query among the last TX_WINDOW - 1 transactions
+ * with this id, ends and ports. Chains hold unanswered queries, newest
+ * first; the answered and those out of the window leave them here. */
 static struct dns_tx *
 find_tx(struct cx_dns *d, uint16_t id, const struct cx_addr *client, uint16_t cport,
 	const struct cx_addr *server, uint16_t sport)
 {
-	for (size_t i = d->n; i-- > 0 && i + 2000 > d->n;) {
+	for (uint32_t *link = &d->head[tx_bucket(id, client, cport, server, sport)]; *link;) {
+		size_t i = *link - 1;
 		struct dns_tx *t = d->v[i];
-		if (t->id == id && t->cport == cport && t->sport == sport && !t->answered &&
-		    cx_addr_eq(&t->client, client) && cx_addr_eq(&t->server, server))
+		if (i + TX_WINDOW <= d->n) {
+			*link = 0; /* this one and all older ones: out of the window */
+			break;
+		}
+		if (t->answered) {
+			*link = t->next;
+			continue;
+		}
+		if (t->id == id && t->cport == cport && t->sport == sport &&
+		    cx_addr_eq(&t->client, client) && cx_addr_eq(&t->server, server)) {
+			*link = t->next;
 			return t;
+		}
+		link = &t->next;
 	}
 	return NULL;
 }
@@ -305,8 +346,10 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 	if (resp)
 		t = find_tx(d, id, dst, dport, src, sport);
 	if (!t) {
-		if (d->n >= MAX_TX)
+		if (d->n >= MAX_TX) {
+			d->dropped++;
 			return 0;
+		}
 		if (cx_grow(&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
 			return 0;
 		t = calloc(1, sizeof(*t));
@@ -326,6 +369,9 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 		if (!resp) {
 			t->qframe = frame;
 			t->qts = ts;
+			uint32_t *b = &d->head[tx_bucket(id, &t->client, t->cport, &t->server, t->sport)];
+			t->next = *b;
+			*b = (uint32_t)d->n;
 		}
 	}
 	if (!resp) {
@@ -458,7 +504,7 @@ rcode_name(int rc)
 /* One conversation per client and server: the lookups one host made of
  * one resolver, each with its answer. */
 static void
-pair_section(struct cx_dns *d, size_t first)
+pair_section(struct cx_dns *d, size_t first, const uint32_t *next)
 {
 	const struct dns_tx *t0 = d->v[first];
 	size_t cap = 8192, o = 0, n = 0, unanswered = 0;
@@ -471,10 +517,8 @@ pair_section(struct cx_dns *d, size_t first)
 	int64_t ts0 = 0, ts1 = 0;
 	double rtt_sum = 0;
 	size_t nrtt = 0;
-	for (size_t i = first; i < d->n; i++) {
+	for (size_t i = first; i < d->n; i = next[i]) {
 		const struct dns_tx *t = d->v[i];
-		if (!cx_addr_eq(&t->client, &t0->client) || !cx_addr_eq(&t->server, &t0->server))
-			continue;
 		n++;
 		udp |= !t->tcp;
 		tcp |= t->tcp;
@@ -536,23 +580,73 @@ pair_section(struct cx_dns *d, size_t first)
 	free(course);
 }
 
+static uint64_t
+pair_hash(const struct dns_tx *t)
+{
+	uint64_t h = 1469598103934665603ULL;
+	h = (h ^ t->client.family) * 1099511628211ULL;
+	for (int k = 0; k < (t->client.family == 4 ? 4 : 16); k++)
+		h = (h ^ t->client.a[k]) * 1099511628211ULL;
+	h = (h ^ t->server.family) * 1099511628211ULL;
+	for (int k = 0; k < (t->server.family == 4 ? 4 : 16); k++)
+		h = (h ^ t->server.a[k]) * 1099511628211ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
 void
 cx_dns_finish(struct cx_dns *d)
 {
+	if (!d->n)
+		return;
+	/* each transaction linked to the next one of its client and server,
+	 * through a table of pairs: one pass, not a walk per transaction */
+	size_t cap = 16;
+	while (cap < 2 * d->n)
+		cap *= 2;
+	uint32_t *next = malloc(d->n * sizeof(*next));
+	uint32_t *first = calloc(cap, sizeof(*first)), *last = calloc(cap, sizeof(*last));
+	bool *opens = calloc(d->n, sizeof(*opens));
+	if (!next || !first || !last || !opens) {
+		free(next);
+		free(first);
+		free(last);
+		free(opens);
+		return;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dns_tx *t = d->v[i];
+		next[i] = (uint32_t)d->n;
+		size_t k = pair_hash(t) & (cap - 1);
+		for (; first[k]; k = (k + 1) & (cap - 1)) {
+			const struct dns_tx *f = d->v[first[k] - 1];
+			if (cx_addr_eq(&f->client, &t->client) && cx_addr_eq(&f->server, &t->server))
+				break;
+		}
+		if (first[k]) {
+			next[last[k] - 1] = (uint32_t)i;
+		} else {
+			first[k] = (uint32_t)i + 1;
+			opens[i] = true;
+		}
+		last[k] = (uint32_t)i + 1;
+	}
 	size_t sections = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		bool seen = false;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = cx_addr_eq(&d->v[k]->client, &d->v[i]->client) && cx_addr_eq(&d->v[k]->server, &d->v[i]->server);
-		if (seen)
+		if (!opens[i])
 			continue;
 		if (sections++ == 256) {
 			cx_summary_add(d->ctx->summary, d->v[i]->qts, d->v[i]->qframe,
 				       "DNS: more client/server pairs than the write-up lists; report.json dns has every lookup.");
 			break;
 		}
-		pair_section(d, i);
+		pair_section(d, i, next);
 	}
+	free(next);
+	free(first);
+	free(last);
+	free(opens);
 }
 
 void
@@ -583,4 +677,11 @@ cx_dns_report(struct cx_dns *d, struct json_object *root)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "dns", arr);
+	if (d->dropped) {
+		/* only when MAX_TX was reached: outputs below it stay as they were */
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "messages", json_object_new_int64((int64_t)d->dropped));
+		json_object_object_add(o, "cap", json_object_new_int(MAX_TX));
+		json_object_object_add(root, "dns_dropped", o);
+	}
 }

@@ -21,8 +21,19 @@
 
 #define LINE_MAX_FTP 4096
 #define MAX_CMDS 500
+/* Control sessions and data transfers kept; more are counted in
+ * report.json "ftp_dropped" (a top-level key present only when something
+ * was dropped). A dropped data connection is still claimed, its bytes
+ * ignored. */
 #define MAX_SESSIONS 10000
+#define MAX_TRANSFERS 50000
 #define MAX_PENDING_DATA (4u << 20)
+/* Sessions waiting for a data connection, by the announced endpoint. */
+#define DATA_BUCKETS 4096
+
+/* c->user of a control connection beyond MAX_SESSIONS: counted once. */
+static char dropped_session;
+#define DROPPED_SESSION ((void *)&dropped_session)
 
 struct transfer;
 
@@ -56,6 +67,9 @@ struct session {
 	struct json_object *cmds;
 	uint32_t ncmds;
 	bool closed;
+	/* in the index of expected data endpoints while data_expected */
+	struct session *dnext, **dprev;
+	struct transfer *xfirst, *xlast; /* its transfers, in order */
 };
 
 struct transfer {
@@ -75,6 +89,7 @@ struct transfer {
 	int reply;                 /* 226/250 complete, 426/451... aborted */
 	bool conn_closed, active_mode;
 	struct cx_tcp_conn *conn;
+	struct transfer *snext;    /* the session's next transfer */
 };
 
 struct cx_ftp {
@@ -83,6 +98,8 @@ struct cx_ftp {
 	size_t ns, caps;
 	struct transfer **x;
 	size_t nx, capx;
+	struct session *dhead[DATA_BUCKETS];
+	uint64_t drop_sessions, drop_transfers;
 };
 
 struct cx_ftp *
@@ -150,48 +167,100 @@ cx_ftp_looks_like(const struct cx_tcp_conn *c, int dir, const uint8_t *first, si
 
 /* ---- data connections ---- */
 
+static size_t
+data_bucket(const struct cx_addr *a, uint16_t port)
+{
+	uint64_t h = 1469598103934665603ULL ^ port;
+	h = (h ^ a->family) * 1099511628211ULL;
+	for (int k = 0; k < (a->family == 4 ? 4 : 16); k++)
+		h = (h ^ a->a[k]) * 1099511628211ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (size_t)((h ^ (h >> 32)) % DATA_BUCKETS);
+}
+
+/* Files s under the endpoint it now expects a data connection at, or
+ * takes it out of the index; called whenever that may have changed. */
+static void
+data_index(struct cx_ftp *f, struct session *s)
+{
+	if (s->dprev) {
+		*s->dprev = s->dnext;
+		if (s->dnext)
+			s->dnext->dprev = s->dprev;
+		s->dnext = NULL;
+		s->dprev = NULL;
+	}
+	if (!s->data_expected || s->closed)
+		return;
+	struct session **b = &f->dhead[data_bucket(&s->data_addr, s->data_port)];
+	s->dnext = *b;
+	if (*b)
+		(*b)->dprev = &s->dnext;
+	s->dprev = b;
+	*b = s;
+}
+
 bool
 cx_ftp_claim_data(struct cx_ftp *f, const struct cx_tcp_conn *c)
 {
-	for (size_t i = f->ns; i-- > 0;) {
-		struct session *s = f->s[i];
-		if (!s->data_expected || s->closed)
-			continue;
-		if (c->port[1] == s->data_port && cx_addr_eq(&c->addr[1], &s->data_addr)) {
-			struct transfer *t = calloc(1, sizeof(*t));
-			if (!t)
-				return false;
-			if (cx_grow(&f->x, &f->capx, f->nx, sizeof(*f->x)) < 0) {
-				free(t);
-				return false;
-			}
-			f->x[f->nx++] = t;
-			t->index = (uint32_t)f->nx;
-			t->s = s;
-			t->first_frame = c->first_frame;
-			t->first_ts = c->first_ts_ns;
-			t->active_mode = !s->data_passive;
-			t->sha = EVP_MD_CTX_new();
-			if (t->sha)
-				EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL);
-			((struct cx_tcp_conn *)c)->user = t;
-			t->conn = (struct cx_tcp_conn *)c;
-			s->data_expected = false;
-			if (s->pending_cmd[0]) {
-				/* the command came before the connection (active mode) */
-				snprintf(t->cmd, sizeof(t->cmd), "%s", s->pending_cmd);
-				t->name = s->pending_arg;
-				s->pending_arg = NULL;
-				s->pending_cmd[0] = '\0';
-				s->last_xfer = t;
-			} else {
-				s->open_xfer = t;
-			}
-			cx_stats_add(f->ctx->stats, "proto.ftp_data", 1);
-			return true;
-		}
+	/* the newest session expecting this endpoint */
+	struct session *s = NULL;
+	for (struct session *o = f->dhead[data_bucket(&c->addr[1], c->port[1])]; o; o = o->dnext)
+		if (o->data_expected && !o->closed && c->port[1] == o->data_port &&
+		    cx_addr_eq(&c->addr[1], &o->data_addr) && (!s || o->index > s->index))
+			s = o;
+	if (!s)
+		return false;
+	if (f->nx >= MAX_TRANSFERS) {
+		/* claimed all the same, so that no one else reads its bytes */
+		f->drop_transfers++;
+		s->data_expected = false;
+		data_index(f, s);
+		s->pending_cmd[0] = '\0';
+		free(s->pending_arg);
+		s->pending_arg = NULL;
+		((struct cx_tcp_conn *)c)->user = NULL;
+		cx_stats_add(f->ctx->stats, "proto.ftp_data", 1);
+		return true;
 	}
-	return false;
+	struct transfer *t = calloc(1, sizeof(*t));
+	if (!t)
+		return false;
+	if (cx_grow(&f->x, &f->capx, f->nx, sizeof(*f->x)) < 0) {
+		free(t);
+		return false;
+	}
+	f->x[f->nx++] = t;
+	t->index = (uint32_t)f->nx;
+	t->s = s;
+	if (s->xlast)
+		s->xlast->snext = t;
+	else
+		s->xfirst = t;
+	s->xlast = t;
+	t->first_frame = c->first_frame;
+	t->first_ts = c->first_ts_ns;
+	t->active_mode = !s->data_passive;
+	t->sha = EVP_MD_CTX_new();
+	if (t->sha)
+		EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL);
+	((struct cx_tcp_conn *)c)->user = t;
+	t->conn = (struct cx_tcp_conn *)c;
+	s->data_expected = false;
+	data_index(f, s);
+	if (s->pending_cmd[0]) {
+		/* the command came before the connection (active mode) */
+		snprintf(t->cmd, sizeof(t->cmd), "%s", s->pending_cmd);
+		t->name = s->pending_arg;
+		s->pending_arg = NULL;
+		s->pending_cmd[0] = '\0';
+		s->last_xfer = t;
+	} else {
+		s->open_xfer = t;
+	}
+	cx_stats_add(f->ctx->stats, "proto.ftp_data", 1);
+	return true;
 }
 
 static void
@@ -249,10 +318,15 @@ static struct session *
 session_of(struct cx_ftp *f, struct cx_tcp_conn *c)
 {
 	struct session *s = c->user;
+	if (s == DROPPED_SESSION)
+		return NULL;
 	if (s)
 		return s;
-	if (f->ns >= MAX_SESSIONS)
+	if (f->ns >= MAX_SESSIONS) {
+		f->drop_sessions++;
+		c->user = DROPPED_SESSION;
 		return NULL;
+	}
 	if (cx_grow(&f->s, &f->caps, f->ns, sizeof(*f->s)) < 0)
 		return NULL;
 	s = calloc(1, sizeof(*s));
@@ -399,6 +473,7 @@ on_command(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char
 			s->pending_arg = strdup(arg);
 		}
 	}
+	data_index(f, s);
 }
 
 static void
@@ -466,6 +541,7 @@ on_reply(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char *
 		s->last_xfer->reply = code;
 		s->last_xfer = NULL;
 	}
+	data_index(f, s);
 }
 
 void
@@ -533,8 +609,14 @@ cx_ftp_tcp_close(struct cx_ftp *f, struct cx_tcp_conn *c)
 		return;
 	}
 	struct session *s = c->user;
-	if (s)
+	if (s == DROPPED_SESSION) {
+		c->user = NULL;
+		return;
+	}
+	if (s) {
 		s->closed = true;
+		data_index(f, s);
+	}
 }
 
 void
@@ -584,10 +666,7 @@ cx_ftp_finish(struct cx_ftp *f)
 		}
 		size_t nt = 0;
 		uint64_t bytes = 0;
-		for (size_t k = 0; k < f->nx && o + 600 < sizeof(course); k++) {
-			struct transfer *t = f->x[k];
-			if (t->s != s)
-				continue;
+		for (struct transfer *t = s->xfirst; t && o + 600 < sizeof(course); t = t->snext) {
 			nt++;
 			bytes += t->bytes;
 			if (t->last_frame > c.last_frame)
@@ -633,10 +712,7 @@ cx_ftp_report(struct cx_ftp *f, struct json_object *root)
 		json_object_object_add(o, "type", s->type ? json_object_new_string(s->type) : NULL);
 		json_object_object_add(o, "control", json_object_get(s->cmds));
 		struct json_object *xs = json_object_new_array();
-		for (size_t k = 0; k < f->nx; k++) {
-			struct transfer *t = f->x[k];
-			if (t->s != s)
-				continue;
+		for (struct transfer *t = s->xfirst; t; t = t->snext) {
 			struct json_object *x = json_object_new_object();
 			json_object_object_add(x, "command", json_object_new_string(t->cmd[0] ? t->cmd : "unknown"));
 			json_object_object_add(x, "name", t->name ? json_object_new_string(t->name) : NULL);
@@ -656,4 +732,11 @@ cx_ftp_report(struct cx_ftp *f, struct json_object *root)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "ftp", arr);
+	if (f->drop_sessions || f->drop_transfers) {
+		/* only when a cap was reached: outputs below it stay as they were */
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "sessions", json_object_new_int64((int64_t)f->drop_sessions));
+		json_object_object_add(o, "transfers", json_object_new_int64((int64_t)f->drop_transfers));
+		json_object_object_add(root, "ftp_dropped", o);
+	}
 }

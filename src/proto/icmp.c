@@ -15,11 +15,19 @@
 #include "util/text.h"
 
 #define RING 4096          /* recent datagrams remembered to link errors back */
+#define RING_BUCKETS 8192  /* hash chains over the ring, by datagram identity */
+/* Echo requests and errors kept for the report; more are counted in
+ * report.json icmp.dropped (present only when something was dropped). */
 #define MAX_EVENTS 20000
+#define ECHO_BUCKETS 16384 /* unanswered echo requests by (ends, id, sequence) */
 
+/* Datagram number s (counted from 1) sits at ring[(s - 1) % RING]; chains
+ * link each to the previous one of its bucket, newest first, and end
+ * where they leave the ring's window: nothing is ever unlinked. */
 struct seen {
 	uint64_t key;
 	uint64_t frame;
+	uint64_t prev;           /* number of the previous datagram in the chain, 0: none */
 };
 
 struct echo {
@@ -32,6 +40,7 @@ struct echo {
 	uint8_t payload[24];     /* its first bytes, shown in the write-up */
 	uint8_t npayload;
 	bool v6;
+	uint32_t next;           /* chain of unanswered requests: index + 1, 0: end */
 };
 
 struct error {
@@ -49,11 +58,14 @@ struct error {
 struct cx_icmp {
 	struct cx_ctx *ctx;
 	struct seen ring[RING];
-	size_t rpos;
+	uint64_t rpos;           /* datagrams remembered so far */
+	uint64_t head[RING_BUCKETS]; /* newest datagram number of each bucket */
 	struct echo *e;
 	size_t ne, cape;
+	uint32_t ehead[ECHO_BUCKETS]; /* unanswered requests: index + 1 */
 	struct error *x;
 	size_t nx, capx;
+	uint64_t drop_echo, drop_err;
 };
 
 struct cx_icmp *
@@ -88,6 +100,15 @@ dgram_key(const struct cx_packet *p)
 	return h;
 }
 
+static size_t
+ring_bucket(uint64_t key)
+{
+	/* FNV's low bits depend on the inputs' low bits only */
+	key ^= key >> 31;
+	key *= 0x94d049bb133111ebULL;
+	return (size_t)((key ^ (key >> 29)) % RING_BUCKETS);
+}
+
 void
 cx_icmp_remember(struct cx_icmp *i, const struct cx_packet *p)
 {
@@ -98,9 +119,41 @@ cx_icmp_remember(struct cx_icmp *i, const struct cx_packet *p)
 		if (c.err || (p->l4 == CX_L4_ICMP && type != 8) || (p->l4 == CX_L4_ICMP6 && type != 128))
 			return;
 	}
-	struct seen *s = &i->ring[i->rpos++ % RING];
-	s->key = dgram_key(p);
+	uint64_t key = dgram_key(p);
+	uint64_t num = ++i->rpos;
+	struct seen *s = &i->ring[(num - 1) % RING];
+	uint64_t *h = &i->head[ring_bucket(key)];
+	s->key = key;
 	s->frame = p->frame;
+	s->prev = *h;
+	*h = num;
+}
+
+/* The newest remembered datagram with this identity, or 0. */
+static uint64_t
+cause_of(const struct cx_icmp *i, uint64_t key)
+{
+	uint64_t oldest = i->rpos > RING ? i->rpos - RING + 1 : 1;
+	for (uint64_t num = i->head[ring_bucket(key)]; num >= oldest && num; ) {
+		const struct seen *s = &i->ring[(num - 1) % RING];
+		if (s->frame && s->key == key)
+			return s->frame;
+		num = s->prev;
+	}
+	return 0;
+}
+
+static uint32_t
+echo_bucket(uint16_t id, uint16_t seq, const struct cx_addr *src, const struct cx_addr *dst)
+{
+	uint64_t h = 1469598103934665603ULL;
+	int len = src->family == 4 ? 4 : 16;
+	for (int k = 0; k < len; k++)
+		h = (h ^ src->a[k] ^ ((uint64_t)dst->a[k] << 8)) * 1099511628211ULL;
+	h = (h ^ id ^ ((uint64_t)seq << 16) ^ ((uint64_t)src->family << 32)) * 1099511628211ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (uint32_t)((h ^ (h >> 32)) % ECHO_BUCKETS);
 }
 
 /* Echo payloads betray the sender: Windows sends the alphabet; iputils
@@ -149,12 +202,17 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 		if (c.err)
 			return;
 		if (req) {
-			if (i->ne >= MAX_EVENTS)
+			if (i->ne >= MAX_EVENTS) {
+				i->drop_echo++;
 				return;
+			}
 			if (cx_grow(&i->e, &i->cape, i->ne, sizeof(*i->e)) < 0)
 				return;
 			struct echo *e = &i->e[i->ne++];
 			memset(e, 0, sizeof(*e));
+			uint32_t *b = &i->ehead[echo_bucket(id, seq, &p->src, &p->dst)];
+			e->next = *b;
+			*b = (uint32_t)i->ne;
 			e->src = p->src;
 			e->dst = p->dst;
 			e->id = id;
@@ -171,21 +229,33 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			memcpy(e->payload, c.p, e->npayload);
 			return;
 		}
-		for (size_t k = i->ne; k-- > 0;) {
-			struct echo *e = &i->e[k];
-			if (!e->rep_frame && e->id == id && e->seq == seq && cx_addr_eq(&e->src, &p->dst) &&
+		/* the newest unanswered request it answers; answered ones leave
+		 * the chain */
+		for (uint32_t *link = &i->ehead[echo_bucket(id, seq, &p->dst, &p->src)]; *link;) {
+			struct echo *e = &i->e[*link - 1];
+			if (e->rep_frame) {
+				*link = e->next;
+				continue;
+			}
+			if (e->id == id && e->seq == seq && cx_addr_eq(&e->src, &p->dst) &&
 			    cx_addr_eq(&e->dst, &p->src)) {
 				e->rep_frame = p->frame;
 				e->rep_ts = p->ts_ns;
 				e->reply_ttl = p->ttl;
+				*link = e->next;
 				return;
 			}
+			link = &e->next;
 		}
 		return;
 	}
 	bool err = v6 ? (type >= 1 && type <= 4) : (type == 3 || type == 11 || type == 12 || type == 5);
-	if (!err || i->nx >= MAX_EVENTS)
+	if (!err)
 		return;
+	if (i->nx >= MAX_EVENTS) {
+		i->drop_err++;
+		return;
+	}
 	if (cx_grow(&i->x, &i->capx, i->nx, sizeof(*i->x)) < 0)
 		return;
 	struct error *x = &i->x[i->nx++];
@@ -220,14 +290,7 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			q.sport = 0;
 			q.dport = 0;
 		}
-		uint64_t key = dgram_key(&q);
-		for (size_t k = 0; k < RING; k++) {
-			struct seen *s = &i->ring[(i->rpos + RING - 1 - k) % RING];
-			if (s->frame && s->key == key) {
-				x->cause_frame = s->frame;
-				break;
-			}
-		}
+		x->cause_frame = cause_of(i, dgram_key(&q));
 	}
 }
 
@@ -463,5 +526,12 @@ cx_icmp_report(struct cx_icmp *i, struct json_object *root)
 		json_object_array_add(errs, x);
 	}
 	json_object_object_add(o, "errors", errs);
+	if (i->drop_echo || i->drop_err) {
+		/* only when a cap was reached: outputs below it stay as they were */
+		struct json_object *d = json_object_new_object();
+		json_object_object_add(d, "echo_requests", json_object_new_int64((int64_t)i->drop_echo));
+		json_object_object_add(d, "errors", json_object_new_int64((int64_t)i->drop_err));
+		json_object_object_add(o, "dropped", d);
+	}
 	json_object_object_add(root, "icmp", o);
 }

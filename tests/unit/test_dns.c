@@ -91,3 +91,94 @@ Test(dns, hostile_compression_loop_and_counts)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* ---- the transaction table: pairing by hash, cap counted ---- */
+
+static void
+put_udp(pcap_dumper_t *d, uint32_t ts, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+	const uint8_t *payload, size_t n)
+{
+	uint8_t pkt[512];
+	uint16_t tot = (uint16_t)(28 + n);
+	const uint8_t ip[20] = { 0x45, 0, (uint8_t)(tot >> 8), (uint8_t)tot, 0, 1, 0, 0, 64, 17, 0, 0,
+				 (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
+				 (uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst };
+	const uint8_t udp[8] = { (uint8_t)(sport >> 8), (uint8_t)sport, (uint8_t)(dport >> 8), (uint8_t)dport,
+				 (uint8_t)((8 + n) >> 8), (uint8_t)(8 + n), 0, 0 };
+	memcpy(pkt, ip, 20);
+	memcpy(pkt + 20, udp, 8);
+	memcpy(pkt + 28, payload, n);
+	struct pcap_pkthdr h = { { ts, 0 }, tot, tot };
+	pcap_dump((u_char *)d, &h, pkt);
+}
+
+/* A query (or an empty NOERROR answer) for "q.example" A. */
+static void
+put_dns(pcap_dumper_t *d, uint32_t ts, uint16_t id, uint16_t cport, bool resp)
+{
+	const uint32_t client = 0x0a000001, server = 0x0a000035;
+	uint8_t m[] = { (uint8_t)(id >> 8), (uint8_t)id, resp ? 0x81 : 0x01, resp ? 0x80 : 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+			1, 'q', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
+	if (resp)
+		put_udp(d, ts, server, 53, client, cport, m, sizeof(m));
+	else
+		put_udp(d, ts, client, cport, server, 53, m, sizeof(m));
+}
+
+static pcap_dumper_t *
+open_capture(char *path, pcap_t **dead)
+{
+	close(mkstemp(path));
+	*dead = pcap_open_dead(DLT_RAW, 65535);
+	return pcap_dump_open(*dead, path);
+}
+
+Test(dns, response_paired_within_the_window_only)
+{
+	char path[] = "/tmp/cxdns-XXXXXX";
+	pcap_t *dead;
+	pcap_dumper_t *d = open_capture(path, &dead);
+	uint32_t ts = 1000;
+	put_dns(d, ts++, 7, 40000, false);           /* transaction 0 */
+	for (uint16_t i = 0; i < 1998; i++)
+		put_dns(d, ts++, (uint16_t)(100 + i), 41000, false);
+	put_dns(d, ts++, 7, 40000, true);            /* 1998 transactions later: paired */
+	put_dns(d, ts++, 8, 40001, false);           /* transaction 1999 */
+	for (uint16_t i = 0; i < 2000; i++)
+		put_dns(d, ts++, (uint16_t)(5000 + i), 41000, false);
+	put_dns(d, ts++, 8, 40001, true);            /* 2000 later: out of the window */
+	pcap_dump_close(d);
+	pcap_close(dead);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	struct json_object *v = cxt_get(r, "dns");
+	cr_assert_eq(json_object_array_length(v), 1999 + 2001 + 1);
+	cr_assert(json_object_get_boolean(cxt_get(r, "dns.0.answered")));
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "dns.0.response_frame")), 2000);
+	cr_assert_not(json_object_get_boolean(cxt_get(r, "dns.1999.answered")));
+	struct json_object *last = json_object_array_get_idx(v, 4000);
+	cr_assert(json_object_get_boolean(cxt_get(last, "answered")));
+	cr_assert_null(cxt_get(last, "query_frame"));
+	cr_assert_null(cxt_get(r, "dns_dropped"));
+	json_object_put(r);
+	unlink(path);
+}
+
+Test(dns, transactions_capped_and_counted)
+{
+	char path[] = "/tmp/cxdns-XXXXXX";
+	pcap_t *dead;
+	pcap_dumper_t *d = open_capture(path, &dead);
+	const int cap = 50000, extra = 10;
+	for (int i = 0; i < cap + extra; i++)
+		put_dns(d, (uint32_t)(1000 + i / 100), (uint16_t)i, (uint16_t)(1024 + i / 65536), false);
+	/* the first query answered at the end, after the cap */
+	put_dns(d, 2000, 0, 1024, true);
+	pcap_dump_close(d);
+	pcap_close(dead);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "dns")), (size_t)cap);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "dns_dropped.messages")), extra + 1);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "capture.protocols.dns")), cap + extra + 1);
+	json_object_put(r);
+	unlink(path);
+}
