@@ -240,3 +240,101 @@ Test(ftp, nul_in_file_name)
 	json_object_put(r);
 	unlink(path);
 }
+
+/* ---- the session index and the caps, on built captures ---- */
+
+#include <pcap/pcap.h>
+
+static void
+put_tcp(pcap_dumper_t *d, uint32_t ts, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+	uint32_t seq, uint8_t flags, const char *text)
+{
+	uint8_t pkt[600];
+	size_t n = text ? strlen(text) : 0;
+	uint16_t tot = (uint16_t)(40 + n);
+	const uint8_t ip[20] = { 0x45, 0, (uint8_t)(tot >> 8), (uint8_t)tot, 0, 1, 0, 0, 64, 6, 0, 0,
+				 (uint8_t)(src >> 24), (uint8_t)(src >> 16), (uint8_t)(src >> 8), (uint8_t)src,
+				 (uint8_t)(dst >> 24), (uint8_t)(dst >> 16), (uint8_t)(dst >> 8), (uint8_t)dst };
+	const uint8_t tcp[20] = { (uint8_t)(sport >> 8), (uint8_t)sport, (uint8_t)(dport >> 8), (uint8_t)dport,
+				  (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq,
+				  0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0 };
+	memcpy(pkt, ip, 20);
+	memcpy(pkt + 20, tcp, 20);
+	if (n)
+		memcpy(pkt + 40, text, n);
+	struct pcap_pkthdr h = { { ts, 0 }, tot, tot };
+	pcap_dump((u_char *)d, &h, pkt);
+}
+
+static pcap_dumper_t *
+open_capture(char *path, pcap_t **dead)
+{
+	close(mkstemp(path));
+	*dead = pcap_open_dead(DLT_RAW, 65535);
+	return pcap_dump_open(*dead, path);
+}
+
+static struct json_object *
+run_built(char *path, pcap_dumper_t *d, pcap_t *dead)
+{
+	pcap_dump_close(d);
+	pcap_close(dead);
+	struct json_object *r = cxt_run(path, NULL, NULL, NULL);
+	cr_assert_not_null(r);
+	unlink(path);
+	return r;
+}
+
+Test(ftp, data_connection_goes_to_the_newest_session_expecting_it)
+{
+	char path[] = "/tmp/cxftp-XXXXXX";
+	pcap_t *dead;
+	pcap_dumper_t *d = open_capture(path, &dead);
+	const uint32_t server = 0x0a000015, c1 = 0x0a000001, c2 = 0x0a000002, c3 = 0x0a000003;
+	const char *pasv = "227 Entering Passive Mode (10,0,0,21,195,80)\r\n"; /* port 50000 */
+	uint32_t ts = 1000;
+	/* sessions 1 and 2 both told to use 10.0.0.21:50000; session 3 too,
+	 * but its control connection closes first */
+	const uint32_t cl[3] = { c1, c2, c3 };
+	for (int i = 0; i < 3; i++) {
+		put_tcp(d, ts++, cl[i], (uint16_t)(3001 + i), server, 21, 494, 0x18, "PASV\r\n");
+		put_tcp(d, ts++, server, 21, cl[i], (uint16_t)(3001 + i), 100, 0x18, pasv);
+	}
+	put_tcp(d, ts++, server, 21, c3, 3003, 100 + (uint32_t)strlen(pasv), 0x11, NULL);
+	put_tcp(d, ts++, c3, 3003, server, 21, 500, 0x11, NULL);
+	put_tcp(d, ts++, c2, 4000, server, 50000, 1, 0x02, NULL);      /* SYN: claimed by session 2 */
+	put_tcp(d, ts++, c2, 3002, server, 21, 500, 0x18, "RETR a.txt\r\n");
+	put_tcp(d, ts++, server, 50000, c2, 4000, 7, 0x18, "hello\n");
+	put_tcp(d, ts++, c1, 4001, server, 50000, 1, 0x02, NULL);      /* then session 1 */
+	put_tcp(d, ts++, c1, 3001, server, 21, 500, 0x18, "RETR b.txt\r\n");
+	put_tcp(d, ts++, c1, 4002, server, 50000, 1, 0x02, NULL);      /* nobody expects it now */
+	struct json_object *r = run_built(path, d, dead);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp")), 3);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp.0.transfers")), 1);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.0.transfers.0.name")), "b.txt");
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp.1.transfers")), 1);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.1.transfers.0.name")), "a.txt");
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp.2.transfers")), 0);
+	cr_assert_null(cxt_get(r, "ftp_dropped"));
+	json_object_put(r);
+}
+
+Test(ftp, sessions_capped_and_counted_once)
+{
+	char path[] = "/tmp/cxftp-XXXXXX";
+	pcap_t *dead;
+	pcap_dumper_t *d = open_capture(path, &dead);
+	const uint32_t server = 0x0a000015;
+	const int cap = 10000, extra = 4;
+	for (int i = 0; i < cap + extra; i++) {
+		uint32_t client = 0x0b000000 + (uint32_t)i;
+		put_tcp(d, 1000 + (uint32_t)i / 100, client, 2000, server, 21, 1, 0x18, "USER anonymous\r\n");
+		put_tcp(d, 1000 + (uint32_t)i / 100, client, 2000, server, 21, 17, 0x18, "PASS guest\r\n");
+	}
+	struct json_object *r = run_built(path, d, dead);
+	cr_assert_eq(json_object_array_length(cxt_get(r, "ftp")), (size_t)cap);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "ftp_dropped.sessions")), extra);
+	cr_assert_eq(json_object_get_int64(cxt_get(r, "ftp_dropped.transfers")), 0);
+	cr_assert_str_eq(json_object_get_string(cxt_get(r, "ftp.9999.user")), "anonymous");
+	json_object_put(r);
+}
