@@ -3,8 +3,10 @@
  * with SDP (PCMU), 100/180/200/ACK, 20 ms PCMU RTP both ways, an RTCP SR
  * every 5 s per stream, STUN binding request/response at call start,
  * BYE/200. Calls end after -d seconds and are replaced, until the file
- * reaches the size asked for. Same arguments, same bytes.
- * Usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] OUT.pcap */
+ * reaches the size asked for. With -c MAXCALLS no call is started after the
+ * MAXCALLS-th and the file ends when the last one has hung up (or at -s, if
+ * given, whichever comes first). Same arguments, same bytes.
+ * Usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] OUT.pcap */
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -159,23 +161,28 @@ int
 main(int argc, char **argv)
 {
 	uint64_t size = 1ULL << 30;
-	int ncalls = 200, dur = 60;
+	int ncalls = 200, dur = 60, maxcalls = 0, size_given = 0;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc) {
 			char *e;
 			double v = strtod(argv[++i], &e);
 			size = (uint64_t)(v * (*e == 'G' ? 1 << 30 : *e == 'M' ? 1 << 20 : *e == 'K' ? 1 << 10 : 1));
+			size_given = 1;
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
 			ncalls = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
 			dur = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+			maxcalls = atoi(argv[++i]);
+			if (maxcalls < 1)
+				maxcalls = -1;
 		} else {
 			path = argv[i];
 		}
 	}
-	if (!path || ncalls < 1 || ncalls > 10000 || dur < 1) {
-		fprintf(stderr, "usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] OUT.pcap\n");
+	if (!path || ncalls < 1 || ncalls > 10000 || dur < 1 || maxcalls < 0) {
+		fprintf(stderr, "usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] OUT.pcap\n");
 		return 2;
 	}
 	out = fopen(path, "wb");
@@ -196,6 +203,11 @@ main(int argc, char **argv)
 		double s = env * (0.6 * sin(2 * M_PI * 220 * t) + 0.3 * sin(2 * M_PI * 660 * t) + 0.1 * sin(2 * M_PI * 1320 * t));
 		voice[i] = ulaw((int16_t)(s * 12000));
 	}
+	if (maxcalls && !size_given)
+		size = UINT64_MAX;
+	if (maxcalls && ncalls > maxcalls)
+		ncalls = maxcalls;
+	int live = ncalls; /* slots that still have a call to come or under way */
 	struct call *calls = calloc((size_t)ncalls, sizeof(*calls));
 	int next_id = 1;
 	int64_t t0 = 1700000000LL * 1000000000LL;
@@ -206,7 +218,7 @@ main(int argc, char **argv)
 	}
 	int64_t t = t0;
 	uint8_t rtp[12 + 160];
-	while (written < size) {
+	while (written < size && live > 0) {
 		for (int i = 0; i < ncalls && written < size; i++) {
 			struct call *c = &calls[i];
 			if (!c->active && t >= c->start) {
@@ -232,6 +244,11 @@ main(int argc, char **argv)
 				call_end(c, t);
 				/* a new call takes the slot */
 				memset(c, 0, sizeof(*c));
+				if (maxcalls && next_id > maxcalls) {
+					c->start = INT64_MAX; /* none: the slot stays empty */
+					live--;
+					continue;
+				}
 				c->id = next_id++;
 				c->start = t + 20000000;
 				continue;
