@@ -12,6 +12,7 @@
 #include "callextract/around.h"
 #include "callextract/auth.h"
 #include "callextract/ctx.h"
+#include "callextract/outdir.h"
 #include "callextract/findings.h"
 #include "callextract/media.h"
 #include "callextract/names.h"
@@ -47,6 +48,8 @@ cx_config_defaults(struct cx_config *cfg)
 	cfg->max_tcp_buffer = 1u << 20;
 	cfg->max_frag_bytes = 16u << 20;
 	cfg->flow_timeout_s = 300;
+	cfg->linger_ms = 5000;
+	cfg->call_idle_s = 3600;
 }
 
 int
@@ -62,6 +65,8 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 	c->stats = cx_stats_new();
 	c->names = cx_names_new(NULL);
 	c->summary = cx_summary_new();
+	if (c->summary)
+		cx_summary_set_out(c->summary, dir);
 	c->defrag = cx_defrag_new(cfg->max_frag_bytes, 30LL * 1000000000LL, c->stats);
 	/* Consumers before producers: sip calls into media and auth. */
 	c->auth = cx_auth_new(c);
@@ -109,6 +114,8 @@ cx_ctx_free(struct cx_ctx *c)
 	cx_names_free(c->names);
 	cx_stats_free(c->stats);
 	cx_findings_free(c->findings);
+	if (c->out)
+		cx_outdir_remove(c->out, "spill"); /* emptied by the modules' spills */
 	free(c);
 }
 

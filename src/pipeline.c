@@ -78,13 +78,42 @@ tick(struct cx_ctx *ctx, int64_t now)
 {
 	cx_defrag_tick(ctx->defrag, now);
 	cx_tcp_tick(ctx->tcp, now);
-	cx_sip_tick(ctx->sip, now);
 	cx_media_tick(ctx->media, now);
 }
+
+/* The lifecycle clock (see ctx.h) and its tick: calls that ended are
+ * finished and written out. */
+static void
+life(struct cx_ctx *ctx, int64_t ts_ns)
+{
+	if (ctx->frames == 1)
+		ctx->life_prev_ts = ts_ns;
+	int64_t d = ts_ns - ctx->life_prev_ts;
+	if (d > 0)
+		ctx->life_ns += d < CX_LIFE_MAX_JUMP_NS ? d : CX_LIFE_MAX_JUMP_NS;
+	ctx->life_prev_ts = ts_ns;
+	if (ctx->life_ns >= ctx->next_life_tick) {
+		cx_sip_tick(ctx->sip, ctx->life_ns);
+		cx_media_life_tick(ctx->media, ctx->life_ns);
+		ctx->next_life_tick = ctx->life_ns + 1000000000LL;
+	}
+}
+
+static void frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data, uint32_t caplen,
+		  uint32_t wirelen);
 
 void
 cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data,
 	     uint32_t caplen, uint32_t wirelen)
+{
+	frame(ctx, linktype, ts_ns, data, caplen, wirelen);
+	/* after the frame: the message that ends a quiet spell counts */
+	life(ctx, ts_ns);
+}
+
+static void
+frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data, uint32_t caplen,
+      uint32_t wirelen)
 {
 	struct cx_packet p;
 	memset(&p, 0, sizeof(p));
@@ -104,6 +133,7 @@ cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *dat
 		tick(ctx, ts_ns);
 		ctx->next_tick_ns = ts_ns + 1000000000LL;
 	}
+
 	if (caplen < wirelen)
 		(*ctx->hot.snaplen)++;
 

@@ -15,6 +15,8 @@ enum {
 	OPT_PASSWORD,
 	OPT_THREADS,
 	OPT_MAX_SILENCE,
+	OPT_LINGER,
+	OPT_CALL_IDLE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 };
@@ -31,6 +33,8 @@ static const struct option long_opts[] = {
 	{ "password", required_argument, NULL, OPT_PASSWORD },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "max-silence", required_argument, NULL, OPT_MAX_SILENCE },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "call-idle", required_argument, NULL, OPT_CALL_IDLE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
@@ -61,6 +65,11 @@ cx_cli_usage(FILE *out)
 	      "      --password WORD    try WORD as a password (repeatable)\n"
 	      "      --threads N        threads for the password audit (default: all cores)\n"
 	      "      --max-silence MS   longest silence inserted for one RTP gap (default 10000)\n"
+	      "      --linger MS        a call whose dialog is over is written out and freed after\n"
+	      "                         this much capture time without SIP or media (default 5000)\n"
+	      "      --call-idle S      a call with no SIP and no media for S seconds of capture\n"
+	      "                         time is written out whatever its state (default 3600;\n"
+	      "                         0: never, calls then stay in memory until they end)\n"
 	      "      --progress         show progress on stderr even when it is not a terminal\n"
 	      "      --no-progress      never show progress\n"
 	      "  -h, --help             this help\n"
@@ -137,6 +146,20 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 				return CX_EXIT_USAGE;
 			}
 			cli->cfg.max_silence_ms = (uint32_t)v;
+			break;
+		case OPT_LINGER:
+			if (parse_uint(optarg, 86400000, &v) < 0) {
+				fprintf(stderr, "callextract: --linger: '%s' is not a number of milliseconds\n", optarg);
+				return CX_EXIT_USAGE;
+			}
+			cli->cfg.linger_ms = (uint32_t)v;
+			break;
+		case OPT_CALL_IDLE:
+			if (parse_uint(optarg, 31536000, &v) < 0) {
+				fprintf(stderr, "callextract: --call-idle: '%s' is not a number of seconds\n", optarg);
+				return CX_EXIT_USAGE;
+			}
+			cli->cfg.call_idle_s = (uint32_t)v;
 			break;
 		case OPT_PROGRESS: progress_forced = 1; break;
 		case OPT_NO_PROGRESS: progress_forced = 0; break;

@@ -13,12 +13,27 @@ struct cx_ctx;
 struct cx_auth;
 struct cx_sip_msg_view;
 struct json_object;
+struct cx_jsonw;
 
 struct cx_auth *cx_auth_new(struct cx_ctx *ctx);
 void cx_auth_free(struct cx_auth *a);
 
-/* Every SIP message (requests and responses), in capture order. */
-void cx_auth_on_sip(struct cx_auth *a, const struct cx_sip_msg_view *m);
+/* Every SIP message (requests and responses), in capture order. Returns
+ * how many digest (Proxy-)Authorization answers the message carried and
+ * were kept (0 for a retransmission: it is skipped; 0 for a response). The
+ * dialog module counts its dialog's answers with it. */
+size_t cx_auth_on_sip(struct cx_auth *a, const struct cx_sip_msg_view *m);
+
+/* The SIP dialog with this Call-ID is finished. Its exchanges and
+ * challenges are written to spill files below the output directory
+ * (spill/auth-exchanges, spill/auth-challenges; slot = order of arrival)
+ * and freed. Kept in memory: a bounded number of recent finished
+ * challenges, so that another dialog reusing a nonce still pairs with
+ * its challenge (misses past the bound: stats
+ * "error.auth.challenges_forgotten"), and small per-nonce and per-challenge
+ * bookkeeping. A final response arriving after this for one of those
+ * requests is no longer its verdict. Unknown Call-IDs are ignored. */
+void cx_auth_dialog_done(struct cx_auth *a, const char *call_id);
 
 /* A cleartext credential seen elsewhere. verdict: "accepted", "rejected",
  * "unknown". Strings copied. */
@@ -27,11 +42,16 @@ void cx_auth_add_cleartext(struct cx_auth *a, const char *proto, const char *use
 			   int64_t ts_ns, const struct cx_addr *client, uint16_t cport,
 			   const struct cx_addr *server, uint16_t sport);
 
-/* End of capture: verdicts, hashcat export, wordlist audit, findings. */
+/* End of capture: hashcat export, wordlist audit, findings, summary.
+ * Exchanges and challenges of dialogs never finished stay in memory until
+ * then; spilled ones are read back one record at a time (all of the
+ * auditable ones at once with a wordlist or --password). */
 void cx_auth_finish(struct cx_auth *a);
-/* Adds "auth" to root. */
+/* Writes the "auth" member of report.json through w, element by element,
+ * in order of arrival (spilled and in-memory records merged). */
+void cx_auth_report_stream(struct cx_auth *a, struct cx_jsonw *w);
+/* The same section added to root as one object (tests; memory
+ * proportional to the section). */
 void cx_auth_report(struct cx_auth *a, struct json_object *root);
-/* How many (Proxy-)Authorization answers the dialog call_id carried. */
-size_t cx_auth_in_dialog(const struct cx_auth *a, const char *call_id);
 
 #endif

@@ -23,6 +23,8 @@ struct cx_icmp;
 struct cx_ftp;
 struct json_object;
 
+#define CX_LIFE_MAX_JUMP_NS (600LL * 1000000000LL)
+
 struct cx_config {
 	const char *outdir;
 	bool force;            /* accept a non-empty outdir */
@@ -36,6 +38,10 @@ struct cx_config {
 	uint32_t max_tcp_buffer; /* bytes buffered out of order per direction */
 	uint32_t max_frag_bytes; /* bytes held in IP fragment reassembly */
 	uint32_t flow_timeout_s; /* idle time after which flows are expired */
+	uint32_t linger_ms;      /* a dialog that is over is finished after this
+				    much capture time without SIP or media */
+	uint32_t call_idle_s;    /* a call with no SIP and no media for this long
+				    is finished whatever its state; 0 never */
 };
 
 void cx_config_defaults(struct cx_config *cfg);
@@ -59,6 +65,11 @@ struct cx_ctx {
 	int64_t last_ts_ns;
 	uint64_t frames;
 	int64_t next_tick_ns;
+	/* The lifecycle's clock: capture time, but a backward jump adds
+	 * nothing and a forward jump at most CX_LIFE_MAX_JUMP_NS, so that a
+	 * capture's bogus timestamps neither finish every call at once nor
+	 * stop calls from finishing. */
+	int64_t life_ns, life_prev_ts, next_life_tick;
 	/* Per-frame counters, looked up once (cx_stats_counter). */
 	struct {
 		uint64_t *ipv4, *ipv6, *udp, *tcp, *icmp, *icmpv6, *non_ip, *udp_other;

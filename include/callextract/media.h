@@ -60,7 +60,23 @@ void cx_media_finish(struct cx_media *m);
  * codec, packets, loss, DTMF and the WAV. Returns the bytes written. */
 size_t cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_t n);
 
-/* Adds "streams" to root. */
-void cx_media_report(struct cx_media *m, struct json_object *root);
+/* The call lifecycle (doc/ARCHITECTURE.md). Capture time of the call's
+ * last RTP or RTCP packet, 0 if none. */
+int64_t cx_media_call_last(struct cx_media *m, uint32_t call_index);
+/* The call is being finished: play out and close its streams' WAVs (so
+ * that cx_media_describe_call can name them). */
+void cx_media_call_flush(struct cx_media *m, uint32_t call_index);
+/* ... and then: its streams' report entries (and their STUN flows) go to
+ * the spill, its stereo file is closed, its memory freed; its endpoints
+ * stay for a minute so that late packets are counted (late.rtp/rtcp). */
+void cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns);
+
+/* About once a second of the lifecycle clock: forgets the endpoints of
+ * calls finished more than a minute ago. */
+void cx_media_life_tick(struct cx_media *m, int64_t life_ns);
+
+struct cx_jsonw;
+/* Writes the member "streams" (spilled and remaining, in creation order). */
+void cx_media_report_stream(struct cx_media *m, struct cx_jsonw *w);
 
 #endif

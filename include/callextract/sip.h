@@ -61,13 +61,14 @@ void cx_sip_tcp_close(struct cx_sip *s, struct cx_tcp_conn *c);
  * cx_sip_free. */
 const char *cx_sip_call_dir(struct cx_sip *s, const char *call_id);
 
+/* About once a second of capture time: finishes the calls whose life
+ * ended (doc/ARCHITECTURE.md, call lifecycle). */
 void cx_sip_tick(struct cx_sip *s, int64_t now_ns);
-/* End of capture: final states, call.json, flow.txt/svg, summary sections. */
+/* End of capture: finishes every call still open (folder, report entry,
+ * summary section; media first, through the media module). */
 void cx_sip_finish(struct cx_sip *s);
-/* Adds the summary.txt sections (after cx_media_finish, so that each call
- * describes its media). */
-void cx_sip_summarize(struct cx_sip *s);
-/* Adds "dialogs" to root. */
-void cx_sip_report(struct cx_sip *s, struct json_object *root);
+struct cx_jsonw;
+/* Writes the member "dialogs" of report.json. */
+void cx_sip_report_stream(struct cx_sip *s, struct cx_jsonw *w);
 
 #endif

@@ -44,8 +44,25 @@ void cx_summary_add(struct cx_summary *s, int64_t ts_ns, uint64_t first_frame, c
 void cx_conv_party(struct cx_conv *c, const char *role, const struct cx_addr *a, const char *ports);
 /* A conversation (copied). */
 void cx_summary_conv(struct cx_summary *s, const struct cx_conv *c);
+/* Finished calls: their conversation and their row of the calls table go
+ * to spill files below out (see callextract/spill.h) instead of memory.
+ * Without it, cx_summary_conv_spill keeps the conversation in memory. */
+struct cx_outdir;
+struct cx_jsonw;
+void cx_summary_set_out(struct cx_summary *s, struct cx_outdir *out);
+/* A conversation written out now (copied to disk). slot: a dense number
+ * in time order (the dialog index); spilled conversations sort after
+ * in-memory ones of the same time and frame. 0 or -1. */
+int cx_summary_conv_spill(struct cx_summary *s, uint64_t slot, const struct cx_conv *c);
+/* One row (text with its newline) of the calls table, by slot. */
+int cx_summary_table_row(struct cx_summary *s, uint64_t slot, const char *row);
+/* The calls table's heading and where it sorts; written only if a row
+ * was given. */
+void cx_summary_table(struct cx_summary *s, int64_t ts_ns, uint64_t first_frame, const char *heading);
 /* rel0_ns: the capture's first timestamp, for relative times. */
-void cx_summary_write(const struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, FILE *out);
+void cx_summary_write(struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, FILE *out);
+/* Writes the member "conversations" (in-memory and spilled, time order). */
+void cx_summary_report_stream(struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, struct cx_jsonw *w);
 /* New JSON array of the conversations, in time order. */
 struct json_object *cx_summary_report(const struct cx_summary *s, struct cx_names *names, int64_t rel0_ns);
 

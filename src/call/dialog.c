@@ -16,6 +16,7 @@
 #include "callextract/media.h"
 #include "callextract/names.h"
 #include "callextract/outdir.h"
+#include "callextract/spill.h"
 #include "callextract/summary.h"
 #include "util/text.h"
 
@@ -71,15 +72,48 @@ struct dialog {
 	struct json_object *texts;  /* MESSAGE/INFO bodies */
 	struct json_object *rr;     /* Record-Route */
 	char dir[160];              /* calls/NNNN-callid, "" if not a call */
+	uint32_t n_auth;            /* digest answers the dialog carried */
+	uint32_t continues;         /* index of the finished dialog this one continues */
+	uint32_t last_cseq[2];      /* highest request CSeq of caller and callee */
+	uint64_t from_tag_h;
+	int64_t t_over;             /* when the dialog was over (0: not yet) */
+	int64_t l_last, l_bye;      /* last message, BYE: on the lifecycle clock */
+	int64_t l_pend;             /* the last request, while it has no final answer */
+	uint32_t pend_cseq;
+	char pend_method[16];
 	struct dialog *hnext;
+	struct dialog *lprev, *lnext; /* live dialogs, in index order */
 };
+
+/* What is left of a finished dialog: enough to tell a late retransmission
+ * (counted) from a new transaction on the same Call-ID (a continuation). */
+struct tomb {
+	uint64_t h;                 /* of the Call-ID */
+	uint64_t from_tag_h;
+	uint32_t index;
+	uint32_t last_cseq[2];
+	int64_t t;                  /* finished at (capture time) */
+	struct tomb *hnext, *qnext;
+};
+
+#define TOMB_KEEP_NS (7200LL * 1000000000LL) /* remembered this long after finishing */
+#define MAX_TOMBS (1u << 20)
+#define BYE_TIMEOUT_NS (32LL * 1000000000LL) /* RFC 3261 timer F: a BYE never answered */
 
 struct cx_dialogs {
 	struct cx_ctx *ctx;
 	struct dialog **buckets;
-	struct dialog **v;          /* in order of first message */
-	size_t n, cap;
+	uint32_t n;                 /* dialogs so far (the last index) */
 	uint32_t calls;
+	struct dialog *live, *live_tail;
+	size_t nlive;
+	struct dialog *last;        /* of the last message */
+	int64_t first_t;            /* of dialog 1 (the calls table sorts there) */
+	struct cx_spill *report;    /* report.json "dialogs" elements, slot = index */
+	struct tomb **tb;
+	struct tomb *tq, *tq_tail;  /* tombs, oldest first */
+	size_t ntomb;
+	uint64_t *late, *finished, *continuations;
 };
 
 static uint32_t
@@ -131,11 +165,17 @@ cx_dialogs_new(struct cx_ctx *ctx)
 	if (!d)
 		return NULL;
 	d->buckets = calloc(NBUCKETS, sizeof(*d->buckets));
-	if (!d->buckets) {
+	d->tb = calloc(NBUCKETS, sizeof(*d->tb));
+	d->ctx = ctx;
+	d->late = cx_stats_counter(ctx->stats, "late.sip");
+	d->finished = cx_stats_counter(ctx->stats, "lifecycle.calls_finished");
+	d->continuations = cx_stats_counter(ctx->stats, "lifecycle.continuations");
+	if (!d->buckets || !d->tb || !d->late || !d->finished || !d->continuations) {
+		free(d->buckets);
+		free(d->tb);
 		free(d);
 		return NULL;
 	}
-	d->ctx = ctx;
 	return d;
 }
 
@@ -174,9 +214,16 @@ cx_dialogs_free(struct cx_dialogs *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->n; i++)
-		free_dialog(d->v[i]);
-	free(d->v);
+	for (struct dialog *g = d->live, *n; g; g = n) {
+		n = g->lnext;
+		free_dialog(g);
+	}
+	for (struct tomb *t = d->tq, *n; t; t = n) {
+		n = t->qnext;
+		free(t);
+	}
+	cx_spill_free(d->report);
+	free(d->tb);
 	free(d->buckets);
 	free(d);
 }
@@ -190,17 +237,91 @@ find(struct cx_dialogs *d, const char *call_id)
 	return NULL;
 }
 
-static struct dialog *
-create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
+static struct tomb *
+tomb_find(const struct cx_dialogs *d, const char *call_id)
 {
-	if (cx_grow(&d->v, &d->cap, d->n, sizeof(*d->v)) < 0)
-		return NULL;
+	uint64_t h = hash64(call_id, 1469598103934665603ULL);
+	for (struct tomb *t = d->tb[h & (NBUCKETS - 1)]; t; t = t->hnext)
+		if (t->h == h)
+			return t;
+	return NULL;
+}
+
+static void
+tomb_unlink(struct cx_dialogs *d, struct tomb *t)
+{
+	for (struct tomb **pp = &d->tb[t->h & (NBUCKETS - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == t) {
+			*pp = t->hnext;
+			return;
+		}
+	}
+}
+
+/* Tombs older than TOMB_KEEP_NS, or past the cap, are forgotten: a message
+ * of that Call-ID then simply starts a new dialog. */
+static void
+tomb_expire(struct cx_dialogs *d, int64_t now)
+{
+	while (d->tq && (d->ntomb > MAX_TOMBS || now - d->tq->t > TOMB_KEEP_NS)) {
+		struct tomb *t = d->tq;
+		d->tq = t->qnext;
+		if (!d->tq)
+			d->tq_tail = NULL;
+		if (t->index) /* index 0: replaced by a newer tomb, already unlinked */
+			tomb_unlink(d, t);
+		free(t);
+		d->ntomb--;
+	}
+}
+
+static void
+tomb_add(struct cx_dialogs *d, const struct dialog *g, int64_t now)
+{
+	struct tomb *old = tomb_find(d, g->call_id);
+	if (old) {
+		tomb_unlink(d, old);
+		old->index = 0;
+	}
+	struct tomb *t = calloc(1, sizeof(*t));
+	if (!t)
+		return;
+	t->h = hash64(g->call_id, 1469598103934665603ULL);
+	t->from_tag_h = g->from_tag_h;
+	t->index = g->index;
+	t->last_cseq[0] = g->last_cseq[0];
+	t->last_cseq[1] = g->last_cseq[1];
+	t->t = now;
+	t->hnext = d->tb[t->h & (NBUCKETS - 1)];
+	d->tb[t->h & (NBUCKETS - 1)] = t;
+	if (d->tq_tail)
+		d->tq_tail->qnext = t;
+	else
+		d->tq = t;
+	d->tq_tail = t;
+	d->ntomb++;
+	tomb_expire(d, now);
+}
+
+static struct dialog *
+create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues)
+{
 	struct dialog *g = calloc(1, sizeof(*g));
 	if (!g || !(g->call_id = field(v->call_id))) {
 		free(g);
 		return NULL;
 	}
-	g->index = (uint32_t)d->n + 1;
+	g->index = ++d->n;
+	g->continues = continues;
+	if (g->index == 1)
+		d->first_t = v->ts_ns;
+	g->lprev = d->live_tail;
+	if (d->live_tail)
+		d->live_tail->lnext = g;
+	else
+		d->live = g;
+	d->live_tail = g;
+	d->nlive++;
 	g->kind = field(v->method);
 	g->bye_by = -1;
 	g->sdp = json_object_new_array();
@@ -215,7 +336,6 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v)
 	uint32_t b = hash_str(g->call_id) & (NBUCKETS - 1);
 	g->hnext = d->buckets[b];
 	d->buckets[b] = g;
-	d->v[d->n++] = g;
 	if (v->is_request && !strcmp(v->method, "INVITE")) {
 		char name[110];
 		cx_sanitize_name(g->call_id, strlen(g->call_id), name, 100);
@@ -517,6 +637,24 @@ handle_sdp(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view 
 /* ---- messages ---- */
 
 static bool
+is_call(const struct dialog *g)
+{
+	return g->kind && !strcmp(g->kind, "INVITE");
+}
+
+/* Methods whose dialog is over with the final answer to the first request
+ * (SUBSCRIBE, REFER... go on with NOTIFYs and stay until idle). */
+static bool
+ends_with_answer(const struct dialog *g)
+{
+	static const char *m[] = { "REGISTER", "OPTIONS", "MESSAGE", "INFO", "PUBLISH" };
+	for (size_t i = 0; g->kind && i < sizeof(m) / sizeof(*m); i++)
+		if (!strcmp(g->kind, m[i]))
+			return true;
+	return false;
+}
+
+static bool
 seen_key(struct dialog *g, uint64_t key)
 {
 	for (size_t i = 0; i < g->nk; i++)
@@ -575,8 +713,34 @@ uint32_t
 cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const struct cx_sip_extra *x)
 {
 	struct dialog *g = find(d, v->call_id);
-	if (!g && !(g = create(d, v)))
-		return 0;
+	if (!g) {
+		/* A finished Call-ID: a retransmission or a late answer is
+		 * counted; a new request (a re-INVITE an hour later) starts a
+		 * continuation that names the dialog it continues. */
+		struct tomb *t = tomb_find(d, v->call_id);
+		uint32_t continues = 0;
+		if (t) {
+			int p = 0;
+			if (t->from_tag_h && v->from_tag)
+				p = hash64(v->from_tag, 1469598103934665603ULL) != t->from_tag_h;
+			bool fresh = v->is_request && strcmp(v->method, "ACK") && strcmp(v->method, "CANCEL") &&
+				     v->cseq > t->last_cseq[p];
+			if (!fresh) {
+				(*d->late)++;
+				cx_findings_add(d->ctx->findings, CX_SEV_INFO, "lifecycle.late_sip", v->frame,
+						"SIP %s of dialog %u after the dialog was finished (counted, not added to it)",
+						v->is_request ? "request" : "response", t->index);
+				v->retransmission = true;
+				d->last = NULL;
+				return t->index;
+			}
+			continues = t->index;
+			(*d->continuations)++;
+		}
+		if (!(g = create(d, v, continues)))
+			return 0;
+	}
+	d->last = g;
 	/* Transaction identity: CSeq, method, top Via branch, status, and the
 	 * direction; the same key again is a retransmission. */
 	uint64_t key = hash64(v->cseq_method, 1469598103934665603ULL);
@@ -588,12 +752,29 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 		g->n_retrans++;
 	set_field(&g->from_uri, v->from_uri);
 	set_field(&g->from_disp, x->from_display);
-	if (v->is_request)
+	if (v->is_request && !g->from_tag && v->from_tag) {
 		set_field(&g->from_tag, v->from_tag);
+		g->from_tag_h = hash64(v->from_tag, 1469598103934665603ULL);
+	}
 	int party = party_of(g, v);
+	if (v->is_request && strcmp(v->method, "ACK")) {
+		g->l_pend = d->ctx->life_ns;
+		g->pend_cseq = v->cseq;
+		snprintf(g->pend_method, sizeof(g->pend_method), "%s", v->method);
+	} else if (!v->is_request && v->status >= 200 && v->cseq == g->pend_cseq && v->cseq_method &&
+		   !strcmp(v->cseq_method, g->pend_method)) {
+		g->l_pend = 0;
+	}
+	if (v->is_request && strcmp(v->method, "ACK") && strcmp(v->method, "CANCEL")) {
+		/* the sending party's CSeq space (party_of is about who answers) */
+		int sp = party ? 1 : 0;
+		if (v->cseq > g->last_cseq[sp])
+			g->last_cseq[sp] = v->cseq;
+	}
 	bool sdp = is_sdp(v, x);
 	record_msg(g, v, sdp);
 	g->t_last = v->ts_ns;
+	g->l_last = d->ctx->life_ns;
 	g->f_last = v->frame;
 	set_field(&g->to_uri, v->to_uri);
 	set_field(&g->to_disp, x->to_display);
@@ -649,6 +830,7 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 			if (!g->bye_seen) {
 				g->bye_seen = true;
 				g->t_bye = v->ts_ns;
+				g->l_bye = d->ctx->life_ns;
 				g->bye_by = party;
 			}
 		} else if (!strcmp(v->method, "CANCEL")) {
@@ -702,6 +884,11 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	}
 	if (sdp)
 		handle_sdp(d, g, v, x, party);
+	/* a challenge (401/407) is expected to be answered with credentials */
+	bool over = g->t_invite ? (g->answered ? g->t_bye_ok != 0 :
+				  g->invite_final >= 300 && g->invite_final != 401 && g->invite_final != 407) :
+		    ends_with_answer(g) && g->first_final >= 200 && g->first_final != 401 && g->first_final != 407;
+	g->t_over = over ? (g->t_over ? g->t_over : v->ts_ns) : 0;
 	return g->index;
 }
 
@@ -713,12 +900,6 @@ cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id)
 }
 
 /* ---- results ---- */
-
-static bool
-is_call(const struct dialog *g)
-{
-	return g->kind && !strcmp(g->kind, "INVITE");
-}
 
 static const char *
 call_state(const struct dialog *g)
@@ -781,6 +962,8 @@ dialog_json(struct cx_dialogs *d, struct dialog *g)
 	char ep[CX_ADDR_STRLEN + 8];
 	json_object_object_add(o, "index", json_object_new_int((int)g->index));
 	json_object_object_add(o, "call_id", json_object_new_string(g->call_id));
+	if (g->continues)
+		json_object_object_add(o, "continues", json_object_new_int((int)g->continues));
 	json_object_object_add(o, "kind", jstr(g->kind));
 	struct json_object *from = json_object_new_object();
 	json_object_object_add(from, "uri", jstr(g->from_uri));
@@ -1075,80 +1258,152 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 	snprintf(data, sizeof(data), "%s%s",
 		 is_call(g) ? "SIP messages with SDP bodies; RTP audio (see the media lines; WAV files in the folder)" :
 		 g->kind && !strcmp(g->kind, "MESSAGE") ? "SIP messages carrying text (in call.json)" : "SIP messages",
-		 cx_auth_in_dialog(ctx->auth, g->call_id) ? "; digest authentication (see auth, credentials/)" : "");
+		 g->n_auth ? "; digest authentication (see auth, credentials/)" : "");
 	c.course = course;
 	c.protection = prot;
 	c.data = data;
-	cx_summary_conv(ctx->summary, &c);
+	cx_summary_conv_spill(ctx->summary, g->index, &c);
 }
 
 /* summary.txt: every call on one line, ahead of the per-conversation
- * sections (it sorts at the time of the first dialog). */
+ * sections (the table sorts at the time of the first dialog). */
+static const char calls_heading_fmt[] = "== Calls ==\n%-5s %-10s %-11s %-5s %-9s %-28s %-28s %s\n";
+
 static void
-calls_table(struct cx_dialogs *d)
+calls_row(struct cx_dialogs *d, const struct dialog *g)
 {
-	size_t cap = 256 + d->n * 200, o = 0;
-	char *buf = malloc(cap);
-	if (!buf || !d->n) {
-		free(buf);
-		return;
+	char from[29], to[29], cid[64], fr[24], row[400];
+	cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
+	cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
+	cx_printable(g->call_id, cid, sizeof(cid));
+	snprintf(fr, sizeof(fr), "%llu-%llu", (unsigned long long)g->f_first, (unsigned long long)g->f_last);
+	double talk = g->t_200 ? (double)((g->t_bye ? g->t_bye : g->t_last) - g->t_200) / 1e9 : 0;
+	snprintf(row, sizeof(row), "%-5u %-10s %-11s %-5d %-9.2f %-28s %-28s %s\n", g->index, fr, call_state(g),
+		 g->invite_final, talk, from, to, cid);
+	cx_summary_table_row(d->ctx->summary, g->index, row);
+}
+
+static void
+unlink_live(struct cx_dialogs *d, struct dialog *g)
+{
+	if (g->lprev)
+		g->lprev->lnext = g->lnext;
+	else
+		d->live = g->lnext;
+	if (g->lnext)
+		g->lnext->lprev = g->lprev;
+	else
+		d->live_tail = g->lprev;
+	d->nlive--;
+	for (struct dialog **pp = &d->buckets[hash_str(g->call_id) & (NBUCKETS - 1)]; *pp; pp = &(*pp)->hnext) {
+		if (*pp == g) {
+			*pp = g->hnext;
+			break;
+		}
 	}
-	o += (size_t)snprintf(buf + o, cap - o, "== Calls ==\n%-5s %-10s %-11s %-5s %-9s %-28s %-28s %s\n", "#",
-			      "frames", "state", "final", "talk(s)", "from", "to", "call-id");
-	uint32_t shown = 0;
-	for (size_t i = 0; i < d->n && o + 400 < cap; i++) {
-		struct dialog *g = d->v[i];
-		if (!is_call(g))
-			continue;
-		char from[29], to[29], cid[64], fr[24];
-		cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
-		cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
-		cx_printable(g->call_id, cid, sizeof(cid));
-		snprintf(fr, sizeof(fr), "%llu-%llu", (unsigned long long)g->f_first, (unsigned long long)g->f_last);
-		double talk = g->t_200 ? (double)((g->t_bye ? g->t_bye : g->t_last) - g->t_200) / 1e9 : 0;
-		o += (size_t)snprintf(buf + o, cap - o, "%-5u %-10s %-11s %-5d %-9.2f %-28s %-28s %s\n", g->index, fr,
-				      call_state(g), g->invite_final, talk, from, to, cid);
-		shown++;
+	if (d->last == g)
+		d->last = NULL;
+}
+
+/* The end of a dialog's life: its media played out and closed, its
+ * folder completed (flow.txt, flow.svg, call.json), its report entry, its
+ * conversation and its row of the calls table written to the spill files,
+ * its digest exchanges handed on, and its memory freed. */
+static void
+finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
+{
+	struct cx_ctx *ctx = d->ctx;
+	cx_media_call_flush(ctx->media, g->index);
+	if (g->dir[0]) {
+		write_flow(d, g);
+		char path[200];
+		snprintf(path, sizeof(path), "%s/call.json", g->dir);
+		FILE *f = cx_outdir_fopen(ctx->out, path, "w");
+		struct json_object *o = dialog_json(d, g);
+		if (f) {
+			fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), f);
+			fputc('\n', f);
+			if (fclose(f) != 0)
+				cx_log(ctx, CX_LOG_WARN, "%s: write failed", path);
+		}
+		const char *t = cx_json_pretty(o);
+		if (d->report)
+			cx_spill_put(d->report, g->index, t, strlen(t));
+		json_object_put(o);
+	} else if (d->report) {
+		struct json_object *o = dialog_json(d, g);
+		const char *t = cx_json_pretty(o);
+		cx_spill_put(d->report, g->index, t, strlen(t));
+		json_object_put(o);
 	}
-	if (shown)
-		cx_summary_add(d->ctx->summary, d->v[0]->t_first - 1, 0, buf);
-	free(buf);
+	summary_section(d, g);
+	if (is_call(g))
+		calls_row(d, g);
+	cx_media_call_done(ctx->media, g->index, now);
+	cx_auth_dialog_done(ctx->auth, g->call_id);
+	tomb_add(d, g, now);
+	unlink_live(d, g);
+	free_dialog(g);
+	(*d->finished)++;
 }
 
 void
-cx_dialogs_summarize(struct cx_dialogs *d)
+cx_dialogs_note_auth(struct cx_dialogs *d, size_t answers)
 {
-	calls_table(d);
-	for (size_t i = 0; i < d->n; i++)
-		summary_section(d, d->v[i]);
+	if (d->last)
+		d->last->n_auth += (uint32_t)answers;
+}
+
+void
+cx_dialogs_tick(struct cx_dialogs *d, int64_t now)
+{
+	int64_t linger = (int64_t)d->ctx->cfg->linger_ms * 1000000LL;
+	int64_t idle = (int64_t)d->ctx->cfg->call_idle_s * 1000000000LL;
+	for (struct dialog *g = d->live, *n; g; g = n) {
+		n = g->lnext;
+		int64_t last = g->l_last;
+		int64_t m = cx_media_call_last(d->ctx->media, g->index);
+		if (m > last)
+			last = m;
+		bool over = g->t_over || (g->bye_seen && now - g->l_bye > BYE_TIMEOUT_NS);
+		/* a request still unanswered may be retransmitted for 32 s
+		 * (RFC 3261 timer F): wait that long for the last one */
+		int64_t wait = g->l_pend && linger < BYE_TIMEOUT_NS ? BYE_TIMEOUT_NS : linger;
+		if ((over && now - last >= wait) || (idle && now - last >= idle))
+			finish_dialog(d, g, now);
+	}
+	tomb_expire(d, now);
+}
+
+int
+cx_dialogs_begin(struct cx_dialogs *d)
+{
+	d->report = cx_spill_new(d->ctx->out, "dialogs");
+	return d->report ? 0 : -1;
 }
 
 void
 cx_dialogs_finish(struct cx_dialogs *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		struct dialog *g = d->v[i];
-		if (!g->dir[0])
-			continue;
-		write_flow(d, g);
-		char path[200];
-		snprintf(path, sizeof(path), "%s/call.json", g->dir);
-		FILE *f = cx_outdir_fopen(d->ctx->out, path, "w");
-		if (f) {
-			struct json_object *o = dialog_json(d, g);
-			fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), f);
-			fputc('\n', f);
-			fclose(f);
-			json_object_put(o);
-		}
-	}
+	/* every dialog still open at the end of the capture */
+	while (d->live)
+		finish_dialog(d, d->live, d->ctx->life_ns);
+	char head[300];
+	snprintf(head, sizeof(head), calls_heading_fmt, "#", "frames", "state", "final", "talk(s)", "from", "to",
+		 "call-id");
+	if (d->n)
+		cx_summary_table(d->ctx->summary, d->first_t - 1, 0, head);
 }
 
 void
-cx_dialogs_report(struct cx_dialogs *d, struct json_object *root)
+cx_dialogs_report_stream(struct cx_dialogs *d, struct cx_jsonw *w)
 {
-	struct json_object *arr = json_object_new_array();
-	for (size_t i = 0; i < d->n; i++)
-		json_object_array_add(arr, dialog_json(d, d->v[i]));
-	json_object_object_add(root, "dialogs", arr);
+	cx_jsonw_begin(w, "dialogs", true);
+	for (uint64_t i = 1; i < cx_spill_slots(d->report); i++) {
+		size_t len;
+		const char *t = cx_spill_get(d->report, i, &len);
+		if (t)
+			cx_jsonw_element_text(w, t, len);
+	}
+	cx_jsonw_end(w, true);
 }

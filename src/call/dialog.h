@@ -30,9 +30,18 @@ void cx_dialogs_free(struct cx_dialogs *d);
 uint32_t cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v,
 			       const struct cx_sip_extra *x);
 const char *cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id);
+/* The dialog of the last message carried this many digest answers. */
+void cx_dialogs_note_auth(struct cx_dialogs *d, size_t answers);
+/* Opens the spill of report entries (before the first message). 0 or -1. */
+int cx_dialogs_begin(struct cx_dialogs *d);
+/* About once a second of capture time: dialogs that are over and quiet
+ * for the linger time, or idle for the idle timeout, are finished
+ * (written out and freed; see doc/ARCHITECTURE.md, call lifecycle). */
+void cx_dialogs_tick(struct cx_dialogs *d, int64_t now_ns);
+/* End of capture: finishes every dialog still open; places the calls table. */
 void cx_dialogs_finish(struct cx_dialogs *d);
-/* summary.txt sections; call after the media module has finished. */
-void cx_dialogs_summarize(struct cx_dialogs *d);
-void cx_dialogs_report(struct cx_dialogs *d, struct json_object *root);
+struct cx_jsonw;
+/* Writes the member "dialogs" from the spill, in index order. */
+void cx_dialogs_report_stream(struct cx_dialogs *d, struct cx_jsonw *w);
 
 #endif

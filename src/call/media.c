@@ -18,6 +18,7 @@
 #include "callextract/media.h"
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
+#include "callextract/spill.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
 #include "call/stereo.h"
@@ -35,7 +36,7 @@
 #define RESET_SAMPLES 16000  /* a timestamp this far behind the playout is a reset, not a late packet */
 #define PCM_BUF 8000         /* samples buffered before a write (1 s) */
 #define MAX_OPEN 128         /* writers open at once; others are closed and reopened */
-#define MIX_BUCKETS 1024u
+#define MIX_BUCKETS 16384u
 #define CONFIRM 4            /* consistent packets before heuristic RTP is believed */
 #define MAX_CANDIDATES 4096  /* unconfirmed streams at once; the oldest gives way */
 #define CANDIDATE_IDLE_NS 5000000000LL
@@ -48,6 +49,9 @@ struct endpoint {
 	bool rtcp;
 	char *call_id;
 	uint32_t call_index;
+	bool finished;           /* its call is finished: what comes is late */
+	struct mcall *mc;
+	struct endpoint *cnext;  /* the call's endpoints */
 	int party;               /* who RECEIVES here */
 	uint8_t npts;            /* the SDP's payload types (RTP endpoints only) */
 	struct {
@@ -131,28 +135,48 @@ struct stream {
 	size_t npend;
 	struct stream *hnext;
 	struct stream *cprev, *cnext; /* candidates, oldest first */
-	bool dead;               /* evicted candidate: freed at the next tick */
+	bool dead;               /* evicted candidate, or written out with its
+				    call: freed at the next tick */
 	uint32_t index;
+	uint64_t seq;            /* creation order: the report's order */
+	uint64_t queued;         /* samples handed to the WAV writer */
+	struct mcall *mc;        /* its call's media, once tied to a call */
+	struct stream *knext;    /* the call's streams, in creation order */
 };
 
 struct stun_flow {
 	struct cx_addr a, b;
 	uint16_t pa, pb;
 	uint64_t n;
+	uint64_t seq;
+	struct stun_flow *prev;
 	struct json_object *msgs;
 	bool used;               /* a listed RTP stream shows it */
 	struct stun_flow *next;  /* in order of first message */
 	struct stun_flow *hnext;
+	struct stun_flow *enext[2]; /* by one end (a, b): see stun_by_end */
+	char *call_id;           /* resolved when its call was written out */
 };
 
 #define STUN_BUCKETS 4096u
 
-/* A call's stereo mix, found by call index. */
-struct mixref {
+/* The media of one call, found by call index: its stereo mix, its
+ * streams and the endpoints its SDP announced. After the call is finished
+ * it stays for LATE_KEEP_NS as a tomb, so that late packets to its
+ * endpoints are counted, then its endpoints are forgotten. */
+struct mcall {
 	uint32_t call_index;
 	struct cx_stereo *x;
-	struct mixref *next;
+	struct stream *streams, *streams_tail;
+	struct endpoint *eps;
+	int64_t last_ts;         /* of the last packet of any of its streams
+				    (lifecycle clock, see ctx.h) */
+	int64_t t_finished;      /* 0 while live */
+	struct mcall *next;      /* bucket */
+	struct mcall *qnext;     /* finished calls, oldest first */
 };
+
+#define LATE_KEEP_NS (60LL * 1000000000LL)
 
 struct cx_media {
 	struct cx_ctx *ctx;
@@ -166,9 +190,16 @@ struct cx_media {
 	uint32_t expect_gen;      /* bumped by every SDP announcement */
 	struct cx_rtcp_table *rtcp; /* what RTCP said, by SSRC */
 	struct cx_writers *w;      /* every file the media side writes */
-	struct mixref *mix_b[MIX_BUCKETS];
+	struct mcall *mix_b[MIX_BUCKETS];
+	struct mcall *fq, *fq_tail; /* finished calls kept as tombs */
+	uint64_t created;         /* streams made so far (their seq) */
+	uint64_t stun_created;
+	struct cx_spill *sp_streams; /* report entries of written-out streams, slot = seq */
+	struct cx_spill *sp_stun;    /* STUN-only flows written out with their call, slot = seq */
+	uint64_t *late_rtp, *late_rtcp, *late_stun;
 	struct stun_flow *stun, *stun_tail;
 	struct stun_flow *stun_b[STUN_BUCKETS]; /* by 5-tuple, either direction */
+	struct stun_flow *stun_e[STUN_BUCKETS]; /* by either end alone */
 	size_t nstun;
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
@@ -318,7 +349,13 @@ cx_media_new(struct cx_ctx *ctx)
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
 	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
-	if (!m->sb || !m->w || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun) {
+	m->late_rtp = cx_stats_counter(ctx->stats, "late.rtp");
+	m->late_rtcp = cx_stats_counter(ctx->stats, "late.rtcp");
+	m->late_stun = cx_stats_counter(ctx->stats, "late.stun");
+	m->sp_streams = cx_spill_new(ctx->out, "streams");
+	m->sp_stun = cx_spill_new(ctx->out, "stun-flows");
+	if (!m->sb || !m->w || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun || !m->late_rtp ||
+	    !m->late_rtcp || !m->late_stun || !m->sp_streams || !m->sp_stun) {
 		cx_media_free(m);
 		return NULL;
 	}
@@ -358,21 +395,28 @@ cx_media_free(struct cx_media *m)
 	for (size_t i = 0; i < m->n; i++)
 		free_stream(m, m->v[i]);
 	for (size_t i = 0; i < MIX_BUCKETS; i++) {
-		struct mixref *r = m->mix_b[i];
+		struct mcall *r = m->mix_b[i];
 		while (r) {
-			struct mixref *n = r->next;
+			struct mcall *n = r->next;
 			cx_stereo_free(r->x);
 			free(r);
 			r = n;
 		}
 	}
+	for (struct mcall *r = m->fq, *n; r; r = n) {
+		n = r->qnext;
+		free(r);
+	}
 	struct stun_flow *f = m->stun;
 	while (f) {
 		struct stun_flow *n = f->next;
 		json_object_put(f->msgs);
+		free(f->call_id);
 		free(f);
 		f = n;
 	}
+	cx_spill_free(m->sp_streams);
+	cx_spill_free(m->sp_stun);
 	free(m->v);
 	free(m->sb);
 	cx_writers_free(m->w);
@@ -380,12 +424,54 @@ cx_media_free(struct cx_media *m)
 	free(m);
 }
 
+/* The media record of a live call (made on first use). */
+static struct mcall *
+mcall_get(struct cx_media *m, uint32_t call_index, bool create)
+{
+	struct mcall **b = &m->mix_b[call_index % MIX_BUCKETS];
+	for (struct mcall *r = *b; r; r = r->next)
+		if (r->call_index == call_index)
+			return r;
+	if (!create)
+		return NULL;
+	struct mcall *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->call_index = call_index;
+	r->next = *b;
+	*b = r;
+	return r;
+}
+
+/* A stream tied to a call joins the call's list, in creation order. */
+static void
+mcall_add_stream(struct cx_media *m, struct stream *s)
+{
+	struct mcall *mc = mcall_get(m, s->call_index, true);
+	if (!mc || s->mc)
+		return;
+	s->mc = mc;
+	if (!mc->streams_tail || mc->streams_tail->seq < s->seq) {
+		if (mc->streams_tail)
+			mc->streams_tail->knext = s;
+		else
+			mc->streams = s;
+		mc->streams_tail = s;
+		return;
+	}
+	struct stream **pp = &mc->streams;
+	while (*pp && (*pp)->seq < s->seq)
+		pp = &(*pp)->knext;
+	s->knext = *pp;
+	*pp = s;
+}
+
 static void
 add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 {
 	uint16_t port = rtcp ? e->rtcp_port : e->rtp_port;
 	const struct endpoint *old = find_ep(m, &e->addr, port, rtcp);
-	if (old && old->call_id && !strcmp(old->call_id, e->call_id) && old->party == e->party) {
+	if (old && !old->finished && old->call_id && !strcmp(old->call_id, e->call_id) && old->party == e->party) {
 		/* Re-announced (re-INVITE): refresh the payload map in place. */
 		if (!rtcp)
 			ep_set_pts((struct endpoint *)old, e);
@@ -403,6 +489,12 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	n->party = e->party;
 	if (!rtcp)
 		ep_set_pts(n, e);
+	struct mcall *mc = mcall_get(m, e->call_index, true);
+	if (mc) {
+		n->mc = mc;
+		n->cnext = mc->eps;
+		mc->eps = n;
+	}
 	/* Newest first: a later call reusing the address:port wins. */
 	uint32_t b = hash_ep(&e->addr, port);
 	n->next = m->ep[b];
@@ -452,29 +544,21 @@ make_path(struct cx_media *m, struct stream *s, const char *ext, char *out, size
 static struct cx_stereo *
 call_mix(struct cx_media *m, const struct stream *s)
 {
-	struct mixref **b = &m->mix_b[s->call_index % MIX_BUCKETS];
-	for (struct mixref *r = *b; r; r = r->next)
-		if (r->call_index == s->call_index)
-			return r->x;
+	struct mcall *r = mcall_get(m, s->call_index, true);
+	if (!r)
+		return NULL;
+	if (r->x)
+		return r->x;
 	const char *dir = cx_sip_call_dir(m->ctx->sip, s->call_id);
 	if (!dir)
 		return NULL;
 	int64_t origin = s->audio_start_ns;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct stream *o = m->v[i];
-		if (o->call_index == s->call_index && o->call_id && o->audio_start_ns && o->audio_start_ns < origin)
+	for (const struct stream *o = r->streams; o; o = o->knext)
+		if (o->call_id && o->audio_start_ns && o->audio_start_ns < origin)
 			origin = o->audio_start_ns;
-	}
 	char path[300];
 	snprintf(path, sizeof(path), "%s/stereo.wav", dir);
-	struct mixref *r = calloc(1, sizeof(*r));
-	if (!r || !(r->x = cx_stereo_new(m->w, path, origin, (uint64_t)m->ctx->cfg->max_silence_ms * 8))) {
-		free(r);
-		return NULL;
-	}
-	r->call_index = s->call_index;
-	r->next = *b;
-	*b = r;
+	r->x = cx_stereo_new(m->w, path, origin, (uint64_t)m->ctx->cfg->max_silence_ms * 8);
 	return r->x;
 }
 
@@ -514,7 +598,9 @@ flush_pcm(struct cx_media *m, struct stream *s)
 		make_path(m, s, "wav", s->path, sizeof(s->path));
 		s->wav = cx_writer_new(m->w, s->path, CX_WRITER_WAV, 1);
 	}
-	if (!s->wav || cx_writer_write(m->w, s->wav, s->pcm, s->npcm) < 0) {
+	if (s->wav && cx_writer_write(m->w, s->wav, s->pcm, s->npcm) == 0) {
+		s->queued += s->npcm;
+	} else {
 		/* threaded writes report their failures at the end (see the report) */
 		if (!s->reason[0])
 			snprintf(s->reason, sizeof(s->reason), "%s", s->wav ? cx_writer_error(s->wav) : "out of memory");
@@ -887,7 +973,10 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	m->sb[b] = s;
 	if (ep)
 		s->index = ++m->nconfirmed;
+	s->seq = m->created++;
 	m->v[m->n++] = s;
+	if (ep)
+		mcall_add_stream(m, s);
 	return s;
 }
 
@@ -971,6 +1060,8 @@ rtp_packet(struct cx_media *m, struct stream *s, const struct cx_rtp *r, const s
 	cx_rtp_stats_add(&s->st, r->seq, r->ts, r->pt, r->marker, stats_clock(s, r->pt), p->ts_ns, &seen);
 	(*m->n_rtp)++;
 	s->last_ts = p->ts_ns;
+	if (s->mc)
+		s->mc->last_ts = m->ctx->life_ns;
 	s->last_frame = p->frame;
 	struct unit u = { .pt = r->pt, .ts = r->ts, .len = r->payload_len, .ext_seq = seen.ext_seq,
 			  .ext_ts = seen.ext_ts, .frame = p->frame, .ts_ns = p->ts_ns, .data = r->payload };
@@ -1051,6 +1142,67 @@ find_stun(const struct cx_media *m, const struct cx_addr *a, uint16_t pa, const 
 	return NULL;
 }
 
+/* Flows by one end: a call written out takes along the STUN flows that
+ * touch its endpoints. A flow is in the chain of each end's bucket (once
+ * when both ends share one); enext[k] follows end k. */
+static uint32_t
+stun_end_bucket(const struct stun_flow *f, int k)
+{
+	return hash_ep(k ? &f->b : &f->a, k ? f->pb : f->pa) % STUN_BUCKETS;
+}
+
+static void
+stun_end_link(struct cx_media *m, struct stun_flow *f)
+{
+	for (int k = 0; k < 2; k++) {
+		uint32_t b = stun_end_bucket(f, k);
+		if (k == 1 && b == stun_end_bucket(f, 0))
+			break;
+		f->enext[k] = m->stun_e[b];
+		m->stun_e[b] = f;
+	}
+}
+
+/* The link to follow from f in bucket b. */
+static struct stun_flow **
+stun_end_next(struct stun_flow *f, uint32_t b)
+{
+	return &f->enext[stun_end_bucket(f, 0) == b ? 0 : 1];
+}
+
+static void
+stun_unlink(struct cx_media *m, struct stun_flow *f)
+{
+	struct stun_flow **pp = &m->stun_b[stun_bucket(&f->a, f->pa, &f->b, f->pb)];
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == f) {
+			*pp = f->hnext;
+			break;
+		}
+	for (int k = 0; k < 2; k++) {
+		uint32_t b = stun_end_bucket(f, k);
+		if (k == 1 && b == stun_end_bucket(f, 0))
+			break;
+		for (pp = &m->stun_e[b]; *pp; pp = stun_end_next(*pp, b))
+			if (*pp == f) {
+				*pp = *stun_end_next(f, b);
+				break;
+			}
+	}
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		m->stun = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		m->stun_tail = f->prev;
+	m->nstun--;
+	json_object_put(f->msgs);
+	free(f->call_id);
+	free(f);
+}
+
 static const char *
 stun_method_name(unsigned method)
 {
@@ -1089,6 +1241,7 @@ stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 		f->pb = p->dport;
 		f->msgs = json_object_new_array();
 		/* appended: the report lists flows by first message */
+		f->prev = m->stun_tail;
 		if (m->stun_tail)
 			m->stun_tail->next = f;
 		else
@@ -1097,6 +1250,8 @@ stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 		uint32_t b = stun_bucket(&f->a, f->pa, &f->b, f->pb);
 		f->hnext = m->stun_b[b];
 		m->stun_b[b] = f;
+		f->seq = m->stun_created++;
+		stun_end_link(m, f);
 		m->nstun++;
 	}
 	f->n++;
@@ -1149,8 +1304,14 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	int sender;
 	/* RTCP: on a signalled RTCP port, or a strict compound packet anywhere. */
 	if ((d[0] >> 6) == 2 && d[1] >= 192 && d[1] <= 213) {
-		if ((signalled(m, p, true, &sender) && cx_rtcp_looks_like(d, n, false)) ||
-		    cx_rtcp_looks_like(d, n, true)) {
+		const struct endpoint *e = signalled(m, p, true, &sender);
+		if ((e && cx_rtcp_looks_like(d, n, false)) || cx_rtcp_looks_like(d, n, true)) {
+			if (e && e->finished) {
+				(*m->late_rtcp)++; /* a last report after its call was written out */
+				return true;
+			}
+			if (e && e->mc)
+				e->mc->last_ts = m->ctx->life_ns;
 			rtcp_packet(m, p);
 			return true;
 		}
@@ -1161,6 +1322,10 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	struct stream *s = find_stream(m, p, r.ssrc);
 	if (!s) {
 		const struct endpoint *e = signalled(m, p, false, &sender);
+		if (e && e->finished) {
+			(*m->late_rtp)++; /* media of a call already written out */
+			return true;
+		}
 		if (!e && (r.pt >= 72 && r.pt <= 95))
 			return false; /* payload types that collide with RTCP or are unassigned */
 		s = new_stream(m, p, r.ssrc, e, sender);
@@ -1173,13 +1338,14 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 		 * files stay where they were opened. */
 		s->expect_gen = m->expect_gen;
 		const struct endpoint *e = signalled(m, p, false, &sender);
-		if (e && (s->call_id = strdup(e->call_id))) {
+		if (e && !e->finished && (s->call_id = strdup(e->call_id))) {
 			s->mix_tried = false;
 			s->kind_pt = -1;
 			s->ep = e;
 			s->call_index = e->call_index;
 			s->sender = sender;
 			s->consistent = CONFIRM;
+			mcall_add_stream(m, s);
 		}
 	}
 	if (!s->confirmed) {
@@ -1225,6 +1391,31 @@ expire_candidates(struct cx_media *m, int64_t now_ns)
 	m->n = o;
 }
 
+/* Tombs of finished calls: after LATE_KEEP_NS their endpoints are
+ * forgotten (a packet to them is then just unsignalled UDP). */
+static void
+expire_finished(struct cx_media *m, int64_t now_ns)
+{
+	while (m->fq && now_ns - m->fq->t_finished > LATE_KEEP_NS) {
+		struct mcall *mc = m->fq;
+		m->fq = mc->qnext;
+		if (!m->fq)
+			m->fq_tail = NULL;
+		for (struct endpoint *e = mc->eps, *n; e; e = n) {
+			n = e->cnext;
+			for (struct endpoint **pp = &m->ep[hash_ep(&e->addr, e->port)]; *pp; pp = &(*pp)->next) {
+				if (*pp == e) {
+					*pp = e->next;
+					break;
+				}
+			}
+			free(e->call_id);
+			free(e);
+		}
+		free(mc);
+	}
+}
+
 void
 cx_media_tick(struct cx_media *m, int64_t now_ns)
 {
@@ -1238,6 +1429,12 @@ cx_media_tick(struct cx_media *m, int64_t now_ns)
 			writer_close(m, s);
 		}
 	}
+}
+
+void
+cx_media_life_tick(struct cx_media *m, int64_t life_ns)
+{
+	expire_finished(m, life_ns);
 }
 
 /* ---------- end of capture ---------- */
@@ -1257,11 +1454,11 @@ unsignalled_sections(struct cx_media *m)
 	size_t sections = 0;
 	for (size_t i = 0; i < m->n && sections < 256; i++) {
 		struct stream *s = m->v[i];
-		if (!s->confirmed || s->call_id)
+		if (!s->confirmed || s->call_id || s->dead)
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = m->v[k]->confirmed && !m->v[k]->call_id && same_pair(m->v[k], s);
+			seen = m->v[k]->confirmed && !m->v[k]->call_id && !m->v[k]->dead && same_pair(m->v[k], s);
 		if (seen)
 			continue;
 		sections++;
@@ -1277,7 +1474,7 @@ unsignalled_sections(struct cx_media *m)
 		cx_conv_party(&c, "other end", &s->dst, pb);
 		for (size_t k = i; k < m->n && o + 400 < sizeof(course); k++) {
 			struct stream *t = m->v[k];
-			if (!t->confirmed || t->call_id || !same_pair(t, s))
+			if (!t->confirmed || t->call_id || t->dead || !same_pair(t, s))
 				continue;
 			if (t->first_frame < c.first_frame) {
 				c.first_frame = t->first_frame;
@@ -1316,6 +1513,8 @@ void
 cx_media_finish(struct cx_media *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
+		if (m->v[i]->dead)
+			continue;
 		window_flush(m, m->v[i]);
 		writer_close(m, m->v[i]);
 	}
@@ -1323,7 +1522,7 @@ cx_media_finish(struct cx_media *m)
 	cx_writers_sync(m->w);
 	for (size_t i = 0; i < m->n; i++) {
 		struct stream *s = m->v[i];
-		if (s->wav && cx_writer_error(s->wav)[0] && !s->reason[0])
+		if (!s->dead && s->wav && cx_writer_error(s->wav)[0] && !s->reason[0])
 			snprintf(s->reason, sizeof(s->reason), "%s", cx_writer_error(s->wav));
 	}
 	unsignalled_sections(m);
@@ -1438,9 +1637,9 @@ cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_
 {
 	size_t o = 0;
 	char a[CX_ADDR_STRLEN + 8], b[CX_ADDR_STRLEN + 8];
-	for (size_t i = 0; i < m->n && o + 300 < n; i++) {
-		struct stream *s = m->v[i];
-		if (!s->confirmed || s->call_index != call_index || !s->call_id)
+	struct mcall *mc = mcall_get(m, call_index, false);
+	for (struct stream *s = mc ? mc->streams : NULL; s && o + 300 < n; s = s->knext) {
+		if (!s->confirmed || !s->call_id)
 			continue;
 		uint64_t expected = cx_rtp_stats_expected(&s->st);
 		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
@@ -1461,108 +1660,252 @@ jd(double v)
 	return json_object_new_double(v);
 }
 
-void
-cx_media_report(struct cx_media *m, struct json_object *root)
+static struct json_object *
+stream_json(struct cx_media *m, struct stream *s)
 {
-	struct json_object *arr = json_object_new_array();
 	char ep[CX_ADDR_STRLEN + 8], t[48];
-	for (size_t i = 0; i < m->n; i++) {
-		struct stream *s = m->v[i];
-		if (!s->confirmed)
-			continue;
-		struct json_object *o = json_object_new_object();
-		char ssrc[16];
-		snprintf(ssrc, sizeof(ssrc), "0x%08X", s->ssrc);
-		json_object_object_add(o, "ssrc", json_object_new_string(ssrc));
-		json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&s->src, s->sport, ep)));
-		json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&s->dst, s->dport, ep)));
-		json_object_object_add(o, "call_id", s->call_id ? json_object_new_string(s->call_id) : NULL);
-		json_object_object_add(o, "signalled", json_object_new_boolean(s->ep != NULL));
-		json_object_object_add(o, "sender", s->sender < 0 ? NULL : json_object_new_string(s->sender ? "callee" : "caller"));
-		const struct cx_rtp_stats *st = &s->st;
-		json_object_object_add(o, "payload_type", json_object_new_int(st->first_pt));
-		json_object_object_add(o, "codec", json_object_new_string(s->codec[0] ? s->codec : "unknown"));
-		uint64_t expected = cx_rtp_stats_expected(st);
-		json_object_object_add(o, "packets", json_object_new_int64((int64_t)st->packets));
-		json_object_object_add(o, "expected", json_object_new_int64((int64_t)expected));
-		json_object_object_add(o, "lost", json_object_new_int64((int64_t)expected - (int64_t)st->packets));
-		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)st->duplicates));
-		json_object_object_add(o, "out_of_order", json_object_new_int64((int64_t)st->out_of_order));
-		json_object_object_add(o, "sequence_wraps", json_object_new_int64((int64_t)st->wraps));
-		json_object_object_add(o, "markers", json_object_new_int64((int64_t)st->markers));
-		json_object_object_add(o, "payload_type_changes", json_object_new_int64((int64_t)st->pt_changes));
-		json_object_object_add(o, "min_delta_ms", st->min_delta < 0 ? NULL : jd(st->min_delta));
-		json_object_object_add(o, "mean_delta_ms", jd(st->mean_delta));
-		json_object_object_add(o, "max_delta_ms", jd(st->max_delta));
-		json_object_object_add(o, "min_jitter_ms", st->min_jitter < 0 ? NULL : jd(st->min_jitter));
-		json_object_object_add(o, "mean_jitter_ms", jd(st->mean_jitter));
-		json_object_object_add(o, "max_jitter_ms", jd(st->max_jitter));
-		json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));
-		json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
-		json_object_object_add(o, "first_time", json_object_new_string(cx_time_utc(s->first_ts, t, sizeof(t))));
-		json_object_object_add(o, "last_time", json_object_new_string(cx_time_utc(s->last_ts, t, sizeof(t))));
-		json_object_object_add(o, "start", jd(cx_time_rel(m->ctx, s->first_ts)));
-		json_object_object_add(o, "end", jd(cx_time_rel(m->ctx, s->last_ts)));
-		bool wav = s->decodable && s->wav && cx_writer_written(s->wav) && !m->ctx->cfg->no_audio;
-		json_object_object_add(o, "wav", wav ? json_object_new_string(s->path) : NULL);
-		const char *reason = wav ? NULL : m->ctx->cfg->no_audio ? "--no-audio" :
-				     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
-				     "no G.711 payload in this stream";
-		json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
-		if (s->raw_path[0])
-			json_object_object_add(o, "raw_payload", json_object_new_string(s->raw_path));
-		if (wav) {
-			struct json_object *a = json_object_new_object();
-			json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->samples));
-			json_object_object_add(a, "seconds", jd((double)s->samples / 8000.0));
-			json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->silence_samples));
-			json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->late));
-			json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->jumps));
-			json_object_object_add(a, "silence_limited", json_object_new_int64((int64_t)s->silence_limited));
-			if (s->mix) {
-				/* where this stream is in the call's stereo file; the
-				 * last two figures are for the whole file */
-				struct json_object *x = json_object_new_object();
-				json_object_object_add(x, "file", json_object_new_string(cx_stereo_path(s->mix)));
-				json_object_object_add(x, "channel", json_object_new_string(s->sender == 0 ? "left" : "right"));
-				json_object_object_add(x, "first_frame", json_object_new_int64(s->mix_first));
-				json_object_object_add(x, "frames", json_object_new_int64((int64_t)cx_stereo_frames(s->mix)));
-				json_object_object_add(x, "samples_left_out", json_object_new_int64((int64_t)cx_stereo_dropped(s->mix)));
-				json_object_object_add(x, "streams_realigned", json_object_new_int64((int64_t)cx_stereo_realigned(s->mix)));
-				if (cx_stereo_error(s->mix)[0])
-					json_object_object_add(x, "error", json_object_new_string(cx_stereo_error(s->mix)));
-				json_object_object_add(a, "stereo", x);
-			}
-			json_object_object_add(o, "audio", a);
+	struct json_object *o = json_object_new_object();
+	char ssrc[16];
+	snprintf(ssrc, sizeof(ssrc), "0x%08X", s->ssrc);
+	json_object_object_add(o, "ssrc", json_object_new_string(ssrc));
+	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&s->src, s->sport, ep)));
+	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&s->dst, s->dport, ep)));
+	json_object_object_add(o, "call_id", s->call_id ? json_object_new_string(s->call_id) : NULL);
+	json_object_object_add(o, "signalled", json_object_new_boolean(s->ep != NULL));
+	json_object_object_add(o, "sender", s->sender < 0 ? NULL : json_object_new_string(s->sender ? "callee" : "caller"));
+	const struct cx_rtp_stats *st = &s->st;
+	json_object_object_add(o, "payload_type", json_object_new_int(st->first_pt));
+	json_object_object_add(o, "codec", json_object_new_string(s->codec[0] ? s->codec : "unknown"));
+	uint64_t expected = cx_rtp_stats_expected(st);
+	json_object_object_add(o, "packets", json_object_new_int64((int64_t)st->packets));
+	json_object_object_add(o, "expected", json_object_new_int64((int64_t)expected));
+	json_object_object_add(o, "lost", json_object_new_int64((int64_t)expected - (int64_t)st->packets));
+	json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)st->duplicates));
+	json_object_object_add(o, "out_of_order", json_object_new_int64((int64_t)st->out_of_order));
+	json_object_object_add(o, "sequence_wraps", json_object_new_int64((int64_t)st->wraps));
+	json_object_object_add(o, "markers", json_object_new_int64((int64_t)st->markers));
+	json_object_object_add(o, "payload_type_changes", json_object_new_int64((int64_t)st->pt_changes));
+	json_object_object_add(o, "min_delta_ms", st->min_delta < 0 ? NULL : jd(st->min_delta));
+	json_object_object_add(o, "mean_delta_ms", jd(st->mean_delta));
+	json_object_object_add(o, "max_delta_ms", jd(st->max_delta));
+	json_object_object_add(o, "min_jitter_ms", st->min_jitter < 0 ? NULL : jd(st->min_jitter));
+	json_object_object_add(o, "mean_jitter_ms", jd(st->mean_jitter));
+	json_object_object_add(o, "max_jitter_ms", jd(st->max_jitter));
+	json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));
+	json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
+	json_object_object_add(o, "first_time", json_object_new_string(cx_time_utc(s->first_ts, t, sizeof(t))));
+	json_object_object_add(o, "last_time", json_object_new_string(cx_time_utc(s->last_ts, t, sizeof(t))));
+	json_object_object_add(o, "start", jd(cx_time_rel(m->ctx, s->first_ts)));
+	json_object_object_add(o, "end", jd(cx_time_rel(m->ctx, s->last_ts)));
+	/* samples handed to the writer: a call is written out while the
+	 * writing thread still works, so its failures surface in the stream's
+	 * reason only for streams reported at the end (and always in stderr) */
+	bool wav = s->decodable && s->wav && s->queued && !m->ctx->cfg->no_audio;
+	json_object_object_add(o, "wav", wav ? json_object_new_string(s->path) : NULL);
+	const char *reason = wav ? NULL : m->ctx->cfg->no_audio ? "--no-audio" :
+			     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
+			     "no G.711 payload in this stream";
+	json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
+	if (s->raw_path[0])
+		json_object_object_add(o, "raw_payload", json_object_new_string(s->raw_path));
+	if (wav) {
+		struct json_object *a = json_object_new_object();
+		json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->samples));
+		json_object_object_add(a, "seconds", jd((double)s->samples / 8000.0));
+		json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->silence_samples));
+		json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->late));
+		json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->jumps));
+		json_object_object_add(a, "silence_limited", json_object_new_int64((int64_t)s->silence_limited));
+		if (s->mix) {
+			/* where this stream is in the call's stereo file; the
+			 * last two figures are for the whole file */
+			struct json_object *x = json_object_new_object();
+			json_object_object_add(x, "file", json_object_new_string(cx_stereo_path(s->mix)));
+			json_object_object_add(x, "channel", json_object_new_string(s->sender == 0 ? "left" : "right"));
+			json_object_object_add(x, "first_frame", json_object_new_int64(s->mix_first));
+			json_object_object_add(x, "frames", json_object_new_int64((int64_t)cx_stereo_frames(s->mix)));
+			json_object_object_add(x, "samples_left_out", json_object_new_int64((int64_t)cx_stereo_dropped(s->mix)));
+			json_object_object_add(x, "streams_realigned", json_object_new_int64((int64_t)cx_stereo_realigned(s->mix)));
+			if (cx_stereo_error(s->mix)[0])
+				json_object_object_add(x, "error", json_object_new_string(cx_stereo_error(s->mix)));
+			json_object_object_add(a, "stereo", x);
 		}
-		json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
-		json_object_object_add(o, "rtcp", cx_rtcp_table_json(m->rtcp, s->ssrc, clock_of(s, s->st.last_pt)));
+		json_object_object_add(o, "audio", a);
+	}
+	json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
+	json_object_object_add(o, "rtcp", cx_rtcp_table_json(m->rtcp, s->ssrc, clock_of(s, s->st.last_pt)));
+	struct stun_flow *f = find_stun(m, &s->src, s->sport, &s->dst, s->dport);
+	if (f)
+		f->used = true;
+	json_object_object_add(o, "stun", f ? json_object_get(f->msgs) : json_object_new_array());
+	return o;
+}
+
+/* The endpoint a STUN-only flow's checks belong to: ICE checks on an SDP
+ * endpoint, or on the RTCP component (port+1 or a=rtcp). */
+static const struct endpoint *
+stun_owner(const struct cx_media *m, const struct stun_flow *f)
+{
+	const struct endpoint *e = find_ep(m, &f->b, f->pb, false);
+	if (!e)
+		e = find_ep(m, &f->a, f->pa, false);
+	if (!e)
+		e = find_ep(m, &f->b, f->pb, true);
+	if (!e)
+		e = find_ep(m, &f->a, f->pa, true);
+	return e;
+}
+
+static struct json_object *
+stun_json(const struct cx_media *m, const struct stun_flow *f)
+{
+	char ep[CX_ADDR_STRLEN + 8];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "kind", json_object_new_string("stun"));
+	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&f->a, f->pa, ep)));
+	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&f->b, f->pb, ep)));
+	const struct endpoint *e = f->call_id ? NULL : stun_owner(m, f);
+	const char *cid = f->call_id ? f->call_id : e ? e->call_id : NULL;
+	json_object_object_add(o, "call_id", cid ? json_object_new_string(cid) : NULL);
+	json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
+	json_object_object_add(o, "stun", json_object_get(f->msgs));
+	return o;
+}
+
+static void
+spill_json(struct cx_spill *sp, uint64_t slot, struct json_object *o)
+{
+	const char *t = cx_json_pretty(o);
+	cx_spill_put(sp, slot, t, strlen(t));
+	json_object_put(o);
+}
+
+int64_t
+cx_media_call_last(struct cx_media *m, uint32_t call_index)
+{
+	struct mcall *mc = mcall_get(m, call_index, false);
+	return mc ? mc->last_ts : 0;
+}
+
+void
+cx_media_call_flush(struct cx_media *m, uint32_t call_index)
+{
+	struct mcall *mc = mcall_get(m, call_index, false);
+	for (struct stream *s = mc ? mc->streams : NULL; s; s = s->knext) {
+		window_flush(m, s);
+		writer_close(m, s);
+	}
+}
+
+void
+cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
+{
+	struct mcall *mc = mcall_get(m, call_index, false);
+	if (!mc)
+		return;
+	for (struct stream *s = mc->streams; s; s = s->knext) {
+		window_flush(m, s); /* nothing left after cx_media_call_flush */
+		writer_close(m, s);
+		if (s->confirmed)
+			spill_json(m->sp_streams, s->seq, stream_json(m, s));
+	}
+	/* STUN flows go with their call: those its streams listed, and the
+	 * checks that touched its endpoints without carrying RTP */
+	for (struct stream *s = mc->streams; s; s = s->knext) {
 		struct stun_flow *f = find_stun(m, &s->src, s->sport, &s->dst, s->dport);
 		if (f)
-			f->used = true;
-		json_object_object_add(o, "stun", f ? json_object_get(f->msgs) : json_object_new_array());
-		json_object_array_add(arr, o);
+			stun_unlink(m, f);
 	}
-	/* STUN flows that carried no RTP are listed too. */
-	for (struct stun_flow *f = m->stun; f; f = f->next) {
-		if (f->used)
+	for (struct endpoint *e = mc->eps; e; e = e->cnext) {
+		uint32_t b = hash_ep(&e->addr, e->port) % STUN_BUCKETS;
+		for (struct stun_flow *f = m->stun_e[b], *n; f; f = n) {
+			n = *stun_end_next(f, b);
+			bool touches = (f->pa == e->port && cx_addr_eq(&f->a, &e->addr)) ||
+				       (f->pb == e->port && cx_addr_eq(&f->b, &e->addr));
+			if (!touches || f->used)
+				continue;
+			const struct endpoint *o = stun_owner(m, f);
+			if (!o || o->call_index != call_index)
+				continue;
+			spill_json(m->sp_stun, f->seq, stun_json(m, f));
+			stun_unlink(m, f);
+		}
+	}
+	for (struct stream *s = mc->streams, *n; s; s = n) {
+		n = s->knext;
+		unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
+		cx_rtcp_table_remove(m->rtcp, s->ssrc);
+		s->dead = true; /* freed at the next tick (m->v still holds it) */
+		s->mix = NULL;
+		s->mc = NULL;
+		s->knext = NULL;
+	}
+	mc->streams = mc->streams_tail = NULL;
+	cx_stereo_free(mc->x);
+	mc->x = NULL;
+	for (struct mcall **pp = &m->mix_b[call_index % MIX_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == mc) {
+			*pp = mc->next;
+			break;
+		}
+	}
+	for (struct endpoint *e = mc->eps; e; e = e->cnext)
+		e->finished = true;
+	mc->t_finished = now_ns ? now_ns : 1;
+	mc->qnext = NULL;
+	if (m->fq_tail)
+		m->fq_tail->qnext = mc;
+	else
+		m->fq = mc;
+	m->fq_tail = mc;
+}
+
+void
+cx_media_report_stream(struct cx_media *m, struct cx_jsonw *w)
+{
+	cx_jsonw_begin(w, "streams", true);
+	/* written-out streams and the ones still here, by creation */
+	uint64_t slot = 0, nslots = cx_spill_slots(m->sp_streams);
+	size_t i = 0;
+	for (;;) {
+		while (i < m->n && (m->v[i]->dead || !m->v[i]->confirmed))
+			i++;
+		uint64_t live = i < m->n ? m->v[i]->seq : UINT64_MAX;
+		size_t len = 0;
+		const char *t = NULL;
+		while (slot < nslots && slot < live && !(t = cx_spill_get(m->sp_streams, slot, &len)))
+			slot++;
+		if (t && slot < live) {
+			cx_jsonw_element_text(w, t, len);
+			slot++;
 			continue;
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "kind", json_object_new_string("stun"));
-		json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&f->a, f->pa, ep)));
-		json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&f->b, f->pb, ep)));
-		/* ICE checks on an SDP endpoint belong to that call */
-		const struct endpoint *e = find_ep(m, &f->b, f->pb, false);
-		if (!e)
-			e = find_ep(m, &f->a, f->pa, false);
-		if (!e) /* checks of the RTCP component (port+1 or a=rtcp) */
-			e = find_ep(m, &f->b, f->pb, true);
-		if (!e)
-			e = find_ep(m, &f->a, f->pa, true);
-		json_object_object_add(o, "call_id", e ? json_object_new_string(e->call_id) : NULL);
-		json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
-		json_object_object_add(o, "stun", json_object_get(f->msgs));
-		json_object_array_add(arr, o);
+		}
+		if (i >= m->n)
+			break;
+		cx_jsonw_element(w, stream_json(m, m->v[i]));
+		i++;
 	}
-	json_object_object_add(root, "streams", arr);
+	/* STUN flows that carried no RTP */
+	slot = 0;
+	nslots = cx_spill_slots(m->sp_stun);
+	struct stun_flow *f = m->stun;
+	for (;;) {
+		while (f && f->used)
+			f = f->next;
+		uint64_t live = f ? f->seq : UINT64_MAX;
+		size_t len = 0;
+		const char *t = NULL;
+		while (slot < nslots && slot < live && !(t = cx_spill_get(m->sp_stun, slot, &len)))
+			slot++;
+		if (t && slot < live) {
+			cx_jsonw_element_text(w, t, len);
+			slot++;
+			continue;
+		}
+		if (!f)
+			break;
+		cx_jsonw_element(w, stun_json(m, f));
+		f = f->next;
+	}
+	cx_jsonw_end(w, true);
 }

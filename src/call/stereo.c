@@ -21,6 +21,7 @@ struct cx_stereo {
 	struct cx_writer *out;
 	int64_t origin;
 	int16_t *buf;            /* cap frames, 2 samples each */
+	uint64_t queued;         /* frames handed to the writer */
 	size_t cap;
 	uint64_t base, top;
 	uint64_t ctop[2];        /* per channel: zero from here on */
@@ -58,6 +59,8 @@ write_out(struct cx_stereo *x, uint64_t upto)
 			x->top = x->base + k;
 		if (!x->failed && cx_writer_write(x->w, x->out, x->buf, k) < 0)
 			x->failed = 1; /* reported once through cx_stereo_error() */
+		else if (!x->failed)
+			x->queued += k;
 		size_t rest = (size_t)(x->top - (x->base + k));
 		memmove(x->buf, x->buf + 2 * k, rest * 2 * sizeof(int16_t));
 		memset(x->buf + 2 * rest, 0, k * 2 * sizeof(int16_t));
@@ -236,7 +239,7 @@ cx_stereo_path(const struct cx_stereo *x)
 uint64_t
 cx_stereo_frames(const struct cx_stereo *x)
 {
-	return cx_writer_written(x->out);
+	return x->queued; /* the writing thread's own count may lag */
 }
 
 uint64_t

@@ -46,7 +46,7 @@ void cx_stereo_realign(struct cx_stereo *x, int feed, int64_t now_ns);
 void cx_stereo_idle(struct cx_stereo *x, int feed);
 
 const char *cx_stereo_path(const struct cx_stereo *x);
-uint64_t cx_stereo_frames(const struct cx_stereo *x);     /* written so far */
+uint64_t cx_stereo_frames(const struct cx_stereo *x);     /* handed to the writer so far */
 uint64_t cx_stereo_dropped(const struct cx_stereo *x);    /* samples left out */
 uint64_t cx_stereo_realigned(const struct cx_stereo *x);  /* feeds moved */
 /* Where the feed's next sample goes on the timeline (for the report). */

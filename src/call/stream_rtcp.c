@@ -77,6 +77,20 @@ get(struct cx_rtcp_table *t, uint32_t ssrc)
 	return s;
 }
 
+void
+cx_rtcp_table_remove(struct cx_rtcp_table *t, uint32_t ssrc)
+{
+	for (struct src **pp = &t->b[ssrc % NB]; *pp; pp = &(*pp)->next) {
+		if ((*pp)->ssrc == ssrc) {
+			struct src *s = *pp;
+			*pp = s->next;
+			free(s);
+			t->n--;
+			return;
+		}
+	}
+}
+
 uint32_t
 cx_rtcp_ntp_middle(int64_t ts_ns)
 {

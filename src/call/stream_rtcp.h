@@ -27,6 +27,8 @@ int cx_rtcp_table_add(struct cx_rtcp_table *t, const struct cx_rtcp_info *info, 
  * (0: jitter left in timestamp units only). */
 struct json_object *cx_rtcp_table_json(const struct cx_rtcp_table *t, uint32_t ssrc, uint32_t clock);
 
+/* Forgets ssrc (its stream was written out with its call). */
+void cx_rtcp_table_remove(struct cx_rtcp_table *t, uint32_t ssrc);
 /* NTP middle 32 bits of a capture time. */
 uint32_t cx_rtcp_ntp_middle(int64_t ts_ns);
 

@@ -245,6 +245,8 @@ cx_outdir_remove(struct cx_outdir *d, const char *relpath)
 	if (dfd < 0)
 		return -1;
 	int rc = unlinkat(dfd, leaf, 0);
+	if (rc < 0 && (errno == EISDIR || errno == EPERM))
+		rc = unlinkat(dfd, leaf, AT_REMOVEDIR); /* an empty folder */
 	close(dfd);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "callextract/names.h"
 #include "callextract/outdir.h"
 #include "callextract/sip.h"
+#include "callextract/spill.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
 #include "packet/defrag.h"
@@ -20,10 +21,17 @@ static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", 
 				       "icmp", "ftp", "findings", "hosts", "conversations" };
 
 struct report_writer {
-	FILE *f;
-	bool first;
+	struct cx_jsonw w;
 	uint32_t written;        /* contract keys already out, by index */
 };
+
+static void
+mark(struct report_writer *w, const char *key)
+{
+	for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++)
+		if (!strcmp(key, contract_keys[i]))
+			w->written |= 1u << i;
+}
 
 /* Writes every key of holder as a top-level member of report.json, then
  * frees holder. */
@@ -31,26 +39,8 @@ static void
 put_sections(struct report_writer *w, struct json_object *holder)
 {
 	json_object_object_foreach(holder, key, val) {
-		fprintf(w->f, "%s\n  \"%s\": ", w->first ? "" : ",", key);
-		w->first = false;
-		const char *text = val ? json_object_to_json_string_ext(val, JSON_C_TO_STRING_PRETTY |
-									       JSON_C_TO_STRING_SPACED |
-									       JSON_C_TO_STRING_NOSLASHESCAPE)
-				       : "null";
-		/* nested one level: every line after the first gets two spaces
-		 * (strings hold no raw newlines: json-c escapes them) */
-		for (const char *p = text, *e; *p; p = e + 1) {
-			e = strchr(p, '\n');
-			if (!e) {
-				fputs(p, w->f);
-				break;
-			}
-			fwrite(p, 1, (size_t)(e - p) + 1, w->f);
-			fputs("  ", w->f);
-		}
-		for (size_t i = 0; i < sizeof(contract_keys) / sizeof(*contract_keys); i++)
-			if (!strcmp(key, contract_keys[i]))
-				w->written |= 1u << i;
+		cx_jsonw_member(&w->w, key, json_object_get(val));
+		mark(w, key);
 	}
 	json_object_put(holder);
 }
@@ -111,9 +101,8 @@ int
 cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 {
 	cx_tcp_flush(ctx->tcp);
-	cx_sip_finish(ctx->sip);
+	cx_sip_finish(ctx->sip);   /* every call still open, media first */
 	cx_media_finish(ctx->media);
-	cx_sip_summarize(ctx->sip);
 	cx_auth_finish(ctx->auth);
 	cx_dns_finish(ctx->dns);
 	cx_icmp_finish(ctx->icmp);
@@ -144,29 +133,34 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 			       json_object_new_int64((int64_t)cx_stats_get(ctx->stats, "tcp.expired")));
 	json_object_object_add(cap, "tcp", tcp);
 
-	/* report.json is written one section at a time, each freed once it is
-	 * out: the peak holds the largest section, not all of them. */
+	struct json_object *life = json_object_new_object();
+	json_object_object_add(life, "linger_ms", json_object_new_int64(ctx->cfg->linger_ms));
+	json_object_object_add(life, "call_idle_s", json_object_new_int64(ctx->cfg->call_idle_s));
+	json_object_object_add(life, "counts", cx_stats_to_json(ctx->stats, "lifecycle."));
+	json_object_object_add(life, "late_after_finish", cx_stats_to_json(ctx->stats, "late."));
+	json_object_object_add(cap, "lifecycle", life);
+	/* report.json is streamed: the sections of finished calls come from
+	 * the spill files, the rest one section at a time. It is written to a
+	 * temporary name and renamed, so a reader never sees half of it. */
 	int rc = 0;
-	FILE *f = cx_outdir_fopen(ctx->out, "report.json", "w");
+	FILE *f = cx_outdir_fopen(ctx->out, "report.json.tmp", "w");
 	if (!f) {
 		cx_log(ctx, CX_LOG_ERR, "%s/report.json: %s", cx_outdir_path(ctx->out), strerror(errno));
 		rc = -1;
 	} else {
-		struct report_writer w = { .f = f, .first = true };
+		struct report_writer w = { 0 };
+		cx_jsonw_init(&w.w, f);
 		fputs("{", f);
 		struct json_object *h = json_object_new_object();
 		json_object_object_add(h, "generator", json_object_new_string("callextract " CX_VERSION));
 		json_object_object_add(h, "capture", json_object_get(cap));
 		put_sections(&w, h);
-		h = json_object_new_object();
-		cx_sip_report(ctx->sip, h);
-		put_sections(&w, h);
-		h = json_object_new_object();
-		cx_media_report(ctx->media, h);
-		put_sections(&w, h);
-		h = json_object_new_object();
-		cx_auth_report(ctx->auth, h);
-		put_sections(&w, h);
+		cx_sip_report_stream(ctx->sip, &w.w);
+		mark(&w, "dialogs");
+		cx_media_report_stream(ctx->media, &w.w);
+		mark(&w, "streams");
+		cx_auth_report_stream(ctx->auth, &w.w);
+		mark(&w, "auth");
 		h = json_object_new_object();
 		cx_dns_report(ctx->dns, h);
 		put_sections(&w, h);
@@ -180,9 +174,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		struct json_object *hosts = cx_names_report(ctx->names);
 		json_object_object_add(h, "hosts", hosts ? hosts : json_object_new_array());
 		put_sections(&w, h);
-		h = json_object_new_object();
-		json_object_object_add(h, "conversations", cx_summary_report(ctx->summary, ctx->names, ctx->first_ts_ns));
-		put_sections(&w, h);
+		cx_summary_report_stream(ctx->summary, ctx->names, ctx->first_ts_ns, &w.w);
+		mark(&w, "conversations");
 		h = json_object_new_object();
 		json_object_object_add(h, "findings", cx_findings_to_json(ctx->findings));
 		put_sections(&w, h);
@@ -199,15 +192,17 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 			rc = -1;
 		if (fclose(f) != 0)
 			rc = -1;
+		if (rc == 0 && cx_outdir_rename(ctx->out, "report.json.tmp", "report.json") < 0)
+			rc = -1;
 	}
-	f = cx_outdir_fopen(ctx->out, "summary.txt", "w");
+	f = cx_outdir_fopen(ctx->out, "summary.txt.tmp", "w");
 	if (!f) {
 		rc = -1;
 	} else {
 		write_header(ctx, cap, f);
 		cx_summary_write(ctx->summary, ctx->names, ctx->first_ts_ns, f);
 		write_findings(ctx, f);
-		if (fclose(f) != 0)
+		if (fclose(f) != 0 || cx_outdir_rename(ctx->out, "summary.txt.tmp", "summary.txt") < 0)
 			rc = -1;
 	}
 	json_object_put(cap);

@@ -72,6 +72,10 @@ cx_sip_new(struct cx_ctx *ctx)
 		return NULL;
 	s->ctx = ctx;
 	s->dialogs = cx_dialogs_new(ctx);
+	if (s->dialogs && cx_dialogs_begin(s->dialogs) < 0) {
+		cx_dialogs_free(s->dialogs);
+		s->dialogs = NULL;
+	}
 	s->n_msgs = cx_stats_counter(ctx->stats, "proto.sip");
 	s->n_bad = cx_stats_counter(ctx->stats, "error.sip.malformed");
 	if (!s->dialogs || !s->n_msgs || !s->n_bad) {
@@ -400,7 +404,7 @@ handle_view(struct cx_sip *s, struct cx_sip_msg_view *v, struct cx_sip_extra *x)
 		cx_names_add_software_seen(s->ctx->names, &v->src, "sip-server", x->server,
 					   v->is_request ? x->n_via > 1 : x->n_via <= 1);
 	v->call_index = cx_dialogs_on_message(s->dialogs, v, x);
-	cx_auth_on_sip(s->ctx->auth, v);
+	cx_dialogs_note_auth(s->dialogs, cx_auth_on_sip(s->ctx->auth, v));
 }
 
 /* Parse one framed message and hand it on. */
@@ -704,8 +708,7 @@ cx_sip_call_dir(struct cx_sip *s, const char *call_id)
 void
 cx_sip_tick(struct cx_sip *s, int64_t now_ns)
 {
-	(void)s;
-	(void)now_ns;
+	cx_dialogs_tick(s->dialogs, now_ns);
 }
 
 void
@@ -715,13 +718,7 @@ cx_sip_finish(struct cx_sip *s)
 }
 
 void
-cx_sip_summarize(struct cx_sip *s)
+cx_sip_report_stream(struct cx_sip *s, struct cx_jsonw *w)
 {
-	cx_dialogs_summarize(s->dialogs);
-}
-
-void
-cx_sip_report(struct cx_sip *s, struct json_object *root)
-{
-	cx_dialogs_report(s->dialogs, root);
+	cx_dialogs_report_stream(s->dialogs, w);
 }
