@@ -45,6 +45,9 @@ struct json_object *cx_names_host(const struct cx_names *n, const struct cx_addr
 
 /* New JSON array "hosts": address, names, macs+vendor, vm hint, software. */
 struct json_object *cx_names_report(const struct cx_names *n);
+/* The same, written as the member "hosts" one host at a time. */
+struct cx_jsonw;
+void cx_names_report_stream(const struct cx_names *n, struct cx_jsonw *w);
 
 /* What the tables' caps kept out (see names.c: MAX_HOSTS addresses,
  * MAX_DNS names, MAX_MACS MACs and MAX_SW software strings per host), each

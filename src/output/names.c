@@ -8,6 +8,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "callextract/names.h"
+#include "callextract/spill.h"
 #include "util/text.h"
 
 /* Every table lives for the whole capture, so each is capped; what a cap
@@ -769,4 +770,13 @@ cx_names_report(const struct cx_names *n)
 	for (size_t i = 0; i < n->n; i++)
 		json_object_array_add(arr, host_json(n, n->v[i]));
 	return arr;
+}
+
+void
+cx_names_report_stream(const struct cx_names *n, struct cx_jsonw *w)
+{
+	cx_jsonw_begin(w, "hosts", true);
+	for (size_t i = 0; i < n->n; i++)
+		cx_jsonw_element(w, host_json(n, n->v[i]));
+	cx_jsonw_end(w, true);
 }

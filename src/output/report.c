@@ -138,6 +138,14 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	json_object_object_add(life, "call_idle_s", json_object_new_int64(ctx->cfg->call_idle_s));
 	json_object_object_add(life, "counts", cx_stats_to_json(ctx->stats, "lifecycle."));
 	json_object_object_add(life, "late_after_finish", cx_stats_to_json(ctx->stats, "late."));
+	uint64_t dh = 0, dn = 0, dm = 0, ds = 0;
+	cx_names_dropped(ctx->names, &dh, &dn, &dm, &ds);
+	struct json_object *dropped = json_object_new_object();
+	json_object_object_add(dropped, "hosts", json_object_new_int64((int64_t)dh));
+	json_object_object_add(dropped, "dns_names", json_object_new_int64((int64_t)dn));
+	json_object_object_add(dropped, "macs", json_object_new_int64((int64_t)dm));
+	json_object_object_add(dropped, "software", json_object_new_int64((int64_t)ds));
+	json_object_object_add(life, "host_table_dropped", dropped);
 	json_object_object_add(cap, "lifecycle", life);
 	/* report.json is streamed: the sections of finished calls come from
 	 * the spill files, the rest one section at a time. It is written to a
@@ -170,10 +178,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		h = json_object_new_object();
 		cx_ftp_report(ctx->ftp, h);
 		put_sections(&w, h);
-		h = json_object_new_object();
-		struct json_object *hosts = cx_names_report(ctx->names);
-		json_object_object_add(h, "hosts", hosts ? hosts : json_object_new_array());
-		put_sections(&w, h);
+		cx_names_report_stream(ctx->names, &w.w);
+		mark(&w, "hosts");
 		cx_summary_report_stream(ctx->summary, ctx->names, ctx->first_ts_ns, &w.w);
 		mark(&w, "conversations");
 		h = json_object_new_object();

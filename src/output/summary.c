@@ -363,11 +363,15 @@ spilled_open(struct spilled *it, struct cx_spill *sp)
 		lfr = it->cur.frame;
 	}
 	it->pos = 0;
-	if (ordered || !(it->keys = malloc((n + 1) * sizeof(*it->keys))))
+	struct skey *keys;
+	if (ordered || !(keys = malloc((n + 1) * sizeof(*keys))))
 		return;
-	while (spilled_next(it) && it->nkeys < n)
-		it->keys[it->nkeys++] = (struct skey){ it->cur.ts, it->cur.frame, it->cur.seq };
-	qsort(it->keys, it->nkeys, sizeof(*it->keys), skey_cmp);
+	size_t nk = 0;
+	while (nk < n && spilled_next(it)) /* slot order: it->keys not set yet */
+		keys[nk++] = (struct skey){ it->cur.ts, it->cur.frame, it->cur.seq };
+	qsort(keys, nk, sizeof(*keys), skey_cmp);
+	it->keys = keys;
+	it->nkeys = nk;
 	it->pos = 0;
 }
 
