@@ -155,6 +155,14 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 		done_before += cx_source_pos(s);
 	}
 	show_progress(&pr, ctx, done_before, true);
+	if (opts->stop && *opts->stop && !opts->iface) {
+		/* a file run cut short: what was read is finished and written */
+		fprintf(stderr, "callextract: interrupted after %llu frames: finishing the open calls and writing the report\n",
+			(unsigned long long)ctx->frames);
+		cx_stats_add(ctx->stats, "error.capture.interrupted", 1);
+		if (exit_code == CX_EXIT_OK)
+			exit_code = CX_EXIT_PARTIAL;
+	}
 
 	for (size_t i = 0; i < nsrc; i++) {
 		json_object_array_add(files, cx_source_report(src[i]));

@@ -10,7 +10,8 @@
 /* Exit codes (documented in doc/callextract.1). */
 enum cx_exit {
 	CX_EXIT_OK = 0,        /* every input read to its end */
-	CX_EXIT_PARTIAL = 1,   /* an input was damaged; what was read is analysed and written */
+	CX_EXIT_PARTIAL = 1,   /* an input was damaged, or a file run was interrupted
+				  (SIGINT/SIGTERM); what was read is analysed and written */
 	CX_EXIT_USAGE = 2,     /* bad command line */
 	CX_EXIT_INPUT = 3,     /* no input could be read at all */
 	CX_EXIT_OUTPUT = 4,    /* the output directory could not be used or written */

@@ -1314,32 +1314,33 @@ finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
 {
 	struct cx_ctx *ctx = d->ctx;
 	cx_media_call_flush(ctx->media, g->index);
-	if (g->dir[0]) {
-		write_flow(d, g);
-		char path[200];
-		snprintf(path, sizeof(path), "%s/call.json", g->dir);
-		FILE *f = cx_outdir_fopen(ctx->out, path, "w");
-		struct json_object *o = dialog_json(d, g);
-		if (f) {
-			fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE), f);
-			fputc('\n', f);
-			if (fclose(f) != 0)
-				cx_log(ctx, CX_LOG_WARN, "%s: write failed", path);
-		}
-		const char *t = cx_json_pretty(o);
-		if (d->report)
-			cx_spill_put(d->report, g->index, t, strlen(t));
-		json_object_put(o);
-	} else if (d->report) {
-		struct json_object *o = dialog_json(d, g);
-		const char *t = cx_json_pretty(o);
+	struct json_object *o = dialog_json(d, g);
+	const char *t = cx_json_pretty(o);
+	if (d->report)
 		cx_spill_put(d->report, g->index, t, strlen(t));
-		json_object_put(o);
-	}
+	if (g->dir[0])
+		write_flow(d, g);
 	summary_section(d, g);
 	if (is_call(g))
 		calls_row(d, g);
 	cx_media_call_done(ctx->media, g->index, now);
+	if (g->dir[0]) {
+		/* call.json last, behind the WAVs' closing in the writers' queue:
+		 * once it is on disk the call's folder is complete, even if the
+		 * process is killed right after */
+		char path[200];
+		snprintf(path, sizeof(path), "%s/call.json", g->dir);
+		const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t len = strlen(text);
+		char *copy = malloc(len + 1);
+		if (copy) {
+			memcpy(copy, text, len);
+			copy[len] = '\n';
+			cx_media_call_file(ctx->media, path, copy, len + 1);
+			free(copy);
+		}
+	}
+	json_object_put(o);
 	cx_auth_dialog_done(ctx->auth, g->call_id);
 	tomb_add(d, g, now);
 	unlink_live(d, g);

@@ -53,12 +53,12 @@ struct endpoint {
 	struct mcall *mc;
 	struct endpoint *cnext;  /* the call's endpoints */
 	int party;               /* who RECEIVES here */
-	uint8_t npts;            /* the SDP's payload types (RTP endpoints only) */
-	struct {
+	uint8_t npts, cappts;    /* the SDP's payload types (RTP endpoints only) */
+	struct ep_pt {
 		uint8_t pt;
 		uint32_t clock;
 		char enc[16];
-	} pts[CX_MEDIA_MAX_PT];
+	} *pts;                  /* owned; freed when the call is finished */
 	struct endpoint *next;
 };
 
@@ -250,6 +250,17 @@ ep_set_pts(struct endpoint *w, const struct cx_media_expect *e)
 		if (k == w->npts) {
 			if (w->npts == CX_MEDIA_MAX_PT)
 				continue;
+			if (w->npts == w->cappts) {
+				/* most SDPs announce a handful of types */
+				size_t nc = w->cappts ? (size_t)w->cappts * 2 : 4;
+				if (nc > CX_MEDIA_MAX_PT)
+					nc = CX_MEDIA_MAX_PT;
+				struct ep_pt *np = realloc(w->pts, nc * sizeof(*np));
+				if (!np)
+					continue;
+				w->pts = np;
+				w->cappts = (uint8_t)nc;
+			}
 			w->npts++;
 		}
 		w->pts[k].pt = pt;
@@ -388,6 +399,7 @@ cx_media_free(struct cx_media *m)
 		while (e) {
 			struct endpoint *n = e->next;
 			free(e->call_id);
+			free(e->pts);
 			free(e);
 			e = n;
 		}
@@ -1410,6 +1422,7 @@ expire_finished(struct cx_media *m, int64_t now_ns)
 				}
 			}
 			free(e->call_id);
+			free(e->pts);
 			free(e);
 		}
 		free(mc);
@@ -1780,6 +1793,19 @@ spill_json(struct cx_spill *sp, uint64_t slot, struct json_object *o)
 	json_object_put(o);
 }
 
+void
+cx_media_call_file(struct cx_media *m, const char *relpath, const void *data, size_t len)
+{
+	struct cx_writer *f = cx_writer_new(m->w, relpath, CX_WRITER_RAW, 1);
+	if (!f) {
+		cx_log(m->ctx, CX_LOG_WARN, "%s: out of memory", relpath);
+		return;
+	}
+	if (cx_writer_write(m->w, f, data, len) < 0)
+		cx_log(m->ctx, CX_LOG_WARN, "%s: %s", relpath, cx_writer_error(f));
+	cx_writer_free(m->w, f);
+}
+
 int64_t
 cx_media_call_last(struct cx_media *m, uint32_t call_index)
 {
@@ -1849,8 +1875,12 @@ cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
 			break;
 		}
 	}
-	for (struct endpoint *e = mc->eps; e; e = e->cnext)
-		e->finished = true;
+	for (struct endpoint *e = mc->eps; e; e = e->cnext) {
+		e->finished = true; /* a tomb: only its address is needed now */
+		free(e->pts);
+		e->pts = NULL;
+		e->npts = e->cappts = 0;
+	}
 	mc->t_finished = now_ns ? now_ns : 1;
 	mc->qnext = NULL;
 	if (m->fq_tail)
