@@ -20,7 +20,11 @@
 #include <json-c/json.h>
 #include "callextract/callextract.h"
 #include "callextract/ctx.h"
+#include "callextract/outdir.h"
+#include "capture/source.h"
 #include "cxtest.h"
+
+static void rm_tree(const char *dir);
 
 /* ---------- a small pcap writer ---------- */
 
@@ -345,6 +349,61 @@ call_folder_complete(struct json_object *r, const char *dir, size_t dialog)
 	cr_assert(exists_in(dir, "summary.txt"));
 }
 
+/* Drives the pipeline frame by frame: lifecycle.calls_finished after the
+ * last frame at or before each of the times asked (seconds after T0, in
+ * increasing order; when of them), and just before the end of the capture. */
+static uint64_t
+drive(const char *capture, void (*tweak)(struct cx_config *), const double *when, uint64_t *at, size_t n)
+{
+	static int global;
+	if (!global) {
+		cx_global_init();
+		global = 1;
+	}
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/tmp/cxlifedrv-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	struct cx_config cfg;
+	cx_config_defaults(&cfg);
+	cfg.outdir = dir;
+	cfg.verbosity = -1;
+	if (tweak)
+		tweak(&cfg);
+	struct cx_outdir *out;
+	const char *why;
+	cr_assert_eq(cx_outdir_open(&out, dir, 1, &why), 0);
+	struct cx_ctx *ctx;
+	cr_assert_eq(cx_ctx_new(&ctx, &cfg, out), 0);
+	struct cx_source *src;
+	char err[256];
+	cr_assert_eq(cx_source_open_file(&src, capture, err, sizeof(err)), 0, "%s", err);
+	int lt;
+	int64_t ts;
+	const uint8_t *d;
+	uint32_t cap, wire;
+	bool timeout;
+	size_t k = 0;
+	while (cx_source_next(src, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err)) == 1) {
+		double rel = (double)ts / 1e9 - T0;
+		while (k < n && rel < 1e6 && rel > when[k] + 1e-7) /* not at a bogus timestamp */
+			at[k++] = cx_stats_get(ctx->stats, "lifecycle.calls_finished");
+		cx_ctx_frame(ctx, lt, ts, d, cap, wire);
+	}
+	uint64_t before_end = cx_stats_get(ctx->stats, "lifecycle.calls_finished");
+	if (getenv("LIFE_DEBUG"))
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "drive %s: at %.2f: %llu\n", capture, when[i], (unsigned long long)at[i]);
+	while (k < n)
+		at[k++] = before_end;
+	cx_source_close(src);
+	cr_assert_eq(cx_ctx_finish(ctx, NULL), 0);
+	cr_assert_eq(cx_stats_get(ctx->stats, "lifecycle.calls_finished") >= before_end, 1);
+	cx_ctx_free(ctx);
+	cx_outdir_close(out);
+	rm_tree(dir);
+	return before_end;
+}
+
 /* ---------- 1. the lifecycle on hand-made captures ---------- */
 
 static const struct call C1 = { "life-call-1@10.0.0.1", "atag1", "btag1" };
@@ -362,6 +421,12 @@ Test(lifecycle, bye_answered_finishes_after_linger_late_bye_counted)
 	a_req(&w, 25.5, &C1, "BYE", 2, "bye2", true, false);
 	fillers(&w, 26, 32, 1);
 	pw_close(&w);
+	/* finished 5 s after the BYE's 200 (10.51 s), at the first tick after */
+	double when[] = { 14.5, 16.5 };
+	uint64_t at[2];
+	cr_assert_eq(drive(w.path, NULL, when, at, 2), 1);
+	cr_assert_eq(at[0], 0, "finished before the linger was over");
+	cr_assert_eq(at[1], 1, "not finished 6 s after the BYE's 200");
 	const char *dir;
 	struct json_object *r = run(&w, NULL, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 1);
@@ -434,11 +499,17 @@ Test(lifecycle, media_keeps_an_over_dialog_alive)
 	media(&w, 2.6, 8, 200); /* until 10.6 s */
 	fillers(&w, 11, 12, 1);
 	a_req(&w, 12.5, &C1, "BYE", 2, "bye2", true, false); /* 10 s after the 200, 2 s after the media */
+	b_resp(&w, 12.51, &C1, "200 OK", 2, "BYE", "bye2", true, false);
 	fillers(&w, 13, 30, 1);
 	pw_close(&w);
+	double when[] = { 16.5, 18.5 };
+	uint64_t at[2];
+	drive(w.path, NULL, when, at, 2);
+	cr_assert_eq(at[0], 0);
+	cr_assert_eq(at[1], 1);
 	struct json_object *r = run(&w, NULL, NULL);
 	cr_assert_eq(counter(r, "late_after_finish", "sip"), 0, "finished while its media went on");
-	cr_assert_eq(geti(r, "dialogs.0.retransmissions"), 1);
+	cr_assert_eq(geti(r, "dialogs.0.retransmissions"), 2);
 	cr_assert_eq(geti(r, "streams.0.packets"), 500);
 	cr_assert_eq(alen(r, "streams"), 2);
 	cr_assert_eq(counter(r, "late_after_finish", "rtp"), 0);
@@ -461,6 +532,11 @@ Test(lifecycle, bye_never_answered_finishes_after_32s)
 	a_req(&w, 60.5, &C1, "BYE", 2, "bye2", true, false); /* 40 s after the last BYE */
 	fillers(&w, 61, 65, 1);
 	pw_close(&w);
+	double when[] = { 51.5, 53.5 };
+	uint64_t at[2];
+	drive(w.path, NULL, when, at, 2);
+	cr_assert_eq(at[0], 0, "finished less than 32 s after the last BYE");
+	cr_assert_eq(at[1], 1);
 	struct json_object *r = run(&w, NULL, NULL);
 	cr_assert_eq(alen(r, "dialogs"), 1);
 	cr_assert_eq(geti(r, "dialogs.0.retransmissions"), 1);
@@ -502,6 +578,11 @@ Test(lifecycle, cancel_487_finishes)
 	b_resp(&w, 12.5, &c, "487 Request Terminated", 1, "INVITE", "inv1", true, false);
 	fillers(&w, 13, 20, 1);
 	pw_close(&w);
+	double when[] = { 6.5, 8.5 };
+	uint64_t at[2];
+	drive(w.path, NULL, when, at, 2);
+	cr_assert_eq(at[0], 0);
+	cr_assert_eq(at[1], 1);
 	const char *dir;
 	struct json_object *r = run(&w, NULL, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 1);
@@ -532,6 +613,11 @@ Test(lifecycle, busy_486_finishes)
 	a_req(&w, 12.51, &c, "ACK", 1, "inv1", true, false);
 	fillers(&w, 13, 15, 1);
 	pw_close(&w);
+	double when[] = { 5.5, 7.5 };
+	uint64_t at[2];
+	drive(w.path, NULL, when, at, 2);
+	cr_assert_eq(at[0], 0);
+	cr_assert_eq(at[1], 1);
 	const char *dir;
 	struct json_object *r = run(&w, NULL, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 1);
@@ -562,6 +648,7 @@ Test(lifecycle, challenge_407_is_not_over)
 	a_req(&w, 10.7, &c, "ACK", 2, "ack2", true, false);
 	fillers(&w, 11, 13, 1);
 	pw_close(&w);
+	cr_assert_eq(drive(w.path, NULL, NULL, NULL, 0), 0, "a challenged INVITE is not over");
 	struct json_object *r = run(&w, NULL, NULL);
 	cr_assert_eq(alen(r, "dialogs"), 1);
 	cr_assert_str_eq(gets(r, "dialogs.0.state"), "answered");
@@ -586,6 +673,12 @@ Test(lifecycle, idle_call_finished_state_kept)
 	b_resp(&w, 18.5, &c, "180 Ringing", 1, "INVITE", "inv1", true, false);
 	fillers(&w, 19, 22, 1);
 	pw_close(&w);
+	double when[] = { 9.5, 11.5 };
+	uint64_t at[2];
+	drive(w.path, tweak_idle10, when, at, 2);
+	cr_assert_eq(at[0], 0);
+	cr_assert_eq(at[1], 1);
+	cr_assert_eq(drive(w.path, NULL, NULL, NULL, 0), 0);
 	const char *dir;
 	struct json_object *r = run(&w, tweak_idle10, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 1);
@@ -628,6 +721,11 @@ Test(lifecycle, reinvite_an_hour_later_is_a_continuation)
 	b_resp(&w, 3723.6, &c, "200 OK", 3, "BYE", "bye3", true, false);
 	fillers(&w, 3724, 3726, 1);
 	pw_close(&w);
+	double when[] = { 3599, 3661 };
+	uint64_t at[2];
+	drive(w.path, NULL, when, at, 2);
+	cr_assert_eq(at[0], 0);
+	cr_assert_eq(at[1], 1, "not idle after an hour of fillers");
 	const char *dir;
 	struct json_object *r = run(&w, NULL, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 2);
@@ -670,6 +768,99 @@ Test(lifecycle, reinvite_an_hour_later_is_a_continuation)
 	cr_assert_eq(counter(r, "late_after_finish", "sip"), 0);
 	json_object_put(r);
 	unlink(w.path);
+}
+
+/* A bogus timestamp 10 years ahead moves the lifecycle clock by 600 s
+ * only, and the way back by nothing: a live call is not finished, and the
+ * over call is finished by its linger on the clock as it goes on. */
+Test(lifecycle, bogus_timestamp_does_not_finish_a_live_call)
+{
+	static const struct call c = { "life-bogus@10.0.0.1", "xa", "xb" };
+	struct pw w;
+	pw_open(&w);
+	setup_call(&w, 0, &c);
+	media(&w, 0.4, 2, 100);
+	filler(&w, 10.0 * 365 * 86400);
+	fillers(&w, 3, 10, 1);
+	a_req(&w, 10.5, &c, "BYE", 2, "bye2", true, false);
+	b_resp(&w, 10.51, &c, "200 OK", 2, "BYE", "bye2", true, false);
+	fillers(&w, 11, 20, 1);
+	pw_close(&w);
+	double when[] = { 10.4, 15.4, 16.5 };
+	uint64_t at[3];
+	drive(w.path, NULL, when, at, 3);
+	cr_assert_eq(at[0], 0, "a live call finished by a timestamp jump");
+	cr_assert_eq(at[1], 0);
+	cr_assert_eq(at[2], 1);
+	struct json_object *r = run(&w, NULL, NULL);
+	cr_assert_eq(alen(r, "dialogs"), 1);
+	cr_assert_str_eq(gets(r, "dialogs.0.state"), "completed");
+	cr_assert_eq(geti(r, "dialogs.0.message_count"), 7);
+	cr_assert_eq(counter(r, "late_after_finish", "sip"), 0);
+	cr_assert_eq(counter(r, "late_after_finish", "rtp"), 0);
+	json_object_put(r);
+	unlink(w.path);
+}
+
+/* PRODUCT BUG (expected to fail until fixed): a message is stamped with
+ * the lifecycle clock of the frame before it. cx_ctx_frame (src/pipeline.c)
+ * runs frame() first and life() after, so cx_dialogs_on_message sets
+ * g->l_last = ctx->life_ns (src/call/dialog.c) - and rtp_packet /
+ * cx_media_on_udp set mc->last_ts = ctx->life_ns (src/call/media.c) - with
+ * the clock not yet moved to this frame's time. After a quiet spell the
+ * message that ends it counts as sent at the start of the spell: the
+ * dialog is finished less than the linger after its last message.
+ * Here: BYE and 200 at 10.5 s, nothing, a 200 sent again at 15.0 s (the
+ * dialog's last message), a filler at 16.0 s: the dialog is finished at
+ * 16.0 s (16.0 - 10.51 >= 5) instead of at 20.0 s, and the 200 sent again
+ * at 17.0 s is counted late instead of a retransmission of the dialog. */
+Test(lifecycle, BUG_last_message_after_a_gap_stamped_with_previous_frame_clock)
+{
+	struct pw w;
+	pw_open(&w);
+	setup_call(&w, 0, &C1);
+	a_req(&w, 10.5, &C1, "BYE", 2, "bye2", true, false);
+	b_resp(&w, 10.51, &C1, "200 OK", 2, "BYE", "bye2", true, false);
+	b_resp(&w, 15.0, &C1, "200 OK", 2, "BYE", "bye2", true, false);
+	filler(&w, 16.0);
+	b_resp(&w, 17.0, &C1, "200 OK", 2, "BYE", "bye2", true, false);
+	fillers(&w, 18, 19, 1);
+	pw_close(&w);
+	double when[] = { 16.5 };
+	uint64_t at[1];
+	drive(w.path, NULL, when, at, 1);
+	struct json_object *r = run(&w, NULL, NULL);
+	int64_t late = counter(r, "late_after_finish", "sip"), rt = geti(r, "dialogs.0.retransmissions");
+	json_object_put(r);
+	unlink(w.path);
+	cr_assert_eq(at[0], 0, "BUG: finished at 16.0 s, 1 s after its last message (linger 5 s)");
+	cr_assert_eq(late, 0, "BUG: the 200 at 17.0 s (2 s after the last message) counted late");
+	cr_assert_eq(rt, 2);
+}
+
+/* The same bug seen from the media side: one RTP packet at 15.0 s after a
+ * quiet spell (the BYE's 200 at 10.51 s) is stamped 10.51 s; the call is
+ * finished at 16.0 s and RTP at 17.0 s is counted late and dropped. */
+Test(lifecycle, BUG_rtp_after_a_gap_stamped_with_previous_frame_clock)
+{
+	struct pw w;
+	pw_open(&w);
+	setup_call(&w, 0, &C1);
+	media(&w, 0.4, 2, 100);
+	a_req(&w, 10.5, &C1, "BYE", 2, "bye2", true, false);
+	b_resp(&w, 10.51, &C1, "200 OK", 2, "BYE", "bye2", true, false);
+	rtp(&w, 15.0, IP_A, RTP_A, IP_B, RTP_B, 0x11111111, 200, 200 * 160);
+	filler(&w, 16.0);
+	rtp(&w, 17.0, IP_A, RTP_A, IP_B, RTP_B, 0x11111111, 201, 201 * 160);
+	fillers(&w, 18, 19, 1);
+	pw_close(&w);
+	struct json_object *r = run(&w, NULL, NULL);
+	int64_t late = counter(r, "late_after_finish", "rtp");
+	int64_t pk = geti(r, "streams.0.packets");
+	json_object_put(r);
+	unlink(w.path);
+	cr_assert_eq(late, 0, "BUG: RTP 2 s after the call's last RTP counted late");
+	cr_assert_eq(pk, 102);
 }
 
 /* A request of the callee in a finished dialog: its CSeq space is its own
@@ -737,6 +928,7 @@ Test(lifecycle, open_call_at_end_is_complete)
 	setup_call(&w, 0, &C1);
 	media(&w, 0.4, 3, 100);
 	pw_close(&w);
+	cr_assert_eq(drive(w.path, NULL, NULL, NULL, 0), 0);
 	const char *dir;
 	struct json_object *r = run(&w, NULL, &dir);
 	cr_assert_eq(alen(r, "dialogs"), 1);
@@ -1227,6 +1419,9 @@ generated(bool no_audio)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "gen-capture failed");
 	char a[256], b[256];
+	/* most calls are finished before the end of the capture */
+	uint64_t early = drive(cap, no_audio ? tweak_no_audio : NULL, NULL, NULL, 0);
+	cr_assert_geq(early, 150, "only %llu calls finished before the end", (unsigned long long)early);
 	two_runs(cap, no_audio, a, b, sizeof(a));
 	/* the calls were finished along the way, 400 of them */
 	char p[4096];
