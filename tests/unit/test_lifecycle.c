@@ -26,6 +26,28 @@
 
 static void rm_tree(const char *dir);
 
+/* What a test wrote below /tmp, removed after it (pass or fail). */
+static char made[64][64];
+static size_t nmade;
+
+static void
+made_add(const char *path)
+{
+	if (nmade < sizeof(made) / sizeof(*made))
+		snprintf(made[nmade++], sizeof(made[0]), "%s", path);
+}
+
+static void
+made_cleanup(void)
+{
+	for (size_t i = 0; i < nmade; i++)
+		rm_tree(made[i]);
+	nmade = 0;
+}
+
+TestSuite(lifecycle, .fini = made_cleanup);
+TestSuite(lifecycle_equal, .fini = made_cleanup);
+
 /* ---------- a small pcap writer ---------- */
 
 #define T0 1700000000.0 /* capture start, seconds */
@@ -42,6 +64,7 @@ pw_open(struct pw *w)
 	snprintf(w->path, sizeof(w->path), "/tmp/cxlife-XXXXXX");
 	int fd = mkstemp(w->path);
 	cr_assert_geq(fd, 0);
+	made_add(w->path);
 	w->f = fdopen(fd, "wb");
 	cr_assert_not_null(w->f);
 	w->ipid = 1;
@@ -267,7 +290,12 @@ static struct json_object *
 run(struct pw *w, void (*tweak)(struct cx_config *), const char **dir)
 {
 	int rc = -1;
-	struct json_object *r = cxt_run(w->path, tweak, &rc, dir);
+	const char *d = NULL;
+	struct json_object *r = cxt_run(w->path, tweak, &rc, &d);
+	if (d)
+		made_add(d);
+	if (dir)
+		*dir = d;
 	cr_assert_not_null(r, "no report.json for %s", w->path);
 	cr_assert_eq(rc, 0, "exit %d", rc);
 	return r;
@@ -363,6 +391,7 @@ drive(const char *capture, void (*tweak)(struct cx_config *), const double *when
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/tmp/cxlifedrv-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
+	made_add(dir);
 	struct cx_config cfg;
 	cx_config_defaults(&cfg);
 	cfg.outdir = dir;
@@ -1166,7 +1195,7 @@ report_without_lifecycle(const char *dir)
 
 /* Every file of both trees byte for byte, report.json without
  * capture.lifecycle. */
-static void
+static size_t
 same_trees(const char *what, const char *a, const char *b)
 {
 	struct tree ta, tb;
@@ -1214,8 +1243,10 @@ same_trees(const char *what, const char *a, const char *b)
 		free(y);
 	}
 	cr_assert(!exists_in(a, "spill") && !exists_in(b, "spill"), "%s: spill/ left behind", what);
+	size_t n = ta.n;
 	free_tree(&ta);
 	free_tree(&tb);
+	return n;
 }
 
 /* Both runs of one capture; the dirs in a and b (caller removes them). */
@@ -1225,10 +1256,12 @@ two_runs(const char *capture, bool no_audio, char *a, char *b, size_t n)
 	const char *dir;
 	int rc;
 	struct json_object *r = cxt_run(capture, no_audio ? tweak_no_audio : NULL, &rc, &dir);
+	made_add(dir);
 	cr_assert_not_null(r, "%s", capture);
 	json_object_put(r);
 	snprintf(a, n, "%s", dir);
 	r = cxt_run(capture, no_audio ? tweak_never_no_audio : tweak_never, &rc, &dir);
+	made_add(dir);
 	cr_assert_not_null(r, "%s", capture);
 	cr_assert_eq(geti(r, "capture.lifecycle.linger_ms"), 86400000);
 	cr_assert_eq(counter(r, "late_after_finish", "sip"), 0);
@@ -1409,6 +1442,7 @@ generated(bool no_audio)
 	int fd = mkstemp(cap);
 	cr_assert_geq(fd, 0);
 	close(fd);
+	made_add(cap);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (!pid) {
@@ -1437,7 +1471,9 @@ generated(bool no_audio)
 	if (!no_audio)
 		cr_assert_geq(alen(r, "streams"), 800);
 	json_object_put(r);
-	same_trees(no_audio ? "gen-capture --no-audio" : "gen-capture", a, b);
+	size_t files = same_trees(no_audio ? "gen-capture --no-audio" : "gen-capture", a, b);
+	/* 400 call folders of 3 files (call.json, flow.txt, flow.svg), WAVs */
+	cr_assert_geq(files, no_audio ? 1200 : 1200 + 800, "%zu files", files);
 	rm_tree(a);
 	rm_tree(b);
 	unlink(cap);
