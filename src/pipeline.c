@@ -84,14 +84,19 @@ tick(struct cx_ctx *ctx, int64_t now)
 /* The lifecycle clock (see ctx.h) and its tick: calls that ended are
  * finished and written out. */
 static void
-life(struct cx_ctx *ctx, int64_t ts_ns)
+life_advance(struct cx_ctx *ctx, int64_t ts_ns)
 {
-	if (ctx->frames == 1)
+	if (ctx->frames == 0)
 		ctx->life_prev_ts = ts_ns;
 	int64_t d = ts_ns - ctx->life_prev_ts;
 	if (d > 0)
 		ctx->life_ns += d < CX_LIFE_MAX_JUMP_NS ? d : CX_LIFE_MAX_JUMP_NS;
 	ctx->life_prev_ts = ts_ns;
+}
+
+static void
+life_tick(struct cx_ctx *ctx)
+{
 	if (ctx->life_ns >= ctx->next_life_tick) {
 		cx_sip_tick(ctx->sip, ctx->life_ns);
 		cx_media_life_tick(ctx->media, ctx->life_ns);
@@ -106,9 +111,12 @@ void
 cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data,
 	     uint32_t caplen, uint32_t wirelen)
 {
+	/* the frame is stamped with its own time on the lifecycle clock, and
+	 * the tick comes after it: the message that ends a quiet spell joins
+	 * its dialog before the dialog could be finished */
+	life_advance(ctx, ts_ns);
 	frame(ctx, linktype, ts_ns, data, caplen, wirelen);
-	/* after the frame: the message that ends a quiet spell counts */
-	life(ctx, ts_ns);
+	life_tick(ctx);
 }
 
 static void

@@ -37,14 +37,15 @@ struct job {
 	void *data;              /* owned by the job */
 	size_t n;                /* frames or bytes */
 	size_t bytes;
+	size_t mem;              /* memory it holds: a whole pool buffer, or bytes */
 };
 
 #define QUEUE_JOBS 4096
-#define QUEUE_BYTES (64u << 20) /* in flight at most: the caller waits beyond */
+#define QUEUE_BYTES (16u << 20) /* memory in flight at most: the caller waits beyond */
 /* Copies go into buffers that are handed back and forth instead of being
  * freed: memory malloc gives back to the system costs a page fault per
  * page when it is taken again. */
-#define POOL_BUF (64u << 10)
+#define POOL_BUF (16u << 10)  /* a second of 8 kHz PCM: one stream's flush */
 #define POOL_MAX (QUEUE_BYTES / POOL_BUF + 64)
 
 struct cx_writers {
@@ -86,7 +87,7 @@ worker(void *arg)
 		else
 			free(j.data);
 		w->busy = false;
-		w->qbytes -= j.bytes;
+		w->qbytes -= j.mem;
 		pthread_cond_signal(&w->room);
 		if (!w->qn)
 			pthread_cond_broadcast(&w->idle);
@@ -100,11 +101,13 @@ static void
 enqueue(struct cx_writers *w, struct job j)
 {
 	pthread_mutex_lock(&w->mu);
-	while (w->qn == QUEUE_JOBS || (w->qn && w->qbytes + j.bytes > QUEUE_BYTES))
+	if (j.data)
+		j.mem = j.bytes <= POOL_BUF ? POOL_BUF : j.bytes;
+	while (w->qn == QUEUE_JOBS || (w->qn && w->qbytes + j.mem > QUEUE_BYTES))
 		pthread_cond_wait(&w->room, &w->mu);
 	w->q[(w->qhead + w->qn) % QUEUE_JOBS] = j;
 	w->qn++;
-	w->qbytes += j.bytes;
+	w->qbytes += j.mem;
 	pthread_cond_signal(&w->work);
 	pthread_mutex_unlock(&w->mu);
 }

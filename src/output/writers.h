@@ -20,7 +20,7 @@ enum cx_writer_kind {
 };
 
 /* At most max_open files open at once (at least 1). threaded: the writing
- * is done by a thread of its own, fed through a bounded queue (64 MiB in
+ * is done by a thread of its own, fed through a bounded queue (16 MiB in
  * flight at most; writers then return before the bytes are in the file,
  * and report failures later). Owned: cx_writers_free(), which writes out
  * what is queued and closes every writer still open. */

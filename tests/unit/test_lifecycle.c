@@ -831,19 +831,15 @@ Test(lifecycle, bogus_timestamp_does_not_finish_a_live_call)
 	unlink(w.path);
 }
 
-/* PRODUCT BUG (expected to fail until fixed): a message is stamped with
- * the lifecycle clock of the frame before it. cx_ctx_frame (src/pipeline.c)
- * runs frame() first and life() after, so cx_dialogs_on_message sets
- * g->l_last = ctx->life_ns (src/call/dialog.c) - and rtp_packet /
- * cx_media_on_udp set mc->last_ts = ctx->life_ns (src/call/media.c) - with
- * the clock not yet moved to this frame's time. After a quiet spell the
- * message that ends it counts as sent at the start of the spell: the
- * dialog is finished less than the linger after its last message.
+/* A message is stamped with its own frame's time on the lifecycle clock
+ * (the clock moves before the frame is dissected, the tick comes after):
+ * after a quiet spell the message that ends it counts from its own time.
  * Here: BYE and 200 at 10.5 s, nothing, a 200 sent again at 15.0 s (the
- * dialog's last message), a filler at 16.0 s: the dialog is finished at
- * 16.0 s (16.0 - 10.51 >= 5) instead of at 20.0 s, and the 200 sent again
- * at 17.0 s is counted late instead of a retransmission of the dialog. */
-Test(lifecycle, BUG_last_message_after_a_gap_stamped_with_previous_frame_clock)
+ * dialog's last message), a filler at 16.0 s: the dialog must still be
+ * live at 16.5 s, and the 200 sent again at 17.0 s is a retransmission of
+ * the dialog, not late. (This was a bug: messages took the clock of the
+ * frame before them.) */
+Test(lifecycle, last_message_after_a_gap_counts_at_its_own_time)
 {
 	struct pw w;
 	pw_open(&w);
@@ -862,15 +858,15 @@ Test(lifecycle, BUG_last_message_after_a_gap_stamped_with_previous_frame_clock)
 	int64_t late = counter(r, "late_after_finish", "sip"), rt = geti(r, "dialogs.0.retransmissions");
 	json_object_put(r);
 	unlink(w.path);
-	cr_assert_eq(at[0], 0, "BUG: finished at 16.0 s, 1 s after its last message (linger 5 s)");
-	cr_assert_eq(late, 0, "BUG: the 200 at 17.0 s (2 s after the last message) counted late");
+	cr_assert_eq(at[0], 0, "finished at 16.0 s, 1 s after its last message (linger 5 s)");
+	cr_assert_eq(late, 0, "the 200 at 17.0 s (2 s after the last message) counted late");
 	cr_assert_eq(rt, 2);
 }
 
 /* The same bug seen from the media side: one RTP packet at 15.0 s after a
  * quiet spell (the BYE's 200 at 10.51 s) is stamped 10.51 s; the call is
  * finished at 16.0 s and RTP at 17.0 s is counted late and dropped. */
-Test(lifecycle, BUG_rtp_after_a_gap_stamped_with_previous_frame_clock)
+Test(lifecycle, rtp_after_a_gap_counts_at_its_own_time)
 {
 	struct pw w;
 	pw_open(&w);
@@ -888,7 +884,7 @@ Test(lifecycle, BUG_rtp_after_a_gap_stamped_with_previous_frame_clock)
 	int64_t pk = geti(r, "streams.0.packets");
 	json_object_put(r);
 	unlink(w.path);
-	cr_assert_eq(late, 0, "BUG: RTP 2 s after the call's last RTP counted late");
+	cr_assert_eq(late, 0, "RTP 2 s after the call's last RTP counted late");
 	cr_assert_eq(pk, 102);
 }
 
