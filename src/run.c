@@ -10,6 +10,7 @@
 #include "callextract/callextract.h"
 #include "callextract/decode.h"
 #include "callextract/outdir.h"
+#include "capture/readahead.h"
 #include "capture/source.h"
 
 struct progress {
@@ -53,6 +54,17 @@ cmp_first_ts(const void *a, const void *b)
 	struct cx_source *x = *(struct cx_source *const *)a, *y = *(struct cx_source *const *)b;
 	int64_t tx = cx_source_first_ts(x), ty = cx_source_first_ts(y);
 	return tx < ty ? -1 : tx > ty;
+}
+
+/* --threads N: 1 keeps everything on one core besides the audio writer;
+ * 0 (all cores) or more uses the read-ahead thread when there is a
+ * second core. */
+static bool
+use_threads(const struct cx_config *cfg)
+{
+	if (cfg->threads == 1)
+		return false;
+	return cfg->threads >= 2 || sysconf(_SC_NPROCESSORS_ONLN) > 1;
 }
 
 int
@@ -127,17 +139,25 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 		int64_t ts;
 		const uint8_t *d;
 		uint32_t cap, wire;
-		bool timeout;
+		bool timeout = false;
 		int rc = 0;
 		uint64_t k = 0;
+		/* With a second core, the file is read in a thread of its own
+		 * while this one dissects (same frames, same order). */
+		struct cx_readahead *ra = !opts->iface && use_threads(cfg) ? cx_readahead_start(s) : NULL;
 		for (;;) {
 			if (opts->stop && *opts->stop)
 				break;
-			rc = cx_source_next(s, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err));
+			if (ra) {
+				rc = cx_readahead_next(ra, &lt, &ts, &d, &cap, &wire, err, sizeof(err));
+				timeout = false;
+			} else {
+				rc = cx_source_next(s, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err));
+			}
 			if (rc == 1) {
 				cx_ctx_frame(ctx, lt, ts, d, cap, wire);
 				if ((++k & 1023) == 0)
-					show_progress(&pr, ctx, done_before + cx_source_pos(s), false);
+					show_progress(&pr, ctx, done_before + (ra ? cx_readahead_pos(ra) : cx_source_pos(s)), false);
 				continue;
 			}
 			if (rc == 0 && timeout) {
@@ -146,6 +166,7 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 			}
 			break;
 		}
+		cx_readahead_stop(ra);
 		if (rc < 0) {
 			fprintf(stderr, "%scallextract: %s\n", pr.on ? "\n" : "", err);
 			cx_source_set_error(s, err);
