@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 #include <bctoolbox/logging.h>
@@ -11,6 +12,7 @@
 #include <osipparser2/osip_port.h>
 #include "callextract/around.h"
 #include "callextract/auth.h"
+#include "call/finisher.h"
 #include "callextract/ctx.h"
 #include "callextract/outdir.h"
 #include "callextract/findings.h"
@@ -68,6 +70,9 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 	if (c->summary)
 		cx_summary_set_out(c->summary, dir);
 	c->defrag = cx_defrag_new(cfg->max_frag_bytes, 30LL * 1000000000LL, c->stats);
+	/* finished calls are written out beside the dissection when there is
+	 * a second core (--threads 1: in line) */
+	c->fin = cx_finisher_new(cfg->threads != 1 && (cfg->threads >= 2 || sysconf(_SC_NPROCESSORS_ONLN) > 1));
 	/* Consumers before producers: sip calls into media and auth. */
 	c->auth = cx_auth_new(c);
 	c->media = cx_media_new(c);
@@ -76,7 +81,7 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 	c->ftp = cx_ftp_new(c);
 	c->sip = cx_sip_new(c);
 	c->tcp = cx_tcp_new(c);
-	if (!c->findings || !c->stats || !c->names || !c->summary || !c->defrag || !c->auth ||
+	if (!c->findings || !c->stats || !c->names || !c->summary || !c->defrag || !c->fin || !c->auth ||
 	    !c->media || !c->dns || !c->icmp || !c->ftp || !c->sip || !c->tcp) {
 		cx_ctx_free(c);
 		return -1;
@@ -102,6 +107,8 @@ cx_ctx_free(struct cx_ctx *c)
 {
 	if (!c)
 		return;
+	cx_finisher_free(c->fin); /* its jobs use the modules below */
+	c->fin = NULL;
 	cx_tcp_free(c->tcp); /* closes connections into sip/ftp/dns */
 	cx_sip_free(c->sip);
 	cx_media_free(c->media);

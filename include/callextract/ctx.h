@@ -21,6 +21,7 @@ struct cx_auth;
 struct cx_dns;
 struct cx_icmp;
 struct cx_ftp;
+struct cx_finisher;
 struct json_object;
 
 #define CX_LIFE_MAX_JUMP_NS (600LL * 1000000000LL)
@@ -61,6 +62,7 @@ struct cx_ctx {
 	struct cx_dns *dns;
 	struct cx_icmp *icmp;
 	struct cx_ftp *ftp;
+	struct cx_finisher *fin;      /* writes finished calls out (call/finisher.h) */
 	int64_t first_ts_ns;          /* of frame 1; 0 until seen */
 	int64_t last_ts_ns;
 	uint64_t frames;

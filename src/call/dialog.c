@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <osipparser2/sdp_message.h>
 #include "call/dialog.h"
+#include "call/finisher.h"
 #include "callextract/auth.h"
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
@@ -1175,8 +1176,10 @@ write_flow(struct cx_dialogs *d, struct dialog *g)
 	free(b);
 }
 
+/* media: the call's media lines as cx_media_describe_call gave them
+ * (taken on the main thread before the streams were freed). */
 static void
-summary_section(struct cx_dialogs *d, struct dialog *g)
+summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 {
 	struct cx_ctx *ctx = d->ctx;
 	char course[4096], title[400], cid[120], from[160], to[160], ua0[120] = "", ua1[120] = "";
@@ -1237,8 +1240,20 @@ summary_section(struct cx_dialogs *d, struct dialog *g)
 					      g->bye_by ? "callee" : "caller", g->t_200 ? (double)(g->t_bye - g->t_200) / 1e9 : 0.0);
 		o += (size_t)snprintf(course + o, sizeof(course) - o, ".\nMedia announced in SDP: %zu endpoint(s). Folder %s (call.json, flow.txt, flow.svg).\n",
 				      json_object_array_length(g->media), g->dir[0] ? g->dir : "-");
-		if (o < sizeof(course))
-			o += cx_media_describe_call(d->ctx->media, g->index, course + o, sizeof(course) - o);
+		/* the media lines, as many as fit (as describing into the
+		 * rest of the buffer would have) */
+		size_t n = sizeof(course) - (o < sizeof(course) ? o : sizeof(course)), k = 0;
+		for (const char *l = media; l && *l && o < sizeof(course) && k + 300 < n;) {
+			const char *e = strchr(l, '\n');
+			size_t len = e ? (size_t)(e - l) + 1 : strlen(l);
+			if (len > sizeof(course) - o - 1)
+				len = sizeof(course) - o - 1;
+			memcpy(course + o, l, len);
+			o += len;
+			k += len;
+			course[o] = '\0';
+			l += len;
+		}
 		if (o >= sizeof(course))
 			o = sizeof(course) - 1;
 	} else {
@@ -1305,25 +1320,32 @@ unlink_live(struct cx_dialogs *d, struct dialog *g)
 		d->last = NULL;
 }
 
-/* The end of a dialog's life: its media played out and closed, its
- * folder completed (flow.txt, flow.svg, call.json), its report entry, its
- * conversation and its row of the calls table written to the spill files,
- * its digest exchanges handed on, and its memory freed. */
+/* What the finisher needs of a finished dialog: the dialog itself
+ * (detached from every table) and its media lines. */
+struct finish_job {
+	struct cx_dialogs *d;
+	struct dialog *g;
+	char *media;
+};
+
+/* On the finisher's thread: the dialog's report entry, its folder
+ * (flow.txt, flow.svg, call.json), its conversation and calls-table row. */
 static void
-finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
+finish_run(void *arg)
 {
+	struct finish_job *j = arg;
+	struct cx_dialogs *d = j->d;
+	struct dialog *g = j->g;
 	struct cx_ctx *ctx = d->ctx;
-	cx_media_call_flush(ctx->media, g->index);
 	struct json_object *o = dialog_json(d, g);
 	const char *t = cx_json_pretty(o);
 	if (d->report)
 		cx_spill_put(d->report, g->index, t, strlen(t));
 	if (g->dir[0])
 		write_flow(d, g);
-	summary_section(d, g);
+	summary_section(d, g, j->media);
 	if (is_call(g))
 		calls_row(d, g);
-	cx_media_call_done(ctx->media, g->index, now);
 	if (g->dir[0]) {
 		/* call.json last, behind the WAVs' closing in the writers' queue:
 		 * once it is on disk the call's folder is complete, even if the
@@ -1341,11 +1363,41 @@ finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
 		}
 	}
 	json_object_put(o);
+	free_dialog(g);
+	free(j->media);
+	free(j);
+}
+
+/* The end of a dialog's life: its media played out and closed and its
+ * streams' entries spilled (here, on the main thread, which owns the
+ * media tables), its digest exchanges handed on, a tomb left for late
+ * messages; then the finisher writes the rest out and frees it. */
+static void
+finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
+{
+	struct cx_ctx *ctx = d->ctx;
+	cx_media_call_flush(ctx->media, g->index);
+	struct finish_job *j = calloc(1, sizeof(*j));
+	char *media = is_call(g) ? malloc(4096) : NULL;
+	if (media) {
+		size_t n = cx_media_describe_call(ctx->media, g->index, media, 4096);
+		media[n < 4096 ? n : 4095] = '\0';
+	}
+	cx_media_call_done(ctx->media, g->index, now);
 	cx_auth_dialog_done(ctx->auth, g->call_id);
 	tomb_add(d, g, now);
 	unlink_live(d, g);
-	free_dialog(g);
 	(*d->finished)++;
+	if (!j) {
+		free(media);
+		free_dialog(g); /* out of memory: the call's outputs are lost */
+		cx_stats_add(ctx->stats, "error.lifecycle.out_of_memory", 1);
+		return;
+	}
+	j->d = d;
+	j->g = g;
+	j->media = media;
+	cx_finisher_submit(ctx->fin, finish_run, j);
 }
 
 void
@@ -1389,6 +1441,7 @@ cx_dialogs_finish(struct cx_dialogs *d)
 	/* every dialog still open at the end of the capture */
 	while (d->live)
 		finish_dialog(d, d->live, d->ctx->life_ns);
+	cx_finisher_sync(d->ctx->fin); /* the spills are read from here on */
 	char head[300];
 	snprintf(head, sizeof(head), calls_heading_fmt, "#", "frames", "state", "final", "talk(s)", "from", "to",
 		 "call-id");

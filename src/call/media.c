@@ -21,6 +21,7 @@
 #include "callextract/spill.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
+#include "call/finisher.h"
 #include "call/stereo.h"
 #include "call/stream_rtcp.h"
 #include "call/stream_stats.h"
@@ -1673,8 +1674,10 @@ jd(double v)
 	return json_object_new_double(v);
 }
 
+/* take: the stream is being written out; its DTMF list moves into the
+ * entry (which then shares nothing with the stream). */
 static struct json_object *
-stream_json(struct cx_media *m, struct stream *s)
+stream_json(struct cx_media *m, struct stream *s, bool take)
 {
 	char ep[CX_ADDR_STRLEN + 8], t[48];
 	struct json_object *o = json_object_new_object();
@@ -1745,7 +1748,10 @@ stream_json(struct cx_media *m, struct stream *s)
 		}
 		json_object_object_add(o, "audio", a);
 	}
-	json_object_object_add(o, "dtmf", s->dtmf ? json_object_get(s->dtmf) : json_object_new_array());
+	struct json_object *dtmf = !s->dtmf ? json_object_new_array() : take ? s->dtmf : json_object_get(s->dtmf);
+	if (take)
+		s->dtmf = NULL;
+	json_object_object_add(o, "dtmf", dtmf);
 	json_object_object_add(o, "rtcp", cx_rtcp_table_json(m->rtcp, s->ssrc, clock_of(s, s->st.last_pt)));
 	struct stun_flow *f = find_stun(m, &s->src, s->sport, &s->dst, s->dport);
 	if (f)
@@ -1806,6 +1812,25 @@ cx_media_call_file(struct cx_media *m, const char *relpath, const void *data, si
 	cx_writer_free(m->w, f);
 }
 
+/* Report entries of a written-out call's streams, for the finisher. */
+struct spill_job {
+	struct cx_spill *sp;
+	size_t n;
+	uint64_t *slot;
+	struct json_object **o;
+};
+
+static void
+spill_run(void *arg)
+{
+	struct spill_job *j = arg;
+	for (size_t i = 0; i < j->n; i++)
+		spill_json(j->sp, j->slot[i], j->o[i]);
+	free(j->slot);
+	free(j->o);
+	free(j);
+}
+
 int64_t
 cx_media_call_last(struct cx_media *m, uint32_t call_index)
 {
@@ -1829,11 +1854,29 @@ cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
 	struct mcall *mc = mcall_get(m, call_index, false);
 	if (!mc)
 		return;
+	struct spill_job *job = calloc(1, sizeof(*job));
+	size_t ns = 0;
+	for (struct stream *s = mc->streams; s; s = s->knext)
+		ns++;
+	if (job && (!(job->o = calloc(ns + 1, sizeof(*job->o))) || !(job->slot = calloc(ns + 1, sizeof(*job->slot))))) {
+		free(job->o);
+		free(job);
+		job = NULL;
+	}
+	if (!job) /* out of memory: spilled here, once the finisher is done with the spill */
+		cx_finisher_sync(m->ctx->fin);
 	for (struct stream *s = mc->streams; s; s = s->knext) {
 		window_flush(m, s); /* nothing left after cx_media_call_flush */
 		writer_close(m, s);
-		if (s->confirmed)
-			spill_json(m->sp_streams, s->seq, stream_json(m, s));
+		if (!s->confirmed)
+			continue;
+		struct json_object *o = stream_json(m, s, true);
+		if (job && job->n < ns) {
+			job->slot[job->n] = s->seq;
+			job->o[job->n++] = o;
+		} else {
+			spill_json(m->sp_streams, s->seq, o);
+		}
 	}
 	/* STUN flows go with their call: those its streams listed, and the
 	 * checks that touched its endpoints without carrying RTP */
@@ -1867,6 +1910,13 @@ cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
 		s->knext = NULL;
 	}
 	mc->streams = mc->streams_tail = NULL;
+	/* the entries are serialised and spilled beside the dissection: from
+	 * here on nothing of the main thread's points into them (the STUN
+	 * lists they hold were let go of above) */
+	if (job) {
+		job->sp = m->sp_streams;
+		cx_finisher_submit(m->ctx->fin, spill_run, job);
+	}
 	cx_stereo_free(mc->x);
 	mc->x = NULL;
 	for (struct mcall **pp = &m->mix_b[call_index % MIX_BUCKETS]; *pp; pp = &(*pp)->next) {
@@ -1912,7 +1962,7 @@ cx_media_report_stream(struct cx_media *m, struct cx_jsonw *w)
 		}
 		if (i >= m->n)
 			break;
-		cx_jsonw_element(w, stream_json(m, m->v[i]));
+		cx_jsonw_element(w, stream_json(m, m->v[i], false));
 		i++;
 	}
 	/* STUN flows that carried no RTP */

@@ -311,21 +311,43 @@ indent(FILE *f, int depth)
 		fputs("  ", f);
 }
 
-/* text at depth 0, every line after the first indented for depth */
+/* text at depth 0, every line after the first indented for depth: built
+ * in one buffer and written at once (reports run to hundreds of MB) */
 static void
 put_text(FILE *f, const char *text, size_t len, int depth)
 {
+	static const char spaces[] = "                                ";
+	if (!len)
+		return;
+	size_t ind = (size_t)depth * 2;
+	if (ind > sizeof(spaces) - 1)
+		ind = sizeof(spaces) - 1;
+	size_t lines = 0;
+	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+		lines++;
+	char stackbuf[8192];
+	size_t need = len + lines * ind;
+	char *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
+	if (!buf) {
+		fwrite(text, 1, len, f); /* no memory: unindented, still valid JSON */
+		return;
+	}
+	size_t o = 0;
 	const char *p = text, *end = text + len;
 	while (p < end) {
 		const char *e = memchr(p, '\n', (size_t)(end - p));
-		if (!e) {
-			fwrite(p, 1, (size_t)(end - p), f);
+		size_t l = e ? (size_t)(e - p) + 1 : (size_t)(end - p);
+		memcpy(buf + o, p, l);
+		o += l;
+		if (!e)
 			break;
-		}
-		fwrite(p, 1, (size_t)(e - p) + 1, f);
-		indent(f, depth);
+		memcpy(buf + o, spaces, ind);
+		o += ind;
 		p = e + 1;
 	}
+	fwrite(buf, 1, o, f);
+	if (buf != stackbuf)
+		free(buf);
 }
 
 static void
