@@ -6,7 +6,7 @@
 #include "call/stereo.h"
 #include "output/writers.h"
 
-#define INIT_CAP 32000u   /* 4 s: the two decoders rarely differ by more */
+#define INIT_CAP 16000u   /* 2 s: each side comes a second at a time; grows when they differ more */
 #define MAX_CAP 256000u   /* 32 s (1 MB): beyond that a lagging feed loses samples */
 #define NS_PER_FRAME 125000LL
 

@@ -4,13 +4,7 @@
 set -u
 exe=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-not_ok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 "$exe" --help > "$tmp/help" 2>&1; check "--help exits 0" test $? -eq 0
 "$exe" --version | grep -q '^callextract [0-9]'; check "--version" test $? -eq 0
@@ -56,5 +50,4 @@ else
   ok "live capture # SKIP not root"
   ok "live capture report # SKIP not root"
 fi
-echo "1..$n"
-exit $fail
+tap_end

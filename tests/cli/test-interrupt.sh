@@ -6,13 +6,7 @@
 set -u
 exe=$1
 gen=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-not_ok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 # 4000 calls of 2 s, 200 at a time: about 200 MB, several seconds of work.
 "$gen" -n 200 -d 2 -c 4000 -s 1G "$tmp/cap.pcap" 2>/dev/null
@@ -88,5 +82,4 @@ c=$(complete_calls "$tmp/kill") || c=
 check "SIGKILL: every call with a call.json is whole (${c:-error})" test -n "$c"
 check "SIGKILL: calls were finished before the kill (${c:-0})" test "${c:-0}" -gt 0
 check "SIGKILL: no half report.json" test ! -e "$tmp/kill/report.json" -o -s "$tmp/kill/report.json"
-echo "1..$n"
-exit $fail
+tap_end

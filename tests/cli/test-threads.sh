@@ -6,13 +6,7 @@ set -u
 exe=$1
 gen=$2
 src=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-fail=0
-ok() { n=$((n+1)); echo "ok $n - $1"; }
-not_ok() { n=$((n+1)); fail=1; echo "not ok $n - $1"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else not_ok "$what"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 "$gen" -n 200 -d 2 -c 600 -s 1G "$tmp/gen.pcap" 2>/dev/null
 # cut in the middle of a record: a damaged capture
@@ -29,5 +23,4 @@ for cap in "$src/fixtures/sip-call-pcma.pcap" "$src/fixtures/mixed-linktypes.pca
 done
 "$exe" "$tmp/cut.pcap" -o "$tmp/t3" -q --threads 2 2>/dev/null; rc=$?
 check "damaged capture read ahead: exit 1" test $rc -eq 1
-echo "1..$n"
-exit $fail
+tap_end

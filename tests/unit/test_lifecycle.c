@@ -1484,3 +1484,75 @@ Test(lifecycle_equal, generated_400_calls_no_audio)
 {
 	generated(true);
 }
+
+/* ---- the public corpus ---- */
+
+static char **corpus_names;
+static size_t corpus_n;
+
+static int
+corpus_add(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	size_t l = strlen(path);
+	if (type == FTW_F && (is_capture(path) || (l > 4 && !strcmp(path + l - 4, ".cap")))) {
+		corpus_names = realloc(corpus_names, (corpus_n + 1) * sizeof(*corpus_names));
+		corpus_names[corpus_n++] = strdup(path);
+	}
+	return 0;
+}
+
+/* Every corpus capture: finished early or at the end, the output trees
+ * are the same; where a Call-ID is reused after its dialog ended (REGISTER
+ * refreshes...), the default run has continuations instead, and then the
+ * messages per Call-ID are the same in both runs. */
+Test(lifecycle_equal, every_corpus_capture_same_output_whenever_finished, .timeout = 600)
+{
+	char root[4096];
+	snprintf(root, sizeof(root), "%s", cxt_path("corpus:"));
+	if (!cxt_exists(root))
+		cr_skip_test("corpus not present");
+	corpus_n = 0;
+	nftw(root, corpus_add, 16, FTW_PHYS);
+	qsort(corpus_names, corpus_n, sizeof(*corpus_names), cmp_str);
+	cr_assert_gt(corpus_n, 50);
+	size_t with_cont = 0;
+	for (size_t i = 0; i < corpus_n; i++) {
+		char a[256], b[256], p[4096];
+		two_runs(corpus_names[i], false, a, b, sizeof(a));
+		snprintf(p, sizeof(p), "%s/report.json", a);
+		struct json_object *full = json_object_from_file(p);
+		cr_assert_not_null(full, "%s: no report", corpus_names[i]);
+		int64_t cont = counter(full, "counts", "continuations");
+		json_object_put(full);
+		if (!cont) {
+			same_trees(corpus_names[i], a, b);
+		} else {
+			with_cont++;
+			struct json_object *x = report_without_lifecycle(a), *y = report_without_lifecycle(b);
+			struct cid_sum *sa, *sb;
+			size_t na, nb;
+			sum_by_cid(x, &sa, &na);
+			sum_by_cid(y, &sb, &nb);
+			cr_assert_eq(na, nb, "%s: %zu vs %zu Call-IDs", corpus_names[i], na, nb);
+			for (size_t k = 0; k < na; k++) {
+				cr_assert_str_eq(sa[k].cid, sb[k].cid);
+				cr_assert_eq(sa[k].msgs, sb[k].msgs, "%s: %s: %lld vs %lld messages", corpus_names[i],
+					     sa[k].cid, (long long)sa[k].msgs, (long long)sb[k].msgs);
+				free(sa[k].cid);
+				free(sb[k].cid);
+			}
+			free(sa);
+			free(sb);
+			json_object_put(x);
+			json_object_put(y);
+		}
+		rm_tree(a);
+		rm_tree(b);
+		free(corpus_names[i]);
+	}
+	free(corpus_names);
+	corpus_names = NULL;
+	cr_log_info("%zu corpus captures, %zu with continuations", corpus_n, with_cont);
+}
