@@ -3,7 +3,9 @@
  * RTCP, STUN, auth, ...). An input is a sequence of frames:
  *   [link-type selector][length: 2 bytes][frame bytes] ...
  * so that reassembly state is exercised across frames. Each input gets a
- * fresh context (leaks show up per input); one in 256 is also finished, so
+ * fresh context (leaks show up per input); a selector with its high bit set
+ * is followed by a 6 s pause (so calls are finished inside an input); one in
+ * 256 inputs is also finished, so
  * the report writers run too. */
 #include <stdint.h>
 #include <stdio.h>
@@ -57,7 +59,9 @@ cx_fuzz_one(const uint8_t *data, size_t size)
 		memcpy(frame, data + off, len);
 		cx_ctx_frame(ctx, lt, ts, frame, (uint32_t)len, (uint32_t)len);
 		free(frame);
-		ts += 20000000LL;
+		/* the selector's high bit is a 6 s pause: calls' lives end
+		 * (linger, late packets, continuations) inside one input */
+		ts += (data[off - 3] & 0x80) ? 6000000000LL : 20000000LL;
 		off += len;
 	}
 	if ((++count & 255) == 0)
