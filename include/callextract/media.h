@@ -71,9 +71,10 @@ void cx_media_call_flush(struct cx_media *m, uint32_t call_index);
  * stay for a minute so that late packets are counted (late.rtp/rtcp). */
 void cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns);
 
-/* A whole file (copied) written through the media writers' queue, so
- * that it lands after every WAV queued before it is closed. */
-void cx_media_call_file(struct cx_media *m, const char *relpath, const void *data, size_t len);
+/* A text file (the text and a newline, copied) written through the media
+ * writers' queue, so that it lands after every WAV queued before it is
+ * closed. */
+void cx_media_call_text(struct cx_media *m, const char *relpath, const char *text);
 /* About once a second of the lifecycle clock: forgets the endpoints of
  * calls finished more than a minute ago. */
 void cx_media_life_tick(struct cx_media *m, int64_t life_ns);

@@ -77,7 +77,7 @@ struct dialog {
 	uint32_t continues;         /* index of the finished dialog this one continues */
 	uint32_t last_cseq[2];      /* highest request CSeq of caller and callee */
 	uint64_t from_tag_h;
-	int64_t t_over;             /* when the dialog was over (0: not yet) */
+	bool over;                  /* its last transaction ended it (see cx_dialogs_on_message) */
 	int64_t l_last, l_bye;      /* last message, BYE: on the lifecycle clock */
 	int64_t l_pend;             /* the last request, while it has no final answer */
 	uint32_t pend_cseq;
@@ -107,7 +107,6 @@ struct cx_dialogs {
 	uint32_t n;                 /* dialogs so far (the last index) */
 	uint32_t calls;
 	struct dialog *live, *live_tail;
-	size_t nlive;
 	struct dialog *last;        /* of the last message */
 	int64_t first_t;            /* of dialog 1 (the calls table sorts there) */
 	struct cx_spill *report;    /* report.json "dialogs" elements, slot = index */
@@ -134,6 +133,14 @@ hash64(const char *s, uint64_t h)
 	while (*s)
 		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
 	return h;
+}
+
+/* The 64-bit hash tombs keep of a Call-ID or a From tag (a tomb keeps no
+ * strings: two texts with the same hash would be taken for one). */
+static uint64_t
+hash_text(const char *s)
+{
+	return hash64(s, 1469598103934665603ULL);
 }
 
 /* A bounded copy; bytes from packets are kept as they are (escaped when written). */
@@ -241,7 +248,7 @@ find(struct cx_dialogs *d, const char *call_id)
 static struct tomb *
 tomb_find(const struct cx_dialogs *d, const char *call_id)
 {
-	uint64_t h = hash64(call_id, 1469598103934665603ULL);
+	uint64_t h = hash_text(call_id);
 	for (struct tomb *t = d->tb[h & (NBUCKETS - 1)]; t; t = t->hnext)
 		if (t->h == h)
 			return t;
@@ -287,7 +294,7 @@ tomb_add(struct cx_dialogs *d, const struct dialog *g, int64_t now)
 	struct tomb *t = calloc(1, sizeof(*t));
 	if (!t)
 		return;
-	t->h = hash64(g->call_id, 1469598103934665603ULL);
+	t->h = hash_text(g->call_id);
 	t->from_tag_h = g->from_tag_h;
 	t->index = g->index;
 	t->last_cseq[0] = g->last_cseq[0];
@@ -322,7 +329,6 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues
 	else
 		d->live = g;
 	d->live_tail = g;
-	d->nlive++;
 	g->kind = field(v->method);
 	g->bye_by = -1;
 	g->sdp = json_object_new_array();
@@ -723,7 +729,7 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 		if (t) {
 			int p = 0;
 			if (t->from_tag_h && v->from_tag)
-				p = hash64(v->from_tag, 1469598103934665603ULL) != t->from_tag_h;
+				p = hash_text(v->from_tag) != t->from_tag_h;
 			bool fresh = v->is_request && strcmp(v->method, "ACK") && strcmp(v->method, "CANCEL") &&
 				     v->cseq > t->last_cseq[p];
 			if (!fresh) {
@@ -755,7 +761,7 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	set_field(&g->from_disp, x->from_display);
 	if (v->is_request && !g->from_tag && v->from_tag) {
 		set_field(&g->from_tag, v->from_tag);
-		g->from_tag_h = hash64(v->from_tag, 1469598103934665603ULL);
+		g->from_tag_h = hash_text(v->from_tag);
 	}
 	int party = party_of(g, v);
 	if (v->is_request && strcmp(v->method, "ACK")) {
@@ -886,10 +892,9 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	if (sdp)
 		handle_sdp(d, g, v, x, party);
 	/* a challenge (401/407) is expected to be answered with credentials */
-	bool over = g->t_invite ? (g->answered ? g->t_bye_ok != 0 :
-				  g->invite_final >= 300 && g->invite_final != 401 && g->invite_final != 407) :
-		    ends_with_answer(g) && g->first_final >= 200 && g->first_final != 401 && g->first_final != 407;
-	g->t_over = over ? (g->t_over ? g->t_over : v->ts_ns) : 0;
+	g->over = g->t_invite ? (g->answered ? g->t_bye_ok != 0 :
+				 g->invite_final >= 300 && g->invite_final != 401 && g->invite_final != 407) :
+		  ends_with_answer(g) && g->first_final >= 200 && g->first_final != 401 && g->first_final != 407;
 	return g->index;
 }
 
@@ -1309,7 +1314,6 @@ unlink_live(struct cx_dialogs *d, struct dialog *g)
 		g->lnext->lprev = g->lprev;
 	else
 		d->live_tail = g->lprev;
-	d->nlive--;
 	for (struct dialog **pp = &d->buckets[hash_str(g->call_id) & (NBUCKETS - 1)]; *pp; pp = &(*pp)->hnext) {
 		if (*pp == g) {
 			*pp = g->hnext;
@@ -1352,15 +1356,8 @@ finish_run(void *arg)
 		 * process is killed right after */
 		char path[200];
 		snprintf(path, sizeof(path), "%s/call.json", g->dir);
-		const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-		size_t len = strlen(text);
-		char *copy = malloc(len + 1);
-		if (copy) {
-			memcpy(copy, text, len);
-			copy[len] = '\n';
-			cx_media_call_file(ctx->media, path, copy, len + 1);
-			free(copy);
-		}
+		cx_media_call_text(ctx->media, path,
+				   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
 	json_object_put(o);
 	free_dialog(g);
@@ -1418,7 +1415,7 @@ cx_dialogs_tick(struct cx_dialogs *d, int64_t now)
 		int64_t m = cx_media_call_last(d->ctx->media, g->index);
 		if (m > last)
 			last = m;
-		bool over = g->t_over || (g->bye_seen && now - g->l_bye > BYE_TIMEOUT_NS);
+		bool over = g->over || (g->bye_seen && now - g->l_bye > BYE_TIMEOUT_NS);
 		/* a request still unanswered may be retransmitted for 32 s
 		 * (RFC 3261 timer F): wait that long for the last one */
 		int64_t wait = g->l_pend && linger < BYE_TIMEOUT_NS ? BYE_TIMEOUT_NS : linger;

@@ -155,8 +155,7 @@ struct stun_flow {
 	bool used;               /* a listed RTP stream shows it */
 	struct stun_flow *next;  /* in order of first message */
 	struct stun_flow *hnext;
-	struct stun_flow *enext[2]; /* by one end (a, b): see stun_by_end */
-	char *call_id;           /* resolved when its call was written out */
+	struct stun_flow *enext[2]; /* by one end (a, b): see stun_end_bucket */
 };
 
 #define STUN_BUCKETS 4096u
@@ -197,7 +196,7 @@ struct cx_media {
 	uint64_t stun_created;
 	struct cx_spill *sp_streams; /* report entries of written-out streams, slot = seq */
 	struct cx_spill *sp_stun;    /* STUN-only flows written out with their call, slot = seq */
-	uint64_t *late_rtp, *late_rtcp, *late_stun;
+	uint64_t *late_rtp, *late_rtcp;
 	struct stun_flow *stun, *stun_tail;
 	struct stun_flow *stun_b[STUN_BUCKETS]; /* by 5-tuple, either direction */
 	struct stun_flow *stun_e[STUN_BUCKETS]; /* by either end alone */
@@ -363,11 +362,10 @@ cx_media_new(struct cx_ctx *ctx)
 	m->n_stun = cx_stats_counter(ctx->stats, "proto.stun");
 	m->late_rtp = cx_stats_counter(ctx->stats, "late.rtp");
 	m->late_rtcp = cx_stats_counter(ctx->stats, "late.rtcp");
-	m->late_stun = cx_stats_counter(ctx->stats, "late.stun");
 	m->sp_streams = cx_spill_new(ctx->out, "streams");
 	m->sp_stun = cx_spill_new(ctx->out, "stun-flows");
 	if (!m->sb || !m->w || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun || !m->late_rtp ||
-	    !m->late_rtcp || !m->late_stun || !m->sp_streams || !m->sp_stun) {
+	    !m->late_rtcp || !m->sp_streams || !m->sp_stun) {
 		cx_media_free(m);
 		return NULL;
 	}
@@ -424,7 +422,6 @@ cx_media_free(struct cx_media *m)
 	while (f) {
 		struct stun_flow *n = f->next;
 		json_object_put(f->msgs);
-		free(f->call_id);
 		free(f);
 		f = n;
 	}
@@ -1212,7 +1209,6 @@ stun_unlink(struct cx_media *m, struct stun_flow *f)
 		m->stun_tail = f->prev;
 	m->nstun--;
 	json_object_put(f->msgs);
-	free(f->call_id);
 	free(f);
 }
 
@@ -1783,9 +1779,8 @@ stun_json(const struct cx_media *m, const struct stun_flow *f)
 	json_object_object_add(o, "kind", json_object_new_string("stun"));
 	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&f->a, f->pa, ep)));
 	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&f->b, f->pb, ep)));
-	const struct endpoint *e = f->call_id ? NULL : stun_owner(m, f);
-	const char *cid = f->call_id ? f->call_id : e ? e->call_id : NULL;
-	json_object_object_add(o, "call_id", cid ? json_object_new_string(cid) : NULL);
+	const struct endpoint *e = stun_owner(m, f);
+	json_object_object_add(o, "call_id", e ? json_object_new_string(e->call_id) : NULL);
 	json_object_object_add(o, "packets", json_object_new_int64((int64_t)f->n));
 	json_object_object_add(o, "stun", json_object_get(f->msgs));
 	return o;
@@ -1800,14 +1795,14 @@ spill_json(struct cx_spill *sp, uint64_t slot, struct json_object *o)
 }
 
 void
-cx_media_call_file(struct cx_media *m, const char *relpath, const void *data, size_t len)
+cx_media_call_text(struct cx_media *m, const char *relpath, const char *text)
 {
 	struct cx_writer *f = cx_writer_new(m->w, relpath, CX_WRITER_RAW, 1);
 	if (!f) {
 		cx_log(m->ctx, CX_LOG_WARN, "%s: out of memory", relpath);
 		return;
 	}
-	if (cx_writer_write(m->w, f, data, len) < 0)
+	if (cx_writer_write(m->w, f, text, strlen(text)) < 0 || cx_writer_write(m->w, f, "\n", 1) < 0)
 		cx_log(m->ctx, CX_LOG_WARN, "%s: %s", relpath, cx_writer_error(f));
 	cx_writer_free(m->w, f);
 }

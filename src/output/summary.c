@@ -37,6 +37,9 @@ struct cx_summary {
 	char *table_head;         /* the calls table: heading, and where it sorts */
 	int64_t table_ts;
 	uint64_t table_frame;
+	bool order_known;         /* whether the spilled conversations' slot order is time order */
+	struct skey *keys;        /* ... and when it is not, their keys sorted */
+	size_t nkeys;
 };
 
 struct cx_summary *
@@ -74,6 +77,7 @@ cx_summary_free(struct cx_summary *s)
 	cx_spill_free(s->convs);
 	cx_spill_free(s->rows);
 	free(s->table_head);
+	free(s->keys);
 	free(s);
 }
 
@@ -343,14 +347,20 @@ spilled_next(struct spilled *it)
 	}
 }
 
+/* Opens the spilled conversations in time order. Whether slot order is
+ * time order is found out once (summary.txt and report.json both read
+ * them); only when it is not are the keys kept, sorted, in s. */
 static void
-spilled_open(struct spilled *it, struct cx_spill *sp)
+spilled_open(struct spilled *it, struct cx_summary *s)
 {
 	memset(it, 0, sizeof(*it));
-	it->sp = sp;
-	if (!sp)
+	it->sp = s->convs;
+	if (!it->sp || s->order_known) {
+		it->keys = s->keys;
+		it->nkeys = s->nkeys;
 		return;
-	/* in order already? */
+	}
+	s->order_known = true;
 	bool ordered = true;
 	int64_t lts = INT64_MIN;
 	uint64_t lfr = 0;
@@ -370,15 +380,9 @@ spilled_open(struct spilled *it, struct cx_spill *sp)
 	while (nk < n && spilled_next(it)) /* slot order: it->keys not set yet */
 		keys[nk++] = (struct skey){ it->cur.ts, it->cur.frame, it->cur.seq };
 	qsort(keys, nk, sizeof(*keys), skey_cmp);
-	it->keys = keys;
-	it->nkeys = nk;
+	it->keys = s->keys = keys;
+	it->nkeys = s->nkeys = nk;
 	it->pos = 0;
-}
-
-static void
-spilled_close(struct spilled *it)
-{
-	free(it->keys);
 }
 
 /* The next section in time order from memory (v, i) or the spill. The
@@ -457,7 +461,7 @@ cx_summary_write(struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, 
 	if (!v)
 		return;
 	struct spilled it;
-	spilled_open(&it, s->convs);
+	spilled_open(&it, s);
 	spilled_next(&it);
 	bool table = s->table_head && cx_spill_records(s->rows);
 	size_t i = 0;
@@ -477,7 +481,6 @@ cx_summary_write(struct cx_summary *s, struct cx_names *names, int64_t rel0_ns, 
 		if (sp)
 			spilled_next(&it);
 	}
-	spilled_close(&it);
 	free(v);
 }
 
@@ -529,7 +532,7 @@ cx_summary_report_stream(struct cx_summary *s, struct cx_names *names, int64_t r
 	cx_jsonw_begin(w, "conversations", true);
 	const struct section **v = sorted(s);
 	struct spilled it;
-	spilled_open(&it, s->convs);
+	spilled_open(&it, s);
 	spilled_next(&it);
 	size_t i = 0;
 	for (;;) {
@@ -542,7 +545,6 @@ cx_summary_report_stream(struct cx_summary *s, struct cx_names *names, int64_t r
 		if (sp)
 			spilled_next(&it);
 	}
-	spilled_close(&it);
 	free(v);
 	cx_jsonw_end(w, true);
 }
