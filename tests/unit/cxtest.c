@@ -1,10 +1,15 @@
 /* Test helpers: paths, whole-pipeline runs, JSON lookups. */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "callextract/callextract.h"
+#include "callextract/ctx.h"
+#include "callextract/outdir.h"
+#include "capture/source.h"
 #include "cxtest.h"
 
 const char *
@@ -53,25 +58,75 @@ cxt_slurp(const char *dir, const char *rel, size_t *len)
 	return b;
 }
 
-struct json_object *
-cxt_run(const char *capture, void (*tweak)(struct cx_config *), int *exit_code,
-	const char **outdir)
+/* A configuration for a test run into dir: quiet, then tweaked. */
+static void
+test_config(struct cx_config *cfg, const char *dir, void (*tweak)(struct cx_config *))
 {
-	static char dir[256];
 	static int global_done;
 	if (!global_done) {
 		cx_global_init();
 		global_done = 1;
 	}
+	cx_config_defaults(cfg);
+	cfg->outdir = dir;
+	cfg->verbosity = -1;
+	if (tweak)
+		tweak(cfg);
+}
+
+int
+cxt_drive(const char *capture, void (*tweak)(struct cx_config *), char *dir,
+	  void (*hook)(struct cx_ctx *ctx, int64_t ts, void *arg), void *arg)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	struct cx_config cfg;
+	test_config(&cfg, dir, tweak);
+	struct cx_outdir *out;
+	const char *why;
+	if (cx_outdir_open(&out, dir, 1, &why) < 0)
+		return -1;
+	struct cx_ctx *ctx;
+	struct cx_source *src;
+	char err[256];
+	if (cx_ctx_new(&ctx, &cfg, out) < 0) {
+		cx_outdir_close(out);
+		return -1;
+	}
+	if (cx_source_open_file(&src, capture, err, sizeof(err)) < 0) {
+		cx_ctx_free(ctx);
+		cx_outdir_close(out);
+		return -1;
+	}
+	int lt;
+	int64_t ts;
+	const uint8_t *d;
+	uint32_t cap, wire;
+	bool timeout;
+	while (cx_source_next(src, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err)) == 1) {
+		if (hook)
+			hook(ctx, ts, arg);
+		cx_ctx_frame(ctx, lt, ts, d, cap, wire);
+	}
+	if (hook)
+		hook(ctx, INT64_MAX, arg);
+	cx_source_close(src);
+	int rc = cx_ctx_finish(ctx, NULL);
+	cx_ctx_free(ctx);
+	cx_outdir_close(out);
+	return rc;
+}
+
+struct json_object *
+cxt_run(const char *capture, void (*tweak)(struct cx_config *), int *exit_code,
+	const char **outdir)
+{
+	static char dir[256];
 	snprintf(dir, sizeof(dir), "/tmp/cxtest-XXXXXX");
 	if (!mkdtemp(dir))
 		return NULL;
 	struct cx_config cfg;
-	cx_config_defaults(&cfg);
-	cfg.outdir = dir;
-	cfg.verbosity = -1;
-	if (tweak)
-		tweak(&cfg);
+	test_config(&cfg, dir, tweak);
 	const char *inputs[1] = { capture };
 	struct cx_run_opts opts = { inputs, 1, NULL, NULL, NULL };
 	int rc = cx_run(&cfg, &opts);

@@ -20,6 +20,16 @@ struct cx_config;
 struct json_object *cxt_run(const char *capture, void (*tweak)(struct cx_config *),
 			    int *exit_code, const char **outdir);
 
+/* The same, frame by frame through cx_ctx_frame, into dir (a mkdtemp
+ * template, filled in): hook(ctx, ts, arg) runs before each frame (ts: its
+ * timestamp) and once more after the last (ts INT64_MAX), before the end
+ * of the capture is processed. tweak may be NULL. Returns what
+ * cx_ctx_finish returned, or -1 if the capture or the context could not be
+ * had. */
+struct cx_ctx;
+int cxt_drive(const char *capture, void (*tweak)(struct cx_config *), char *dir,
+	      void (*hook)(struct cx_ctx *ctx, int64_t ts, void *arg), void *arg);
+
 /* Reads a whole file below a directory; owned, NUL-terminated; NULL if absent. */
 char *cxt_slurp(const char *dir, const char *rel, size_t *len);
 

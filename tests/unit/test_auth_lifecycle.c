@@ -22,62 +22,51 @@ struct done_at {
 	uint64_t frame;
 };
 
+static void
+with_wordlist(struct cx_config *cfg)
+{
+	static const char *wl[1];
+	static char wpath[4096];
+	snprintf(wpath, sizeof(wpath), "%s/fixtures/voip-wordlist.txt", getenv("CX_SRCDIR"));
+	wl[0] = wpath;
+	cfg->wordlists = wl;
+	cfg->n_wordlists = 1;
+	cfg->threads = 2;
+}
+
+struct done_list {
+	const struct done_at *done;
+	size_t n;
+	const char *dir;
+};
+
+/* After the frame of a dialog's last message (so: before the next one, or
+ * at the end), its exchanges are handed on as if the dialog were finished. */
+static void
+done_hook(struct cx_ctx *ctx, int64_t ts, void *arg)
+{
+	const struct done_list *l = arg;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->done[i].frame == ctx->frames)
+			cx_auth_dialog_done(ctx->auth, l->done[i].call_id);
+	if (ts == INT64_MAX && l->n) {
+		/* records did go through the spill files */
+		char p[128];
+		snprintf(p, sizeof(p), "%s/spill/auth-exchanges", l->dir);
+		cr_assert(cxt_exists(p), "nothing was spilled");
+	}
+}
+
 /* Runs the pipeline on capture into a fresh directory (its path in dir).
- * With done, cx_auth_dialog_done is called for
- * each Call-ID right after the frame of its dialog's last message. */
+ * With done, cx_auth_dialog_done is called for each Call-ID right after
+ * the frame of its dialog's last message. */
 static void
 run_capture(const char *capture, bool wordlist, const struct done_at *done, size_t ndone, char *dir,
 	    size_t dirsz)
 {
-	static int global;
-	if (!global) {
-		cx_global_init();
-		global = 1;
-	}
 	snprintf(dir, dirsz, "/tmp/cxauthlife-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	struct cx_config cfg;
-	cx_config_defaults(&cfg);
-	cfg.outdir = dir;
-	cfg.verbosity = -1;
-	static const char *wl[1];
-	static char wpath[4096];
-	if (wordlist) {
-		snprintf(wpath, sizeof(wpath), "%s/fixtures/voip-wordlist.txt", getenv("CX_SRCDIR"));
-		wl[0] = wpath;
-		cfg.wordlists = wl;
-		cfg.n_wordlists = 1;
-		cfg.threads = 2;
-	}
-	struct cx_outdir *out;
-	const char *why;
-	cr_assert_eq(cx_outdir_open(&out, dir, 1, &why), 0);
-	struct cx_ctx *ctx;
-	cr_assert_eq(cx_ctx_new(&ctx, &cfg, out), 0);
-	struct cx_source *src;
-	char err[256];
-	cr_assert_eq(cx_source_open_file(&src, capture, err, sizeof(err)), 0, "%s", err);
-	int lt;
-	int64_t ts;
-	const uint8_t *d;
-	uint32_t cap, wire;
-	bool timeout;
-	while (cx_source_next(src, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err)) == 1) {
-		cx_ctx_frame(ctx, lt, ts, d, cap, wire);
-		for (size_t i = 0; i < ndone; i++)
-			if (done[i].frame == ctx->frames)
-				cx_auth_dialog_done(ctx->auth, done[i].call_id);
-	}
-	cx_source_close(src);
-	if (ndone) {
-		/* records did go through the spill files */
-		char p[128];
-		snprintf(p, sizeof(p), "%s/spill/auth-exchanges", dir);
-		cr_assert(cxt_exists(p), "nothing was spilled");
-	}
-	cr_assert_eq(cx_ctx_finish(ctx, NULL), 0);
-	cx_ctx_free(ctx);
-	cx_outdir_close(out);
+	struct done_list l = { done, ndone, dir };
+	cr_assert_eq(cxt_drive(capture, wordlist ? with_wordlist : NULL, dir, done_hook, &l), 0, "%s", capture);
 }
 
 static void

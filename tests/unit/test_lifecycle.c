@@ -380,57 +380,42 @@ call_folder_complete(struct json_object *r, const char *dir, size_t dialog)
 /* Drives the pipeline frame by frame: lifecycle.calls_finished after the
  * last frame at or before each of the times asked (seconds after T0, in
  * increasing order; when of them), and just before the end of the capture. */
+struct drive_at {
+	const double *when;
+	uint64_t *at;
+	size_t n, k;
+	uint64_t before_end;
+};
+
+static void
+drive_hook(struct cx_ctx *ctx, int64_t ts, void *arg)
+{
+	struct drive_at *a = arg;
+	uint64_t finished = cx_stats_get(ctx->stats, "lifecycle.calls_finished");
+	if (ts == INT64_MAX) {
+		a->before_end = finished;
+		return;
+	}
+	double rel = (double)ts / 1e9 - T0;
+	while (a->k < a->n && rel < 1e6 && rel > a->when[a->k] + 1e-7) /* not at a bogus timestamp */
+		a->at[a->k++] = finished;
+}
+
 static uint64_t
 drive(const char *capture, void (*tweak)(struct cx_config *), const double *when, uint64_t *at, size_t n)
 {
-	static int global;
-	if (!global) {
-		cx_global_init();
-		global = 1;
-	}
 	char dir[64];
 	snprintf(dir, sizeof(dir), "/tmp/cxlifedrv-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	struct drive_at a = { when, at, n, 0, 0 };
+	cr_assert_eq(cxt_drive(capture, tweak, dir, drive_hook, &a), 0, "%s", capture);
 	made_add(dir);
-	struct cx_config cfg;
-	cx_config_defaults(&cfg);
-	cfg.outdir = dir;
-	cfg.verbosity = -1;
-	if (tweak)
-		tweak(&cfg);
-	struct cx_outdir *out;
-	const char *why;
-	cr_assert_eq(cx_outdir_open(&out, dir, 1, &why), 0);
-	struct cx_ctx *ctx;
-	cr_assert_eq(cx_ctx_new(&ctx, &cfg, out), 0);
-	struct cx_source *src;
-	char err[256];
-	cr_assert_eq(cx_source_open_file(&src, capture, err, sizeof(err)), 0, "%s", err);
-	int lt;
-	int64_t ts;
-	const uint8_t *d;
-	uint32_t cap, wire;
-	bool timeout;
-	size_t k = 0;
-	while (cx_source_next(src, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err)) == 1) {
-		double rel = (double)ts / 1e9 - T0;
-		while (k < n && rel < 1e6 && rel > when[k] + 1e-7) /* not at a bogus timestamp */
-			at[k++] = cx_stats_get(ctx->stats, "lifecycle.calls_finished");
-		cx_ctx_frame(ctx, lt, ts, d, cap, wire);
-	}
-	uint64_t before_end = cx_stats_get(ctx->stats, "lifecycle.calls_finished");
 	if (getenv("LIFE_DEBUG"))
 		for (size_t i = 0; i < n; i++)
 			fprintf(stderr, "drive %s: at %.2f: %llu\n", capture, when[i], (unsigned long long)at[i]);
-	while (k < n)
-		at[k++] = before_end;
-	cx_source_close(src);
-	cr_assert_eq(cx_ctx_finish(ctx, NULL), 0);
-	cr_assert_eq(cx_stats_get(ctx->stats, "lifecycle.calls_finished") >= before_end, 1);
-	cx_ctx_free(ctx);
-	cx_outdir_close(out);
+	while (a.k < n)
+		at[a.k++] = a.before_end;
 	rm_tree(dir);
-	return before_end;
+	return a.before_end;
 }
 
 /* ---------- 1. the lifecycle on hand-made captures ---------- */
