@@ -66,7 +66,7 @@ int64_t cx_media_call_last(struct cx_media *m, uint32_t call_index);
 /* The call is being finished: play out and close its streams' WAVs (so
  * that cx_media_describe_call can name them). */
 void cx_media_call_flush(struct cx_media *m, uint32_t call_index);
-/* ... and then: its streams' report entries (and their STUN flows) go to
+/* ... and then (after cx_media_call_flush): its streams' report entries (and their STUN flows) go to
  * the spill, its stereo file is closed, its memory freed; its endpoints
  * stay for a minute so that late packets are counted (late.rtp/rtcp). */
 void cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns);

@@ -1861,8 +1861,6 @@ cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
 	if (!job) /* out of memory: spilled here, once the finisher is done with the spill */
 		cx_finisher_sync(m->ctx->fin);
 	for (struct stream *s = mc->streams; s; s = s->knext) {
-		window_flush(m, s); /* nothing left after cx_media_call_flush */
-		writer_close(m, s);
 		if (!s->confirmed)
 			continue;
 		struct json_object *o = stream_json(m, s, true);
