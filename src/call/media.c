@@ -1802,8 +1802,12 @@ cx_media_call_text(struct cx_media *m, const char *relpath, const char *text)
 		cx_log(m->ctx, CX_LOG_WARN, "%s: out of memory", relpath);
 		return;
 	}
-	if (cx_writer_write(m->w, f, text, strlen(text)) < 0 || cx_writer_write(m->w, f, "\n", 1) < 0)
-		cx_log(m->ctx, CX_LOG_WARN, "%s: %s", relpath, cx_writer_error(f));
+	/* one write: the file goes out in one piece (text and newline) */
+	size_t len = strlen(text);
+	char *copy = malloc(len + 1);
+	if (!copy || (memcpy(copy, text, len), copy[len] = '\n', cx_writer_write(m->w, f, copy, len + 1) < 0))
+		cx_log(m->ctx, CX_LOG_WARN, "%s: %s", relpath, copy ? cx_writer_error(f) : "out of memory");
+	free(copy);
 	cx_writer_free(m->w, f);
 }
 
