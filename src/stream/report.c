@@ -143,7 +143,15 @@ cx_media_spill_json(struct cx_spill *sp, uint64_t slot, struct json_object *o)
 void
 cx_media_call_text(struct cx_media *m, const char *relpath, const char *text)
 {
-	struct cx_writer *f = cx_writer_new(m->w, relpath, CX_WRITER_RAW, 1);
+	/* written as NAME.tmp and renamed: a kill mid-write leaves no
+	 * call.json without its end */
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", relpath);
+	struct cx_writer *f = cx_writer_new(m->w, tmp, CX_WRITER_RAW, 1);
+	if (f && cx_writer_set_final(f, relpath) < 0) {
+		cx_writer_free(m->w, f);
+		f = NULL;
+	}
 	if (!f) {
 		cx_log(m->ctx, CX_LOG_WARN, "%s: out of memory", relpath);
 		return;
