@@ -537,6 +537,16 @@ osip_accepts_sdp(const char *body, size_t len)
 	return ok;
 }
 
+/* Narrow entry for tests/fuzz (dialog.h): the two SDP parsers above, as
+ * handle_sdp runs them on a body. */
+struct json_object *
+cx_dialog_parse_sdp(const char *body, size_t len, struct json_object **media, bool *osip_ok)
+{
+	*media = NULL;
+	*osip_ok = osip_accepts_sdp(body, len);
+	return parse_sdp(body, len, media);
+}
+
 static void
 announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view *v, int party,
 	       struct json_object *media)
