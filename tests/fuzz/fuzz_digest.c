@@ -35,9 +35,10 @@ cx_fuzz_one(const uint8_t *data, size_t size)
 		size_t vl = len - 1;
 		unit++;
 		if (kind == 5) {
-			char *line = (char *)cxf_copy((const uint8_t *)val, vl + 1);
+			char *line = malloc(vl + 1);
 			if (!line)
 				break;
+			memcpy(line, val, vl);
 			line[vl] = '\0';
 			struct cx_sip_hashline h;
 			if (cx_sip_hashline_parse(line, &h) == 0)
