@@ -1,9 +1,10 @@
 /* Wrappers SIP travels in, each a room under the stream layer (src/wrap/):
- * HEP (capture agents' copies, hep.c) and WebSocket (RFC 6455/7118, ws.c).
+ * HEP (capture agents' copies, hep.c), WebSocket (RFC 6455/7118, ws.c) and
+ * TLS (tls.c: the handshake read in clear, no decryption yet).
  * A wrapper takes a UDP datagram or owns a TCP connection (flow/tcp.c asks
  * the *_looks_like functions on its first bytes), unwraps, and hands each
  * SIP message to the SIP module (cx_sip_on_wrapped) with what it came in.
- * Report key: "wrappers" (HEP agents, WebSocket connections).
+ * Report key: "wrappers" (HEP agents, WebSocket and TLS connections).
  *
  * struct cx_wrap is owned by the ctx; per-connection state hangs off
  * conn->user, owned by the wrapper and freed in its *_tcp_close. */
@@ -47,5 +48,13 @@ void cx_ws_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t 
 		    int64_t ts_ns, const uint8_t *d, size_t n);
 void cx_ws_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missing);
 void cx_ws_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c);
+
+/* ---- TLS (handshake in clear; no decryption yet) ---- */
+/* True when a TCP stream's first bytes are a handshake record with a ClientHello. */
+bool cx_tls_looks_like(const uint8_t *d, size_t n);
+void cx_tls_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame,
+		     int64_t ts_ns, const uint8_t *d, size_t n);
+void cx_tls_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missing);
+void cx_tls_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c);
 
 #endif

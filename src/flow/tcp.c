@@ -127,6 +127,8 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 		pc->owner = CX_TCP_HEP;
 	else if (cx_ws_looks_like(d, n))
 		pc->owner = CX_TCP_WS;
+	else if (cx_tls_looks_like(d, n))
+		pc->owner = CX_TCP_TLS;
 	else
 		pc->owner = CX_TCP_IGNORED;
 	if (pc->owner == CX_TCP_IGNORED)
@@ -153,6 +155,7 @@ deliver(struct cx_tcp *t, struct conn *c, int dir, uint64_t frame, int64_t ts, c
 	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_HEP: cx_hep_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_WS: cx_ws_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_TLS: cx_tls_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
 	default: break;
 	}
 }
@@ -172,6 +175,7 @@ deliver_gap(struct cx_tcp *t, struct conn *c, int dir, uint64_t missing)
 	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, 0, 0, NULL, (size_t)missing); break;
 	case CX_TCP_HEP: cx_hep_tcp_gap(ctx->wrap, pc, dir, missing); break;
 	case CX_TCP_WS: cx_ws_tcp_gap(ctx->wrap, pc, dir, missing); break;
+	case CX_TCP_TLS: cx_tls_tcp_gap(ctx->wrap, pc, dir, missing); break;
 	default: break;
 	}
 }
@@ -214,7 +218,7 @@ skip_hole(struct cx_tcp *t, struct conn *c, int dir)
 	drain(t, c, dir);
 }
 
-static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun", "hep", "websocket" };
+static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun", "hep", "websocket", "tls" };
 
 static void
 record(struct cx_tcp *t, const struct cx_tcp_conn *pc)
@@ -267,6 +271,7 @@ finish_conn(struct cx_tcp *t, struct conn *c)
 	case CX_TCP_STUN: cx_media_tcp_close(ctx->media, pc); break;
 	case CX_TCP_HEP: cx_hep_tcp_close(ctx->wrap, pc); break;
 	case CX_TCP_WS: cx_ws_tcp_close(ctx->wrap, pc); break;
+	case CX_TCP_TLS: cx_tls_tcp_close(ctx->wrap, pc); break;
 	default: break;
 	}
 	pc->user = NULL;

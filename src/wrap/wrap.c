@@ -24,6 +24,7 @@ cx_wrap_free(struct cx_wrap *w)
 		return;
 	json_object_put(w->hep_reports);
 	json_object_put(w->ws_conns);
+	json_object_put(w->tls_conns);
 	free(w);
 }
 
@@ -82,5 +83,9 @@ cx_wrap_report(struct cx_wrap *w, struct json_object *holder)
 	json_object_object_add(ws, "connections", w->ws_conns ? json_object_get(w->ws_conns) : json_object_new_array());
 	json_object_object_add(ws, "connections_dropped", json_object_new_int64((int64_t)w->ws_conns_dropped));
 	json_object_object_add(r, "websocket", ws);
+	struct json_object *tls = json_object_new_object();
+	json_object_object_add(tls, "connections", w->tls_conns ? json_object_get(w->tls_conns) : json_object_new_array());
+	json_object_object_add(tls, "connections_dropped", json_object_new_int64((int64_t)w->tls_conns_dropped));
+	json_object_object_add(r, "tls", tls);
 	json_object_object_add(holder, "wrappers", r);
 }

@@ -33,6 +33,8 @@ struct cx_wrap {
 	uint64_t hep_reports_dropped;
 	struct json_object *ws_conns;    /* one entry per WebSocket connection (owned) */
 	uint64_t ws_conns_dropped;
+	struct json_object *tls_conns;   /* one entry per TLS connection (owned) */
+	uint64_t tls_conns_dropped;
 };
 
 #endif

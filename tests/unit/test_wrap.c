@@ -416,3 +416,102 @@ Test(wrap, websocket_corpus_heplify)
 	cr_assert_eq(num(r, "wrappers.websocket.connections.0.client_to_server.errors"), 0);
 	json_object_put(r);
 }
+
+/* TLS: the handshake read in clear (no key log support yet): version,
+ * suite, SNI, and in TLS 1.2 the certificate's subject; findings for RSA
+ * key exchange and CBC. tshark with the key log finds 15 SIP messages in
+ * each (fixtures/wrap-tls*.tshark-sip.txt); callextract does not open them yet. */
+static struct json_object *
+tls_conn0(struct json_object *r)
+{
+	/* the python client's connection: the second one to 19061 is not
+	 * its (no secrets for it in the key log) */
+	struct json_object *cs = cxt_get(r, "wrappers.tls.connections");
+	for (size_t i = 0; cs && i < json_object_array_length(cs); i++)
+		if (num(json_object_array_get_idx(cs, i), "tcp_connection") == 1)
+			return json_object_array_get_idx(cs, i);
+	cr_assert_fail("no TLS connection 1");
+	return NULL;
+}
+
+static size_t
+count_kind(struct json_object *r, const char *kind)
+{
+	struct json_object *f = cxt_get(r, "findings");
+	size_t n = 0;
+	for (size_t i = 0; i < json_object_array_length(f); i++)
+		n += !strcmp(s(json_object_array_get_idx(f, i), "kind"), kind);
+	return n;
+}
+
+Test(wrap, tls13_handshake)
+{
+	struct json_object *r = run(cxt_path("fixtures/wrap-tls13.pcap"));
+	struct json_object *c = tls_conn0(r);
+	cr_assert_str_eq(s(c, "version"), "TLS 1.3");
+	cr_assert_str_eq(s(c, "suite"), "TLS_AES_256_GCM_SHA384");
+	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
+	cr_assert_eq(json_object_array_length(cxt_get(c, "certificate_subjects")), 0, "encrypted in 1.3");
+	cr_assert_eq(json_object_get_boolean(cxt_get(c, "decrypted")), 0);
+	cr_assert_eq(num(c, "errors"), 0);
+	cr_assert_gt(num(c, "client_to_server.encrypted_records"), 0);
+	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange") + count_kind(r, "tls.cbc_suite"), 0);
+	cr_assert_eq(num(r, "capture.protocols.sip"), 0);
+	json_object_put(r);
+}
+
+Test(wrap, tls12_handshake_and_findings)
+{
+	struct json_object *r = run(cxt_path("fixtures/wrap-tls12.pcap"));
+	struct json_object *c = tls_conn0(r);
+	cr_assert_str_eq(s(c, "version"), "TLS 1.2");
+	cr_assert_str_eq(s(c, "suite"), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
+	cr_assert_str_eq(s(c, "certificate_subjects.0"), "/O=callextract fixtures/CN=sip.callextract.test");
+	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange") + count_kind(r, "tls.cbc_suite"), 0);
+	json_object_put(r);
+	r = run(cxt_path("fixtures/wrap-tls12-rsa-cbc.pcap"));
+	cr_assert_str_eq(s(tls_conn0(r), "suite"), "TLS_RSA_WITH_AES_128_CBC_SHA");
+	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange"), 1);
+	cr_assert_eq(count_kind(r, "tls.cbc_suite"), 1);
+	json_object_put(r);
+}
+
+/* The server's first record gets a bad version byte; a client record is
+ * cut short by the snap length (the rest of it never captured). */
+static unsigned tls_spoiled[2];
+static int
+spoil_tls(u_char *d, struct pcap_pkthdr *h, unsigned i)
+{
+	(void)i;
+	size_t ip = 14, tcp = ip + (size_t)(d[ip] & 0x0f) * 4;
+	if (h->caplen < tcp + 20 || d[ip + 9] != 6)
+		return 1;
+	size_t pl = tcp + (size_t)(d[tcp + 12] >> 4) * 4;
+	unsigned sport = (d[tcp] << 8) | d[tcp + 1];
+	if (pl + 5 >= h->caplen)
+		return 1;
+	if (sport == 19061 && d[pl] == 22 && !tls_spoiled[0]) {
+		d[pl + 1] = 7;
+		tls_spoiled[0]++;
+	} else if (sport != 19061 && d[pl] == 23 && h->caplen > pl + 40 && !tls_spoiled[1]) {
+		h->caplen = (uint32_t)pl + 20;
+		tls_spoiled[1]++;
+	}
+	return 1;
+}
+
+Test(wrap, tls_hostile)
+{
+	char a[128];
+	memset(tls_spoiled, 0, sizeof(tls_spoiled));
+	struct json_object *r = run(mutated(cxt_path("fixtures/wrap-tls12.pcap"), spoil_tls, a, sizeof(a)));
+	cr_assert_eq(tls_spoiled[0] + tls_spoiled[1], 2);
+	cr_assert_geq(num(r, "capture.errors.tls.record_header"), 1);
+	struct json_object *c = tls_conn0(r);
+	/* the client's side is still read */
+	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
+	cr_assert_geq(num(c, "errors"), 1);
+	json_object_put(r);
+	unlink(a);
+}
