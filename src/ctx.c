@@ -21,6 +21,7 @@
 #include "callextract/sip.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
+#include "callextract/wrap.h"
 #include "packet/defrag.h"
 
 /* osip prints parse errors to stdout by default; stdout is not ours to
@@ -80,9 +81,10 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 	c->icmp = cx_icmp_new(c);
 	c->ftp = cx_ftp_new(c);
 	c->sip = cx_sip_new(c);
+	c->wrap = cx_wrap_new(c);
 	c->tcp = cx_tcp_new(c);
 	if (!c->findings || !c->stats || !c->names || !c->summary || !c->defrag || !c->fin || !c->auth ||
-	    !c->media || !c->dns || !c->icmp || !c->ftp || !c->sip || !c->tcp) {
+	    !c->media || !c->dns || !c->icmp || !c->ftp || !c->sip || !c->wrap || !c->tcp) {
 		cx_ctx_free(c);
 		return -1;
 	}
@@ -110,6 +112,7 @@ cx_ctx_free(struct cx_ctx *c)
 	cx_finisher_free(c->fin); /* its jobs use the modules below */
 	c->fin = NULL;
 	cx_tcp_free(c->tcp); /* closes connections into sip/ftp/dns */
+	cx_wrap_free(c->wrap);
 	cx_sip_free(c->sip);
 	cx_media_free(c->media);
 	cx_ftp_free(c->ftp);

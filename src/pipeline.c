@@ -9,6 +9,7 @@
 #include "callextract/names.h"
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
+#include "callextract/wrap.h"
 #include "packet/defrag.h"
 
 static void
@@ -31,6 +32,8 @@ transport(struct cx_ctx *ctx, struct cx_packet *p)
 			cx_dns_on_udp(ctx->dns, p);
 		else if (cx_sip_looks_like(p->payload, p->payload_len))
 			cx_sip_on_udp(ctx->sip, p);
+		else if (cx_hep_looks_like(p->payload, p->payload_len))
+			cx_hep_on_udp(ctx->wrap, p);
 		else if (!cx_media_on_udp(ctx->media, p))
 			(*ctx->hot.udp_other)++;
 		break;

@@ -21,6 +21,7 @@ struct cx_auth;
 struct cx_dns;
 struct cx_icmp;
 struct cx_ftp;
+struct cx_wrap;
 struct cx_finisher;
 struct json_object;
 
@@ -62,6 +63,7 @@ struct cx_ctx {
 	struct cx_dns *dns;
 	struct cx_icmp *icmp;
 	struct cx_ftp *ftp;
+	struct cx_wrap *wrap;          /* HEP, WebSocket (callextract/wrap.h) */
 	struct cx_finisher *fin;      /* writes finished calls out (call/finisher.h) */
 	int64_t first_ts_ns;          /* of frame 1; 0 until seen */
 	int64_t last_ts_ns;

@@ -22,7 +22,7 @@ struct cx_sip_msg_view {
 	int64_t ts_ns;
 	struct cx_addr src, dst;
 	uint16_t sport, dport;
-	const char *transport;   /* "UDP", "TCP" */
+	const char *transport;   /* "UDP", "TCP", "WS", "HEP3 via agent 2001"... */
 	bool is_request;
 	const char *method;      /* request method, or CSeq method for responses */
 	int status;              /* 0 for requests */
@@ -48,6 +48,26 @@ bool cx_sip_looks_like(const uint8_t *data, size_t len);
 
 /* A UDP datagram already judged SIP by cx_sip_looks_like. */
 void cx_sip_on_udp(struct cx_sip *s, const struct cx_packet *p);
+
+/* Where a message taken out of a wrapper (src/wrap/) came from. transport
+ * is what the report says it came in ("WS", "HEP3 via agent 2001"); borrowed. */
+struct cx_sip_origin {
+	struct cx_addr src, dst;
+	uint16_t sport, dport;
+	const char *transport;
+	uint64_t frame;
+	int64_t ts_ns;
+	bool hep;                /* a copy shipped by a capture agent */
+};
+/* One unwrapped unit (a WebSocket message, a HEP payload): framed like a
+ * UDP datagram (Content-Length optional, RFC 7118 5). A message seen both
+ * plain and inside HEP within 2 s is taken once (the first copy), the
+ * second counted as proto.hep_duplicate. Data borrowed for the call. */
+void cx_sip_on_wrapped(struct cx_sip *s, const uint8_t *data, size_t len,
+		       const struct cx_sip_origin *o);
+/* Length of the complete SIP message at the start of data (headers and
+ * Content-Length body), 0 while incomplete or when it is not SIP. */
+size_t cx_sip_message_length(const uint8_t *data, size_t len);
 
 /* TCP stream callbacks (the flow layer gives a connection to SIP when its
  * first bytes look like SIP). dir 0 = client->server. */

@@ -23,6 +23,9 @@ enum cx_tcp_owner {
 	CX_TCP_FTP_DATA,
 	CX_TCP_DNS,
 	CX_TCP_STUN,       /* STUN/TURN over TCP */
+	CX_TCP_HEP,        /* HEP to a collector (src/wrap/hep.c) */
+	CX_TCP_WS,         /* WebSocket carrying SIP (src/wrap/ws.c) */
+	CX_TCP_TLS,        /* TLS (src/wrap/tls.c) */
 };
 
 struct cx_tcp_conn {

@@ -36,7 +36,7 @@ struct msg_rec {
 	uint32_t cseq;
 	char label[64];
 	char cseq_method[16];
-	char transport[4];
+	char transport[32]; /* "UDP", "TLS 1.3", "HEP3 via agent 2001" */
 };
 
 struct dialog {
@@ -1285,7 +1285,7 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 		if (o < sizeof(course))
 			snprintf(course + o, sizeof(course) - o, ".\n");
 	}
-	bool tls = g->nm && !strcmp(g->msgs[0].transport, "TLS");
+	bool tls = g->nm && (!strncmp(g->msgs[0].transport, "TLS", 3) || !strcmp(g->msgs[0].transport, "WSS"));
 	bool srtp = strstr(json_object_to_json_string(g->sdp), "SAVP") != NULL;
 	char prot[400], data[300];
 	snprintf(prot, sizeof(prot), "%s; media %s",

@@ -11,6 +11,7 @@
 #include "callextract/media.h"
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
+#include "callextract/wrap.h"
 
 #define NBUCKETS 65536u
 #define MAX_CONNS 200000u
@@ -122,6 +123,12 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 		pc->owner = CX_TCP_FTP_CTRL;
 	else if (cx_media_tcp_looks_like(d, n))
 		pc->owner = CX_TCP_STUN;
+	else if (cx_hep_looks_like(d, n))
+		pc->owner = CX_TCP_HEP;
+	else if (cx_ws_looks_like(d, n))
+		pc->owner = CX_TCP_WS;
+	else if (cx_tls_looks_like(d, n))
+		pc->owner = CX_TCP_TLS;
 	else
 		pc->owner = CX_TCP_IGNORED;
 	if (pc->owner == CX_TCP_IGNORED)
@@ -146,6 +153,9 @@ deliver(struct cx_tcp *t, struct conn *c, int dir, uint64_t frame, int64_t ts, c
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_data(ctx->ftp, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_DNS: cx_dns_tcp_data(ctx->dns, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_HEP: cx_hep_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_WS: cx_ws_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_TLS: cx_tls_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
 	default: break;
 	}
 }
@@ -163,6 +173,9 @@ deliver_gap(struct cx_tcp *t, struct conn *c, int dir, uint64_t missing)
 	case CX_TCP_FTP_CTRL:
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_gap(ctx->ftp, pc, dir, missing); break;
 	case CX_TCP_STUN: cx_media_tcp_data(ctx->media, pc, dir, 0, 0, NULL, (size_t)missing); break;
+	case CX_TCP_HEP: cx_hep_tcp_gap(ctx->wrap, pc, dir, missing); break;
+	case CX_TCP_WS: cx_ws_tcp_gap(ctx->wrap, pc, dir, missing); break;
+	case CX_TCP_TLS: cx_tls_tcp_gap(ctx->wrap, pc, dir, missing); break;
 	default: break;
 	}
 }
@@ -205,7 +218,7 @@ skip_hole(struct cx_tcp *t, struct conn *c, int dir)
 	drain(t, c, dir);
 }
 
-static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun" };
+static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun", "hep", "websocket", "tls" };
 
 static void
 record(struct cx_tcp *t, const struct cx_tcp_conn *pc)
@@ -256,6 +269,9 @@ finish_conn(struct cx_tcp *t, struct conn *c)
 	case CX_TCP_FTP_DATA: cx_ftp_tcp_close(ctx->ftp, pc); break;
 	case CX_TCP_DNS: cx_dns_tcp_close(ctx->dns, pc); break;
 	case CX_TCP_STUN: cx_media_tcp_close(ctx->media, pc); break;
+	case CX_TCP_HEP: cx_hep_tcp_close(ctx->wrap, pc); break;
+	case CX_TCP_WS: cx_ws_tcp_close(ctx->wrap, pc); break;
+	case CX_TCP_TLS: cx_tls_tcp_close(ctx->wrap, pc); break;
 	default: break;
 	}
 	pc->user = NULL;

@@ -15,6 +15,7 @@
 #include "callextract/spill.h"
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
+#include "callextract/wrap.h"
 #include "packet/defrag.h"
 
 static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", "dns",
@@ -107,6 +108,7 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	cx_dns_finish(ctx->dns);
 	cx_icmp_finish(ctx->icmp);
 	cx_ftp_finish(ctx->ftp);
+	cx_wrap_finish(ctx->wrap);
 
 	uint32_t pending = cx_defrag_pending(ctx->defrag);
 	if (pending)
@@ -177,6 +179,9 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		put_sections(&w, h);
 		h = json_object_new_object();
 		cx_ftp_report(ctx->ftp, h);
+		put_sections(&w, h);
+		h = json_object_new_object();
+		cx_wrap_report(ctx->wrap, h);
 		put_sections(&w, h);
 		cx_names_report_stream(ctx->names, &w.w);
 		mark(&w, "hosts");

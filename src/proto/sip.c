@@ -32,10 +32,25 @@ struct tcp_state {
 	struct tcp_half h[2];
 };
 
+/* Recent messages by content, to take a message once when it is seen both
+ * on the wire and in a capture agent's HEP copy. */
+#define SEEN_RING 512
+#define SEEN_WINDOW_NS (2LL * 1000000000LL)
+#define HEP_REPEAT_NS (100LL * 1000000LL)
+struct seen {
+	uint64_t hash;
+	int64_t ts;
+	uint64_t frame;
+	uint8_t carrier; /* 0 empty, 1 plain, 2 encrypted on the wire, 3 HEP, 4 both seen */
+};
+
 struct cx_sip {
 	struct cx_ctx *ctx;
 	struct cx_dialogs *dialogs;
 	uint64_t *n_msgs, *n_bad;
+	struct seen seen[SEEN_RING];
+	uint32_t seen_next;
+	bool hep_seen;   /* dedupe scans only once HEP copies are in the capture */
 };
 
 static const char *methods[] = { "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS",
@@ -553,6 +568,69 @@ handle_message(struct cx_sip *s, const uint8_t *d, size_t n, const struct cx_add
 	osip_message_free(m);
 }
 
+static uint8_t
+carrier_of(const char *transport)
+{
+	if (!strncmp(transport, "HEP", 3))
+		return 3;
+	if (!strncmp(transport, "TLS", 3) || !strcmp(transport, "WSS"))
+		return 2;
+	return 1;
+}
+
+/* True when the same bytes were seen within SEEN_WINDOW_NS in the other
+ * kind of carrier (on the wire vs inside HEP): the later copy is counted,
+ * not taken again. A copy of TLS-protected SIP in clear HEP is a finding. */
+static bool
+duplicate(struct cx_sip *s, const uint8_t *d, size_t n, const char *transport, uint64_t frame,
+	  int64_t ts)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ d[i]) * 1099511628211ULL;
+	uint8_t car = carrier_of(transport);
+	if (s->hep_seen) {
+		for (uint32_t i = 0; i < SEEN_RING; i++) {
+			struct seen *e = &s->seen[i];
+			if (!e->carrier || e->hash != h)
+				continue;
+			int64_t dt = ts - e->ts;
+			if (dt < -SEEN_WINDOW_NS || dt > SEEN_WINDOW_NS)
+				continue;
+			bool e_hep = e->carrier >= 3;
+			if (car == 3 && e_hep) {
+				/* an agent that sends the same copy twice (kamailio's
+				 * siptrace does for an absorbed ACK): not a retransmission,
+				 * which would come T1 = 500 ms later at the earliest */
+				if (dt > -HEP_REPEAT_NS && dt < HEP_REPEAT_NS) {
+					cx_stats_add(s->ctx->stats, "proto.hep_repeated_copy", 1);
+					return true;
+				}
+				continue;
+			}
+			if (e->carrier == 4 || e_hep == (car == 3))
+				continue;
+			cx_stats_add(s->ctx->stats, "proto.hep_duplicate", 1);
+			if (e->carrier == 2 || car == 2)
+				cx_findings_add(s->ctx->findings, CX_SEV_HIGH, "hep.clear_copy_of_tls", frame,
+						"SIP that crossed the wire encrypted (frame %llu) is also carried in clear "
+						"inside HEP (frame %llu): digest answers and SDP keys readable on the "
+						"collector's path",
+						(unsigned long long)(car == 2 ? frame : e->frame),
+						(unsigned long long)(car == 3 ? frame : e->frame));
+			e->carrier = 4; /* taken: both copies seen */
+			e->ts = ts;
+			return true;
+		}
+	}
+	struct seen *e = &s->seen[s->seen_next++ % SEEN_RING];
+	e->hash = h;
+	e->ts = ts;
+	e->frame = frame;
+	e->carrier = car;
+	return false;
+}
+
 /* Frame as many complete messages as d holds; returns bytes consumed.
  * final: no more bytes will come (a UDP datagram), so an incomplete
  * message is reported instead of waited for. */
@@ -612,7 +690,8 @@ frame_messages(struct cx_sip *s, const uint8_t *d, size_t n, bool final,
 			off += left;
 			continue;
 		}
-		handle_message(s, m, hl + body, src, sport, dst, dport, transport, frame, ts);
+		if (!duplicate(s, m, hl + body, transport, frame, ts))
+			handle_message(s, m, hl + body, src, sport, dst, dport, transport, frame, ts);
 		off += hl + body;
 	}
 	return off;
@@ -623,6 +702,30 @@ cx_sip_on_udp(struct cx_sip *s, const struct cx_packet *p)
 {
 	frame_messages(s, p->payload, p->payload_len, true, &p->src, p->sport, &p->dst, p->dport,
 		       "UDP", p->frame, p->ts_ns);
+}
+
+void
+cx_sip_on_wrapped(struct cx_sip *s, const uint8_t *data, size_t len, const struct cx_sip_origin *o)
+{
+	if (o->hep)
+		s->hep_seen = true;
+	frame_messages(s, data, len, true, &o->src, o->sport, &o->dst, o->dport, o->transport,
+		       o->frame, o->ts_ns);
+}
+
+size_t
+cx_sip_message_length(const uint8_t *d, size_t n)
+{
+	if (!cx_sip_looks_like(d, n))
+		return 0;
+	size_t hl = header_end(d, n);
+	if (!hl)
+		return 0;
+	long cl = content_length(d, hl);
+	if (cl == -2)
+		return 0;
+	size_t body = cl < 0 ? 0 : (size_t)cl;
+	return hl + body <= n ? hl + body : 0;
 }
 
 void
