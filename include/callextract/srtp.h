@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "callextract/packet.h"
 
 struct json_object;
 
@@ -54,6 +55,18 @@ enum cx_srtp_suite cx_srtp_suite_parse(const char *name, size_t n);
 int cx_srtp_parse_crypto(const char *v, struct cx_srtp_key *out, const char **err);
 /* The same without the tag ("SUITE inline:..."), for --srtp-key. */
 int cx_srtp_parse_suite_key(const char *v, struct cx_srtp_key *out, const char **err);
+
+/* --srtp-key "STREAM SUITE inline:KEY...": STREAM is the address:port the
+ * stream is sent from (IPv6 as [addr]:port) or its SSRC (0x1234abcd or
+ * decimal). */
+struct cx_srtp_opt {
+	bool by_ssrc;
+	uint32_t ssrc;
+	struct cx_addr addr;
+	uint16_t port;
+	struct cx_srtp_key key;
+};
+int cx_srtp_parse_option(const char *s, struct cx_srtp_opt *o, const char **err);
 
 /* What one packet was. */
 enum cx_srtp_result {

@@ -234,6 +234,53 @@ cx_srtp_parse_crypto(const char *v, struct cx_srtp_key *out, const char **err)
 	return cx_srtp_parse_suite_key(v + tn, out, err);
 }
 
+int
+cx_srtp_parse_option(const char *s, struct cx_srtp_opt *o, const char **err)
+{
+	memset(o, 0, sizeof(*o));
+	while (*s == ' ')
+		s++;
+	size_t n = strcspn(s, " ");
+	char tok[80];
+	if (!n || n >= sizeof(tok) || !s[n]) {
+		*err = "expected 'STREAM SUITE inline:KEY' (STREAM: address:port or SSRC)";
+		return -1;
+	}
+	memcpy(tok, s, n);
+	tok[n] = '\0';
+	char *colon = strrchr(tok, ':');
+	if (colon) {
+		char *end;
+		unsigned long port = strtoul(colon + 1, &end, 10);
+		if (*end || colon[1] == '\0' || port == 0 || port > 65535) {
+			*err = "bad port in STREAM";
+			return -1;
+		}
+		*colon = '\0';
+		char *a = tok;
+		if (a[0] == '[' && colon > a + 1 && colon[-1] == ']') {
+			colon[-1] = '\0';
+			a++;
+		}
+		if (cx_addr_parse(a, &o->addr) != 0) {
+			*err = "bad address in STREAM";
+			return -1;
+		}
+		o->port = (uint16_t)port;
+	} else {
+		char *end;
+		unsigned long long v = strtoull(tok, &end, 0);
+		if (*end || tok[0] == '-' || v > 0xffffffffull) {
+			*err = "STREAM is neither address:port nor an SSRC";
+			return -1;
+		}
+		o->by_ssrc = true;
+		o->ssrc = (uint32_t)v;
+	}
+	o->key.tag = 0;
+	return cx_srtp_parse_suite_key(s + n, &o->key, err);
+}
+
 /* ---------- receive side ---------- */
 
 struct cand {
