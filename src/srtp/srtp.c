@@ -287,6 +287,9 @@ struct cand {
 	struct cx_srtp_key key;
 	srtp_t s;                 /* NULL until first tried (or failed to make) */
 	bool bad;                 /* libsrtp refused the policy */
+	srtp_t s32;               /* _32 suites: SRTCP with a 32-bit tag, as libre
+				     (baresip) sends it against RFC 4568 6.2.1 */
+	bool bad32;
 	uint32_t roc;             /* ROC the session started at */
 };
 
@@ -295,7 +298,7 @@ struct cx_srtp_rx {
 	struct cand c[CX_SRTP_MAX_KEYS + 1];  /* + the previous working key */
 	size_t n;
 	int cur;                  /* working candidate, -1 none */
-	uint64_t decrypted, auth_fail, replayed, rtcp_ok, rtcp_fail, searched;
+	uint64_t decrypted, auth_fail, replayed, rtcp_ok, rtcp_fail, searched, rtcp_tag32;
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -322,8 +325,10 @@ cand_clear(struct cand *c)
 {
 	if (c->s)
 		srtp_dealloc(c->s);
-	c->s = NULL;
-	c->bad = false;
+	if (c->s32)
+		srtp_dealloc(c->s32);
+	c->s = c->s32 = NULL;
+	c->bad = c->bad32 = false;
 	c->roc = 0;
 }
 
@@ -358,7 +363,7 @@ cx_srtp_rx_set_keys(struct cx_srtp_rx *rx, const struct cx_srtp_key *keys, size_
 	bool kept = false;
 	if (rx->cur >= 0) {
 		keep = rx->c[rx->cur];
-		rx->c[rx->cur].s = NULL;
+		rx->c[rx->cur].s = rx->c[rx->cur].s32 = NULL;
 		kept = true;
 	}
 	for (size_t i = 0; i < rx->n; i++)
@@ -396,13 +401,19 @@ cx_srtp_rx_working(const struct cx_srtp_rx *rx)
 	return rx->decrypted || rx->rtcp_ok;
 }
 
+static bool
+is_replay(srtp_err_status_t st)
+{
+	return st == srtp_err_status_replay_fail || st == srtp_err_status_replay_old;
+}
+
 static srtp_t
-make_session(const struct cx_srtp_key *k, uint32_t ssrc, uint32_t roc)
+make_session(const struct cx_srtp_key *k, uint32_t ssrc, uint32_t roc, bool rtcp_as_rtp)
 {
 	srtp_policy_t pol;
 	memset(&pol, 0, sizeof(pol));
 	suites[k->suite].rtp(&pol.rtp);
-	suites[k->suite].rtcp(&pol.rtcp);
+	(rtcp_as_rtp ? suites[k->suite].rtp : suites[k->suite].rtcp)(&pol.rtcp);
 	pol.ssrc.type = ssrc_specific;
 	pol.ssrc.value = ssrc;
 	pol.window_size = REPLAY_WINDOW;
@@ -451,23 +462,27 @@ unprotect(srtp_t s, const struct cx_srtp_key *k, bool rtcp, const uint8_t *pkt, 
 	return st;
 }
 
-static bool
-is_replay(srtp_err_status_t st)
-{
-	return st == srtp_err_status_replay_fail || st == srtp_err_status_replay_old;
-}
-
 /* Tries candidate i (its session, made at ROC 0 if not yet). */
 static srtp_err_status_t
 try_cand(struct cx_srtp_rx *rx, size_t i, bool rtcp, const uint8_t *pkt, size_t len, uint8_t *out,
 	 size_t *out_len)
 {
 	struct cand *c = &rx->c[i];
-	if (!c->s && !c->bad && !(c->s = make_session(&c->key, rx->ssrc, 0)))
+	if (!c->s && !c->bad && !(c->s = make_session(&c->key, rx->ssrc, 0, false)))
 		c->bad = true;
 	if (!c->s)
 		return srtp_err_status_bad_param;
-	return unprotect(c->s, &c->key, rtcp, pkt, len, out, out_len);
+	srtp_err_status_t st = unprotect(c->s, &c->key, rtcp, pkt, len, out, out_len);
+	if (st == srtp_err_status_ok || !rtcp || suites[c->key.suite].rtp == suites[c->key.suite].rtcp)
+		return st;
+	if (!c->s32 && !c->bad32 && !(c->s32 = make_session(&c->key, rx->ssrc, 0, true)))
+		c->bad32 = true;
+	if (!c->s32)
+		return st;
+	srtp_err_status_t st32 = unprotect(c->s32, &c->key, true, pkt, len, out, out_len);
+	if (st32 == srtp_err_status_ok)
+		rx->rtcp_tag32++;
+	return st32 == srtp_err_status_ok || is_replay(st32) ? st32 : st;
 }
 
 /* A fresh session of candidate i at this ROC; kept if the packet authenticates. */
@@ -476,7 +491,7 @@ try_roc(struct cx_srtp_rx *rx, size_t i, uint32_t roc, const uint8_t *pkt, size_
 	size_t *out_len)
 {
 	struct cand *c = &rx->c[i];
-	srtp_t s = make_session(&c->key, rx->ssrc, roc);
+	srtp_t s = make_session(&c->key, rx->ssrc, roc, false);
 	if (!s)
 		return srtp_err_status_bad_param;
 	srtp_err_status_t st = unprotect(s, &c->key, false, pkt, len, out, out_len);
@@ -574,4 +589,5 @@ cx_srtp_rx_json(const struct cx_srtp_rx *rx, struct json_object *o)
 	json_object_object_add(o, "replayed", json_object_new_int64((int64_t)rx->replayed));
 	json_object_object_add(o, "rtcp_decrypted", json_object_new_int64((int64_t)rx->rtcp_ok));
 	json_object_object_add(o, "rtcp_auth_failures", json_object_new_int64((int64_t)rx->rtcp_fail));
+	json_object_object_add(o, "rtcp_tag_32", json_object_new_int64((int64_t)rx->rtcp_tag32));
 }

@@ -1,0 +1,314 @@
+/* SRTP calls made by baresip (srtp module, mediaenc=srtp-mand) on
+ * loopback, fixtures/make/voip-srtp*.sh: each direction decrypts to the
+ * speech that was sent (fixtures/voip-alice.wav, voip-bob.wav); a wrong key,
+ * tampered packets and truncated tags are counted authentication failures
+ * and never audio; a capture cut to start mid-call decrypts with keys given
+ * by --srtp-key. The damaged captures are made here from the fixture's
+ * bytes (classic pcap, Ethernet + IPv4 + UDP). */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "callextract/ctx.h"
+#include "cxtest.h"
+
+static short *
+load(const char *path, sf_count_t *n)
+{
+	SF_INFO info;
+	memset(&info, 0, sizeof(info));
+	SNDFILE *sf = sf_open(path, SFM_READ, &info);
+	cr_assert_not_null(sf, "%s", path);
+	cr_assert_eq(info.channels, 1);
+	short *v = malloc((size_t)info.frames * sizeof(short));
+	*n = sf_readf_short(sf, v, info.frames);
+	sf_close(sf);
+	return v;
+}
+
+/* Best normalised correlation of the source speech against the WAV over
+ * every alignment in steps of one sample within +-2.5 s of the first loud
+ * samples (coarse search by 8, then fine). */
+static double
+correlation(const short *src, sf_count_t ns, const short *got, sf_count_t ng)
+{
+	sf_count_t a = 0, b = 0;
+	while (a < ns && abs(src[a]) < 600)
+		a++;
+	while (b < ng && abs(got[b]) < 600)
+		b++;
+	cr_assert(a < ns && b < ng, "no speech found");
+	double best = 0;
+	long best_lag = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		long from = pass ? best_lag - 8 : -20000, to = pass ? best_lag + 8 : 20000, step = pass ? 1 : 8;
+		for (long lag = from; lag <= to; lag += step) {
+			double sxy = 0, sxx = 0, syy = 0;
+			for (sf_count_t i = 0; i < ns; i++) {
+				long j = (long)(i - a + b + lag);
+				if (j < 0 || j >= ng)
+					continue;
+				double x = src[i], y = got[j];
+				sxy += x * y;
+				sxx += x * x;
+				syy += y * y;
+			}
+			double c = (sxx > 0 && syy > 0) ? sxy / sqrt(sxx * syy) : 0;
+			if (c > best) {
+				best = c;
+				best_lag = lag;
+			}
+		}
+	}
+	return best;
+}
+
+static double
+stream_correlation(const char *dir, struct json_object *s)
+{
+	sf_count_t na, ng;
+	const char *sender = json_object_get_string(cxt_get(s, "sender"));
+	cr_assert_not_null(sender);
+	short *src = load(cxt_path(!strcmp(sender, "caller") ? "fixtures/voip-alice.wav" : "fixtures/voip-bob.wav"), &na);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", dir, json_object_get_string(cxt_get(s, "wav")));
+	short *got = load(path, &ng);
+	double c = correlation(src, na, got, ng);
+	free(src);
+	free(got);
+	return c;
+}
+
+static void
+check_fixture(const char *fixture, const char *suite, int64_t min_decrypted)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path(fixture), NULL, NULL, &dir);
+	cr_assert_not_null(r);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		cr_assert(json_object_get_boolean(cxt_get(s, "encrypted")));
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.suite")), suite);
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.key_source")), "sdp");
+		cr_assert_eq(json_object_get_int(cxt_get(s, "srtp.tag")), 1);
+		cr_assert_gt(json_object_get_int64(cxt_get(s, "srtp.key_frame")), 0);
+		cr_assert_geq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), min_decrypted);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.auth_failures")), 0);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), json_object_get_int64(cxt_get(s, "packets")));
+		cr_assert_geq(json_object_get_int64(cxt_get(s, "srtp.rtcp_decrypted")), 1);
+		double c = stream_correlation(dir, s);
+		cr_log_info("%s %s: correlation %.4f with the speech sent", fixture,
+			json_object_get_string(cxt_get(s, "sender")), c);
+		cr_assert_gt(c, 0.99, "%s: correlation %.4f", fixture, c);
+	}
+	/* the keys crossed the wire in cleartext SIP: a high finding */
+	struct json_object *f = cxt_get(r, "findings");
+	bool found = false;
+	for (size_t i = 0; f && i < json_object_array_length(f); i++) {
+		struct json_object *x = json_object_array_get_idx(f, i);
+		if (!strcmp(json_object_get_string(cxt_get(x, "kind")), "srtp.sdes_cleartext"))
+			found = !strcmp(json_object_get_string(cxt_get(x, "severity")), "high");
+	}
+	cr_assert(found, "no high srtp.sdes_cleartext finding");
+	json_object_put(r);
+}
+
+Test(srtp_fixtures, aes_cm_128_hmac_sha1_80_decrypts_to_the_speech) {
+	check_fixture("fixtures/sip-call-srtp-80.pcap", "AES_CM_128_HMAC_SHA1_80", 390);
+}
+/* The offer has two lines (tag 1 _32, tag 2 _80 decoy): the answer's tag 1
+ * selects the first, the decoy is not tried. */
+Test(srtp_fixtures, aes_cm_128_hmac_sha1_32_decrypts_to_the_speech) {
+	check_fixture("fixtures/sip-call-srtp-32.pcap", "AES_CM_128_HMAC_SHA1_32", 390);
+}
+
+/* ---------- damaged copies of a fixture ---------- */
+
+struct rec {
+	uint8_t *p;    /* record header */
+	uint8_t *d;    /* frame */
+	uint32_t cap;
+};
+
+static uint8_t *
+slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *b = malloc(*n);
+	cr_assert_eq(fread(b, 1, *n, f), *n);
+	fclose(f);
+	return b;
+}
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+
+/* RTP over UDP from this source port? (Ethernet + IPv4 without options) */
+static bool
+is_rtp_from(const uint8_t *d, uint32_t cap, unsigned sport)
+{
+	return cap > 42 + 12 && d[12] == 8 && d[13] == 0 && d[23] == 17 && ((unsigned)d[34] << 8 | d[35]) == sport &&
+	       d[42] >> 6 == 2 && (d[43] & 0x7f) < 72;
+}
+
+static unsigned
+udp_sport_of(const uint8_t *d)
+{
+	return (unsigned)d[34] << 8 | d[35];
+}
+
+/* Writes buf to a temp file; returns its path (static). */
+static const char *
+write_tmp(const uint8_t *b, size_t n, const char *tag)
+{
+	static char path[256];
+	snprintf(path, sizeof(path), "/tmp/cx-srtp-%s-%d.pcap", tag, (int)getpid());
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+	return path;
+}
+
+/* Every inline: key of the SDPs changed (one base64 letter): wrong keys. */
+Test(srtp_fixtures, wrong_key_never_gives_audio)
+{
+	size_t n;
+	uint8_t *b = slurp(cxt_path("fixtures/sip-call-srtp-80.pcap"), &n);
+	int changed = 0;
+	for (size_t i = 0; i + 8 < n; i++) {
+		if (!memcmp(b + i, "inline:", 7)) {
+			b[i + 10] = b[i + 10] == 'A' ? 'B' : 'A';
+			changed++;
+		}
+	}
+	cr_assert_geq(changed, 2);
+	const char *p = write_tmp(b, n, "wrongkey");
+	const char *dir;
+	struct json_object *r = cxt_run(p, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		int64_t pk = json_object_get_int64(cxt_get(s, "packets"));
+		cr_assert(json_object_get_boolean(cxt_get(s, "encrypted")));
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), 0);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.auth_failures")), pk);
+		cr_assert_null(cxt_get(s, "wav"), "an undecrypted stream has a WAV");
+		cr_assert_null(cxt_get(s, "audio"), "an undecrypted stream has audio");
+		cr_assert_not_null(strstr(json_object_get_string(cxt_get(s, "reason")), "no known key authenticates"));
+	}
+	json_object_put(r);
+	unlink(p);
+	free(b);
+}
+
+/* Ten packets of each stream with one payload bit flipped, ten more with
+ * their tag cut by 3 bytes (lengths in pcap, IP and UDP shortened): 20
+ * authentication failures per stream, the rest decrypted, the speech intact. */
+Test(srtp_fixtures, tampered_and_truncated_packets_are_counted_failures)
+{
+	size_t n;
+	uint8_t *b = slurp(cxt_path("fixtures/sip-call-srtp-80.pcap"), &n);
+	uint8_t *o = malloc(n);
+	memcpy(o, b, 24);
+	size_t w = 24;
+	unsigned nth[65536];
+	memset(nth, 0, sizeof(nth));
+	for (size_t i = 24; i + 16 <= n;) {
+		uint32_t cap = le32(b + i + 8), len = le32(b + i + 12);
+		cr_assert_leq(i + 16 + cap, n);
+		uint8_t *d = b + i + 16;
+		uint32_t cut = 0;
+		if (is_rtp_from(d, cap, udp_sport_of(d)) && cap > 42 + 12 + 10 + 20) {
+			unsigned k = nth[udp_sport_of(d)]++;
+			if (k >= 100 && k < 110)
+				d[42 + 20] ^= 0x10; /* a payload bit */
+			else if (k >= 200 && k < 210)
+				cut = 3;            /* 7 of 10 tag bytes left */
+		}
+		memcpy(o + w, b + i, 16);
+		put_le32(o + w + 8, cap - cut);
+		put_le32(o + w + 12, len - cut);
+		memcpy(o + w + 16, d, cap - cut);
+		if (cut) {
+			uint8_t *e = o + w + 16;
+			unsigned ipl = ((unsigned)e[16] << 8 | e[17]) - cut, ul = ((unsigned)e[38] << 8 | e[39]) - cut;
+			e[16] = (uint8_t)(ipl >> 8); e[17] = (uint8_t)ipl;
+			e[38] = (uint8_t)(ul >> 8); e[39] = (uint8_t)ul;
+		}
+		w += 16 + cap - cut;
+		i += 16 + cap;
+	}
+	const char *p = write_tmp(o, w, "tamper");
+	const char *dir;
+	struct json_object *r = cxt_run(p, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		int64_t pk = json_object_get_int64(cxt_get(s, "packets"));
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.auth_failures")), 20);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), pk - 20);
+		double c = stream_correlation(dir, s);
+		cr_log_info("tampered copy, %s: correlation %.4f (20 of %lld packets not decrypted: silence)",
+			json_object_get_string(cxt_get(s, "sender")), c, (long long)pk);
+		cr_assert_gt(c, 0.9);
+	}
+	json_object_put(r);
+	unlink(p);
+	free(b);
+	free(o);
+}
+
+/* sip-call-srtp-80-midcall.pcap: no SIP, each stream joined ~150 packets
+ * in. Keys (those of sip-call-srtp-80.pcap's SDP) given by --srtp-key, one
+ * by address:port, one by SSRC. */
+static void
+midcall_keys(struct cx_config *cfg)
+{
+	static const char *keys[] = {
+		"192.0.2.2:18162 AES_CM_128_HMAC_SHA1_80 inline:3g8EXXc5j3oPSPx0/Itk3pCJLJoC+KxcIvUkHrYo",
+		"0x7e5ba8ce AES_CM_128_HMAC_SHA1_80 inline:wIPJMhDDTZyIEGoTepwjnl/6MRPSyPDIHOHbjAPE",
+	};
+	cfg->srtp_keys = keys;
+	cfg->n_srtp_keys = 2;
+}
+
+Test(srtp_fixtures, capture_started_mid_call_decrypts_with_srtp_key)
+{
+	const char *dir;
+	struct json_object *r = cxt_run(cxt_path("fixtures/sip-call-srtp-80-midcall.pcap"), midcall_keys, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		int64_t pk = json_object_get_int64(cxt_get(s, "packets"));
+		cr_assert_gt(pk, 200);
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.key_source")), "option");
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), pk);
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.auth_failures")), 0);
+		cr_assert_not_null(cxt_get(s, "wav"));
+	}
+	json_object_put(r);
+	/* without the keys: encrypted or not cannot be known from an RTP/AVP-looking
+	 * stream; it must at least not be decrypted with anything */
+}
