@@ -96,6 +96,7 @@ check_fixture(const char *fixture, const char *suite, int64_t min_decrypted)
 		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.suite")), suite);
 		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.key_source")), "sdp");
 		cr_assert_eq(json_object_get_int(cxt_get(s, "srtp.tag")), 1);
+		cr_assert_eq(json_object_get_int(cxt_get(s, "srtp.keys_tried")), 1); /* not the decoy */
 		cr_assert_gt(json_object_get_int64(cxt_get(s, "srtp.key_frame")), 0);
 		cr_assert_geq(json_object_get_int64(cxt_get(s, "srtp.decrypted")), min_decrypted);
 		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.auth_failures")), 0);
