@@ -1323,7 +1323,9 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 	char prot[400], data[300];
 	snprintf(prot, sizeof(prot), "%s; media %s",
 		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path",
-		 !is_call(g) ? "none" : srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
+		 !is_call(g) ? "none" : srtp && g->sdes_reported ?
+		 "SRTP, but its SDES keys (a=crypto) are in this cleartext SIP: decrypted (see the media lines)" :
+		 srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
 		 "plain RTP: the audio can be listened to and altered");
 	snprintf(data, sizeof(data), "%s%s",
 		 is_call(g) ? "SIP messages with SDP bodies; RTP audio (see the media lines; WAV files in the folder)" :

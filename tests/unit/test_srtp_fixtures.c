@@ -313,3 +313,43 @@ Test(srtp_fixtures, capture_started_mid_call_decrypts_with_srtp_key)
 	/* without the keys: encrypted or not cannot be known from an RTP/AVP-looking
 	 * stream; it must at least not be decrypted with anything */
 }
+
+/* The fixture with its a=crypto lines renamed (same length): RTP/SAVP
+ * without keys, then with a=setup (DTLS-SRTP). Encrypted, the reason
+ * given, the payload kept raw, never audio (it used to be decoded as PCMU
+ * noise). */
+static void
+check_keyless(const char *with, const char *kind, const char *why)
+{
+	size_t n;
+	uint8_t *b = slurp(cxt_path("fixtures/sip-call-srtp-80.pcap"), &n);
+	int changed = 0;
+	for (size_t i = 0; i + 9 < n; i++)
+		if (!memcmp(b + i, "a=crypto:", 9)) {
+			memcpy(b + i, with, 9);
+			changed++;
+		}
+	cr_assert_geq(changed, 2);
+	const char *p = write_tmp(b, n, "keyless");
+	const char *dir;
+	struct json_object *r = cxt_run(p, NULL, NULL, &dir);
+	struct json_object *streams = cxt_get(r, "streams");
+	cr_assert_eq(json_object_array_length(streams), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *s = json_object_array_get_idx(streams, i);
+		cr_assert(json_object_get_boolean(cxt_get(s, "encrypted")));
+		cr_assert_str_eq(json_object_get_string(cxt_get(s, "srtp.kind")), kind);
+		cr_assert_null(cxt_get(s, "wav"));
+		cr_assert_null(cxt_get(s, "audio"));
+		cr_assert_not_null(cxt_get(s, "raw_payload"));
+		cr_assert_eq(json_object_get_int64(cxt_get(s, "srtp.not_decrypted")), json_object_get_int64(cxt_get(s, "packets")));
+		cr_assert_not_null(strstr(json_object_get_string(cxt_get(s, "reason")), why), "%s",
+				   json_object_get_string(cxt_get(s, "reason")));
+	}
+	json_object_put(r);
+	unlink(p);
+	free(b);
+}
+
+Test(srtp_fixtures, savp_without_keys_is_not_audio) { check_keyless("a=xrypto:", "SRTP, no key", "without a=crypto keys"); }
+Test(srtp_fixtures, dtls_srtp_is_not_audio) { check_keyless("a=setup:x", "DTLS-SRTP", "DTLS handshake"); }
