@@ -100,8 +100,9 @@ enum cx_srtp_result cx_srtp_rx_rtcp(struct cx_srtp_rx *rx, const uint8_t *pkt, s
 				    size_t *out_len);
 /* True once some packet authenticated. */
 bool cx_srtp_rx_working(const struct cx_srtp_rx *rx);
-/* Report members (added to obj): suite, key_source, key_frame, tag, roc,
- * decrypted, auth_failures, replayed, rtcp_decrypted, rtcp_auth_failures. */
+/* Report members (added to obj; doc/output.md "srtp"): suite, key_source,
+ * key_frame, tag, mki_length, key_works, roc_at_start, keys_tried, decrypted,
+ * auth_failures, replayed, rtcp_decrypted, rtcp_auth_failures, rtcp_tag_32. */
 void cx_srtp_rx_json(const struct cx_srtp_rx *rx, struct json_object *obj);
 
 #endif
