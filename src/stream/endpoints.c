@@ -193,6 +193,7 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 		/* Re-announced (re-INVITE): refresh the payload map in place. */
 		if (!rtcp)
 			ep_set_pts((struct cx_ep *)old, e);
+		cx_ep_srtp_set(m, (struct cx_ep *)old, e); /* re-keyed from this SDP on */
 		return;
 	}
 	struct cx_ep *n = calloc(1, sizeof(*n));
@@ -213,6 +214,7 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 		n->cnext = mc->eps;
 		mc->eps = n;
 	}
+	cx_ep_srtp_set(m, n, e);
 	/* Newest first: a later call reusing the address:port wins. */
 	uint32_t b = cx_ep_hash(&e->addr, port);
 	n->next = m->ep[b];
@@ -268,6 +270,7 @@ cx_ep_expire(struct cx_media *m, int64_t now_ns)
 			}
 			free(e->call_id);
 			free(e->pts);
+			cx_ep_srtp_free(e);
 			free(e);
 		}
 		free(mc);
@@ -283,6 +286,7 @@ cx_ep_free_all(struct cx_media *m)
 			struct cx_ep *n = e->next;
 			free(e->call_id);
 			free(e->pts);
+			cx_ep_srtp_free(e);
 			free(e);
 			e = n;
 		}
