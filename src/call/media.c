@@ -26,6 +26,7 @@
 #include "call/stream_rtcp.h"
 #include "call/stream_stats.h"
 #include "codec/g711.h"
+#include "output/callpcap.h"
 #include "output/writers.h"
 #include "proto/rtp.h"
 #include "util/text.h"
@@ -43,6 +44,7 @@
 #define CANDIDATE_IDLE_NS 5000000000LL
 #define MAX_STUN 64          /* STUN messages listed per flow */
 #define MAX_DTMF 256
+#define CP_PEND_NS 10000000000LL /* how long RTP waits for its SDP, for the call's capture */
 
 struct endpoint {
 	struct cx_addr addr;
@@ -143,6 +145,7 @@ struct stream {
 	uint64_t queued;         /* samples handed to the WAV writer */
 	struct mcall *mc;        /* its call's media, once tied to a call */
 	struct stream *knext;    /* the call's streams, in creation order */
+	struct cx_cp_pend *cp_pend; /* not tied to a call yet: its frames, for the call's capture */
 };
 
 struct stun_flow {
@@ -156,6 +159,7 @@ struct stun_flow {
 	struct stun_flow *next;  /* in order of first message */
 	struct stun_flow *hnext;
 	struct stun_flow *enext[2]; /* by one end (a, b): see stun_end_bucket */
+	struct cx_cp_pend *cp_pend; /* before an SDP names an end: its frames, for the call's capture */
 };
 
 #define STUN_BUCKETS 4096u
@@ -354,8 +358,9 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = 4;
 	}
 	m->sb = calloc(NBUCKETS, sizeof(*m->sb));
-	/* the audio files are written by a thread of their own */
-	m->w = cx_writers_new(ctx->out, m->max_open, !ctx->cfg->no_audio);
+	/* the audio files and the calls' captures are written by a thread of
+	 * their own (the finisher's call.json shares it: always threaded then) */
+	m->w = cx_writers_new(ctx->out, m->max_open, !ctx->cfg->no_audio || !ctx->cfg->no_call_pcap);
 	m->rtcp = cx_rtcp_table_new();
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
@@ -377,6 +382,7 @@ free_stream(struct cx_media *m, struct stream *s)
 {
 	cx_writer_free(m->w, s->wav);
 	cx_writer_free(m->w, s->raw);
+	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
 	free(s->win);
 	free(s->wdata);
 	free(s->pcm);
@@ -421,6 +427,7 @@ cx_media_free(struct cx_media *m)
 	struct stun_flow *f = m->stun;
 	while (f) {
 		struct stun_flow *n = f->next;
+		cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
 		json_object_put(f->msgs);
 		free(f);
 		f = n;
@@ -511,6 +518,8 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	m->ep[b] = n;
 }
 
+static struct stun_flow **stun_end_next(struct stun_flow *f, uint32_t b);
+
 void
 cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 {
@@ -520,6 +529,15 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	if (e->rtcp_port)
 		add_endpoint(m, e, true);
 	m->expect_gen++;
+	/* STUN that came before this SDP from or to its ports is the call's */
+	uint16_t ports[2] = { e->rtp_port, e->rtcp_port };
+	for (int k = 0; m->ctx->cpcap && k < 2 && ports[k]; k++) {
+		uint32_t b = hash_ep(&e->addr, ports[k]) % STUN_BUCKETS;
+		for (struct stun_flow *f = m->stun_e[b]; f; f = *stun_end_next(f, b))
+			if (f->cp_pend && ((f->pa == ports[k] && cx_addr_eq(&f->a, &e->addr)) ||
+					   (f->pb == ports[k] && cx_addr_eq(&f->b, &e->addr))))
+				cx_callpcap_place(m->ctx->cpcap, &f->cp_pend, e->call_index);
+	}
 }
 
 /* The kind of pt in this stream, looked up by name once per payload type
@@ -938,6 +956,7 @@ candidate_drop(struct cx_media *m, struct stream *s)
 	unlink_chain(&m->sb[hash_stream(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
 	candidate_unlink(m, s);
 	drop_pending(s);
+	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
 	s->dead = true;
 }
 
@@ -1208,6 +1227,7 @@ stun_unlink(struct cx_media *m, struct stun_flow *f)
 	else
 		m->stun_tail = f->prev;
 	m->nstun--;
+	cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
 	json_object_put(f->msgs);
 	free(f);
 }
@@ -1227,23 +1247,23 @@ stun_method_name(unsigned method)
 	}
 }
 
-static void
+static struct stun_flow *
 stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 {
 	struct cx_stun st;
 	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0) {
 		if (tcp)
 			cx_stats_add(m->ctx->stats, "error.stun.malformed", 1);
-		return;
+		return NULL;
 	}
 	(*m->n_stun)++;
 	struct stun_flow *f = find_stun(m, &p->src, p->sport, &p->dst, p->dport);
 	if (!f) {
 		if (m->nstun >= 10000)
-			return;
+			return NULL;
 		f = calloc(1, sizeof(*f));
 		if (!f)
-			return;
+			return NULL;
 		f->a = p->src;
 		f->b = p->dst;
 		f->pa = p->sport;
@@ -1265,7 +1285,7 @@ stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 	}
 	f->n++;
 	if (json_object_array_length(f->msgs) >= MAX_STUN)
-		return;
+		return f;
 	char ep[CX_ADDR_STRLEN + 8], t[48];
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "frame", json_object_new_int64((int64_t)p->frame));
@@ -1297,17 +1317,49 @@ stun_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 	if (st.error_code)
 		json_object_object_add(o, "error_code", json_object_new_int(st.error_code));
 	json_object_array_add(f->msgs, o);
+	return f;
 }
+
+/* The call's capture: a datagram to or from one of a live call's SDP
+ * endpoints (RTP or RTCP port) belongs to that call, whatever it holds.
+ * Returns the endpoint (finished or not), NULL if none. */
+static const struct endpoint *
+cp_mark_ep(struct cx_media *m, const struct cx_packet *p)
+{
+	if (!m->ctx->cpcap)
+		return NULL;
+	int sender;
+	const struct endpoint *e = signalled(m, p, false, &sender);
+	if (!e)
+		e = signalled(m, p, true, &sender);
+	if (e && !e->finished)
+		cx_callpcap_mark(m->ctx->cpcap, e->call_index);
+	return e;
+}
+
+static bool on_udp(struct cx_media *m, const struct cx_packet *p);
 
 bool
 cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
+{
+	bool media = on_udp(m, p);
+	if (!media)
+		cp_mark_ep(m, p);
+	return media;
+}
+
+static bool
+on_udp(struct cx_media *m, const struct cx_packet *p)
 {
 	const uint8_t *d = p->payload;
 	size_t n = p->payload_len;
 	if (n < 8)
 		return false;
 	if (cx_stun_looks_like(d, n) || cx_stun_classic_looks_like(d, n, p->sport, p->dport)) {
-		stun_packet(m, p, false);
+		struct stun_flow *f = stun_packet(m, p, false);
+		/* ICE gathering comes before the SDP that names its port */
+		if (f && !cp_mark_ep(m, p))
+			cx_callpcap_pend(m->ctx->cpcap, &f->cp_pend);
 		return true;
 	}
 	int sender;
@@ -1321,6 +1373,8 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 			}
 			if (e && e->mc)
 				e->mc->last_ts = m->ctx->life_ns;
+			if (e)
+				cx_callpcap_mark(m->ctx->cpcap, e->call_index);
 			rtcp_packet(m, p);
 			return true;
 		}
@@ -1374,6 +1428,15 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 			for (size_t i = 0; i < s->npend; i++)
 				media_unit(m, s, &s->pend[i], false);
 			drop_pending(s);
+		}
+	}
+	if (m->ctx->cpcap) {
+		/* media that came before its SDP waits for it, a little */
+		if (s->ep) {
+			cx_callpcap_place(m->ctx->cpcap, &s->cp_pend, s->call_index);
+			cx_callpcap_mark(m->ctx->cpcap, s->call_index);
+		} else {
+			cx_callpcap_pend(m->ctx->cpcap, &s->cp_pend);
 		}
 	}
 	rtp_packet(m, s, &r, p);
@@ -1430,6 +1493,18 @@ void
 cx_media_tick(struct cx_media *m, int64_t now_ns)
 {
 	expire_candidates(m, now_ns);
+	/* media no SDP claimed within CP_PEND_NS: its frames are not kept */
+	for (size_t i = 0; m->ctx->cpcap && i < m->n; i++) {
+		struct stream *s = m->v[i];
+		int64_t first = cx_callpcap_pend_first(s->cp_pend);
+		if (first && now_ns - first > CP_PEND_NS)
+			cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+	}
+	for (struct stun_flow *f = m->ctx->cpcap ? m->stun : NULL; f; f = f->next) {
+		int64_t first = cx_callpcap_pend_first(f->cp_pend);
+		if (first && now_ns - first > CP_PEND_NS)
+			cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
+	}
 	/* Streams silent for 10 s: play out their window and close the writer,
 	 * so memory and descriptors follow the active streams only. */
 	for (size_t i = 0; i < m->n; i++) {
@@ -1985,4 +2060,10 @@ cx_media_report_stream(struct cx_media *m, struct cx_jsonw *w)
 		f = f->next;
 	}
 	cx_jsonw_end(w, true);
+}
+
+struct cx_writers *
+cx_media_writers(struct cx_media *m)
+{
+	return m->w;
 }
