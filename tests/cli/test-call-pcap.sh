@@ -14,7 +14,8 @@ if ! command -v tshark > /dev/null; then
 fi
 # UDP calls (auth, busy, cancel, hold, PCMA+DTMF, ICE with STUN before the
 # SDP), SIP over TCP (20 calls, messages across segments and coalesced),
-# SIP in IP fragments, compact headers, a pcapng with two link types
+# SIP in IP fragments, compact headers (the pcapng writer is not covered
+# here: no fixture pcapng holds an INVITE dialog)
 for f in sip-call-auth sip-call-busy sip-call-cancel sip-call-hold sip-call-pcma sip-call-ice \
 	 sip-tcp sip-frag sip-compact; do
 	out="$tmp/$f"
@@ -24,11 +25,6 @@ for f in sip-call-auth sip-call-busy sip-call-cancel sip-call-hold sip-call-pcma
 		test $? -eq 0 -a -n "$res"
 	echo "$res" | grep -v '^ok' | sed 's/^/# /'
 done
-"$exe" -q "$src/fixtures/mixed-linktypes.pcapng" -o "$tmp/ng" 2> "$tmp/err"
-check "pcapng input: call.pcapng" test -n "$(ls "$tmp"/ng/calls/*/call.pcapng 2> /dev/null)"
-res=$(python3 "$here/call-pcap-check.py" "$tmp/ng" "$src/fixtures/mixed-linktypes.pcapng" 2>&1)
-check "pcapng input: the call's frames" test $? -eq 0
-echo "$res" | grep -v '^ok' | sed 's/^/# /'
 "$exe" -q --no-call-pcap "$src/fixtures/sip-call-pcma.pcap" -o "$tmp/none" 2> "$tmp/err"
 check "--no-call-pcap: no capture" test -z "$(ls "$tmp"/none/calls/*/call.pcap* 2> /dev/null)"
 check "--no-call-pcap: the call is still written" test -s "$(ls "$tmp"/none/calls/*/call.json | head -1)"
