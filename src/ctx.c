@@ -22,6 +22,7 @@
 #include "callextract/summary.h"
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
+#include "output/callpcap.h"
 #include "packet/defrag.h"
 
 /* osip prints parse errors to stdout by default; stdout is not ours to
@@ -77,6 +78,12 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 	/* Consumers before producers: sip calls into media and auth. */
 	c->auth = cx_auth_new(c);
 	c->media = cx_media_new(c);
+	/* through the media writers: a call's capture is closed in the queue
+	 * before its call.json is written */
+	if (c->media && !cfg->no_call_pcap && !(c->cpcap = cx_callpcap_new(c, cx_media_writers(c->media)))) {
+		cx_ctx_free(c);
+		return -1;
+	}
 	c->dns = cx_dns_new(c);
 	c->icmp = cx_icmp_new(c);
 	c->ftp = cx_ftp_new(c);
@@ -114,6 +121,8 @@ cx_ctx_free(struct cx_ctx *c)
 	cx_tcp_free(c->tcp); /* closes connections into sip/ftp/dns */
 	cx_wrap_free(c->wrap);
 	cx_sip_free(c->sip);
+	cx_callpcap_free(c->cpcap); /* before the writers it uses */
+	c->cpcap = NULL; /* streams' buffers of frames before their SDP are only freed now */
 	cx_media_free(c->media);
 	cx_ftp_free(c->ftp);
 	cx_icmp_free(c->icmp);

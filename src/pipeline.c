@@ -10,6 +10,7 @@
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
+#include "output/callpcap.h"
 #include "packet/defrag.h"
 
 static void
@@ -118,7 +119,11 @@ cx_ctx_frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *dat
 	 * the tick comes after it: the message that ends a quiet spell joins
 	 * its dialog before the dialog could be finished */
 	life_advance(ctx, ts_ns);
+	/* the modules mark the frame with the calls it belongs to; it is
+	 * appended to their captures after it, before a call can finish */
+	cx_callpcap_begin(ctx->cpcap, ctx->frames + 1, linktype, ts_ns, data, caplen, wirelen);
 	frame(ctx, linktype, ts_ns, data, caplen, wirelen);
+	cx_callpcap_end(ctx->cpcap);
 	life_tick(ctx);
 }
 
@@ -162,9 +167,11 @@ frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data, uint
 		(*ctx->hot.tunnelled)++;
 	if (rc == CX_DEC_FRAGMENT) {
 		uint32_t len;
+		cx_callpcap_fragment(ctx->cpcap, &p);
 		const uint8_t *dg = cx_defrag_add(ctx->defrag, &p, &len);
 		if (!dg)
 			return;
+		cx_callpcap_reassembled(ctx->cpcap, &p);
 		struct cx_packet r = p;
 		r.reassembled = true;
 		r.trailer = NULL;

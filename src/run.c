@@ -12,6 +12,7 @@
 #include "callextract/outdir.h"
 #include "capture/readahead.h"
 #include "capture/source.h"
+#include "output/callpcap.h"
 
 struct progress {
 	bool on;
@@ -128,6 +129,22 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 		json_object_put(files);
 		return CX_EXIT_INTERNAL;
 	}
+
+	/* each call's capture: classic pcap when the inputs are pcap files of
+	 * one link type, pcapng otherwise */
+	bool ng = false;
+	uint32_t snaplen = 0;
+	int lt0 = -1;
+	for (size_t i = 0; i < nsrc; i++) {
+		int lt;
+		bool png;
+		uint32_t sl;
+		cx_source_format(src[i], &lt, &png, &sl);
+		ng |= png || (i && lt != lt0);
+		lt0 = i ? lt0 : lt;
+		snaplen = sl > snaplen ? sl : snaplen;
+	}
+	cx_callpcap_inputs(ctx->cpcap, ng, snaplen);
 
 	struct progress pr = { cfg->progress, now_s(), 0, 0 };
 	for (size_t i = 0; i < nsrc; i++)

@@ -23,6 +23,7 @@ struct cx_icmp;
 struct cx_ftp;
 struct cx_wrap;
 struct cx_finisher;
+struct cx_callpcap;
 struct json_object;
 
 #define CX_LIFE_MAX_JUMP_NS (600LL * 1000000000LL)
@@ -33,6 +34,7 @@ struct cx_config {
 	int verbosity;         /* -1 quiet, 0 normal, 1+ verbose */
 	bool progress;         /* progress display on stderr */
 	bool no_audio;         /* --no-audio: no WAV files */
+	bool no_call_pcap;     /* --no-call-pcap: no calls/.../call.pcap */
 	const char **wordlists; size_t n_wordlists;  /* --wordlist FILE */
 	const char **passwords; size_t n_passwords;  /* --password WORD */
 	int threads;           /* cracking threads; 0 = all cores */
@@ -66,6 +68,7 @@ struct cx_ctx {
 	struct cx_ftp *ftp;
 	struct cx_wrap *wrap;          /* HEP, WebSocket (callextract/wrap.h) */
 	struct cx_finisher *fin;      /* writes finished calls out (call/finisher.h) */
+	struct cx_callpcap *cpcap;    /* each call's capture (output/callpcap.h); NULL with --no-call-pcap */
 	int64_t first_ts_ns;          /* of frame 1; 0 until seen */
 	int64_t last_ts_ns;
 	uint64_t frames;

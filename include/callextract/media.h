@@ -87,6 +87,11 @@ void cx_media_call_text(struct cx_media *m, const char *relpath, const char *tex
  * calls finished more than a minute ago. */
 void cx_media_life_tick(struct cx_media *m, int64_t life_ns);
 
+/* The writers every media file goes through (borrowed until
+ * cx_media_free); the calls' captures use them too. */
+struct cx_writers;
+struct cx_writers *cx_media_writers(struct cx_media *m);
+
 struct cx_jsonw;
 /* Writes the member "streams" (spilled and remaining, in creation order). */
 void cx_media_report_stream(struct cx_media *m, struct cx_jsonw *w);

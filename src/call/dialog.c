@@ -20,6 +20,7 @@
 #include "callextract/spill.h"
 #include "callextract/srtp.h"
 #include "callextract/summary.h"
+#include "output/callpcap.h"
 #include "util/text.h"
 
 #define NBUCKETS 65536u
@@ -354,6 +355,8 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues
 		if (cx_outdir_mkdir(d->ctx->out, g->dir) < 0) {
 			cx_log(d->ctx, CX_LOG_WARN, "cannot create %s", g->dir);
 			g->dir[0] = '\0';
+		} else {
+			cx_callpcap_call_open(d->ctx->cpcap, g->index, g->dir);
 		}
 	}
 	return g;
@@ -1443,6 +1446,7 @@ finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
 {
 	struct cx_ctx *ctx = d->ctx;
 	cx_media_call_flush(ctx->media, g->index);
+	cx_callpcap_call_close(ctx->cpcap, g->index); /* queued before call.json */
 	struct finish_job *j = calloc(1, sizeof(*j));
 	char *media = is_call(g) ? malloc(4096) : NULL;
 	if (media) {

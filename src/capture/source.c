@@ -351,3 +351,11 @@ cx_source_close(struct cx_source *s)
 	free(s->path);
 	free(s);
 }
+
+void
+cx_source_format(const struct cx_source *s, int *linktype, bool *pcapng, uint32_t *snaplen)
+{
+	*linktype = s->nlt ? s->lts[0] : -1;
+	*pcapng = s->pcapng || s->ng;
+	*snaplen = s->pc ? (uint32_t)pcap_snapshot(s->pc) : 0;
+}

@@ -30,6 +30,10 @@ uint64_t cx_source_pos(const struct cx_source *s);
 uint64_t cx_source_size(const struct cx_source *s);
 /* {path, format, link_types, frames, bytes, error} (owned by caller). */
 struct json_object *cx_source_report(const struct cx_source *s);
+/* What a copy of its frames needs: the link type at open, whether it is a
+ * pcapng (whose interfaces may differ in link type), the snaplen (0 if
+ * unknown). */
+void cx_source_format(const struct cx_source *s, int *linktype, bool *pcapng, uint32_t *snaplen);
 void cx_source_set_error(struct cx_source *s, const char *msg);
 void cx_source_close(struct cx_source *s);
 

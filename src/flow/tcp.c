@@ -12,6 +12,7 @@
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
+#include "output/callpcap.h"
 
 #define NBUCKETS 65536u
 #define MAX_CONNS 200000u
@@ -20,6 +21,7 @@ struct seg {
 	uint32_t seq, len;
 	uint64_t frame;
 	int64_t ts;
+	struct cx_cp_frame *held; /* its frame, for the call's capture (SIP) */
 	struct seg *next;
 	uint8_t data[];
 };
@@ -196,11 +198,16 @@ drain(struct cx_tcp *t, struct conn *c, int dir)
 		if (skip < s->len) {
 			if (skip)
 				c->pub.overlaps[dir]++;
+			/* the bytes are those of an earlier frame: a call's
+			 * capture takes that frame */
+			cx_callpcap_source(t->ctx->cpcap, s->held);
 			deliver(t, c, dir, s->frame, s->ts, s->data + skip, s->len - skip);
+			cx_callpcap_source(t->ctx->cpcap, NULL);
 			h->next = s->seq + s->len;
 		} else {
 			c->pub.retrans[dir]++;
 		}
+		cx_cp_frame_put(s->held);
 		free(s);
 	}
 }
@@ -292,6 +299,7 @@ close_conn(struct cx_tcp *t, struct conn *c)
 		while (c->h[dir].ooo) {
 			struct seg *sg = c->h[dir].ooo;
 			c->h[dir].ooo = sg->next;
+			cx_cp_frame_put(sg->held);
 			free(sg);
 		}
 	free(c);
@@ -385,6 +393,8 @@ queue(struct cx_tcp *t, struct conn *c, int dir, const struct cx_packet *p, uint
 		}
 		pp = &(*pp)->next;
 	}
+	s->held = c->pub.owner == CX_TCP_SIP || c->pub.owner == CX_TCP_UNCLAIMED ?
+		  cx_callpcap_hold(t->ctx->cpcap) : NULL;
 	s->next = *pp;
 	*pp = s;
 	h->queued += n;

@@ -149,6 +149,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	json_object_object_add(dropped, "software", json_object_new_int64((int64_t)ds));
 	json_object_object_add(life, "host_table_dropped", dropped);
 	json_object_object_add(cap, "lifecycle", life);
+	/* each call's capture (output/callpcap.h); null with --no-call-pcap */
+	json_object_object_add(cap, "call_pcap", ctx->cpcap ? cx_stats_to_json(ctx->stats, "call_pcap.") : NULL);
 	/* report.json is streamed: the sections of finished calls come from
 	 * the spill files, the rest one section at a time. It is written to a
 	 * temporary name and renamed, so a reader never sees half of it. */

@@ -17,15 +17,28 @@
 #include "callextract/names.h"
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
+#include "output/callpcap.h"
 
 #define SIP_MAX_MSG (256u * 1024u)  /* bigger than any sane SIP message */
 #define SIP_MAX_LINE 4096
+
+#define MAX_SPANS 64 /* frames whose bytes wait in one direction's buffer */
+
+/* The frames the buffered bytes came from, for the calls' captures: span
+ * i holds buf[spans[i-1].end, spans[i].end). A message marks every frame
+ * that carried a byte of it. */
+struct span {
+	struct cx_cp_frame *f;
+	size_t end;
+};
 
 struct tcp_half {
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t first_frame;
 	bool skipping; /* after a gap: resynchronise on the next start line */
+	struct span spans[MAX_SPANS];
+	size_t nspans;
 };
 
 struct tcp_state {
@@ -51,7 +64,47 @@ struct cx_sip {
 	struct seen seen[SEEN_RING];
 	uint32_t seen_next;
 	bool hep_seen;   /* dedupe scans only once HEP copies are in the capture */
+	/* the message being handled: where its bytes are, for its call's
+	 * capture (half NULL: in the frame being processed, UDP) */
+	struct tcp_half *half;
+	size_t msg_off, msg_len;
 };
+
+/* The message just handled belongs to call: the frames that carried it. */
+static void
+attribute(struct cx_sip *s, uint32_t call)
+{
+	struct cx_callpcap *cp = s->ctx->cpcap;
+	if (!cp || !call)
+		return;
+	if (!s->half) {
+		cx_callpcap_mark(cp, call);
+		return;
+	}
+	size_t a = s->msg_off, b = s->msg_off + s->msg_len, start = 0;
+	for (size_t i = 0; i < s->half->nspans; i++) {
+		const struct span *sp = &s->half->spans[i];
+		if (start < b && sp->end > a)
+			cx_callpcap_mark_held(cp, sp->f, call);
+		start = sp->end;
+	}
+}
+
+/* The first used bytes of the buffer are gone: so are their frames. */
+static void
+spans_consumed(struct tcp_half *h, size_t used)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < h->nspans; i++) {
+		if (h->spans[i].end <= used) {
+			cx_cp_frame_put(h->spans[i].f);
+			continue;
+		}
+		h->spans[k].f = h->spans[i].f;
+		h->spans[k++].end = h->spans[i].end - used;
+	}
+	h->nspans = k;
+}
 
 static const char *methods[] = { "INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "OPTIONS",
 				 "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER",
@@ -419,6 +472,7 @@ handle_view(struct cx_sip *s, struct cx_sip_msg_view *v, struct cx_sip_extra *x)
 		cx_names_add_software_seen(s->ctx->names, &v->src, "sip-server", x->server,
 					   v->is_request ? x->n_via > 1 : x->n_via <= 1);
 	v->call_index = cx_dialogs_on_message(s->dialogs, v, x);
+	attribute(s, v->call_index);
 	cx_dialogs_note_auth(s->dialogs, cx_auth_on_sip(s->ctx->auth, v));
 }
 
@@ -690,6 +744,8 @@ frame_messages(struct cx_sip *s, const uint8_t *d, size_t n, bool final,
 			off += left;
 			continue;
 		}
+		s->msg_off = off;
+		s->msg_len = hl + body;
 		if (!duplicate(s, m, hl + body, transport, frame, ts))
 			handle_message(s, m, hl + body, src, sport, dst, dport, transport, frame, ts);
 		off += hl + body;
@@ -700,6 +756,7 @@ frame_messages(struct cx_sip *s, const uint8_t *d, size_t n, bool final,
 void
 cx_sip_on_udp(struct cx_sip *s, const struct cx_packet *p)
 {
+	s->half = NULL;
 	frame_messages(s, p->payload, p->payload_len, true, &p->src, p->sport, &p->dst, p->dport,
 		       "UDP", p->frame, p->ts_ns);
 }
@@ -753,6 +810,7 @@ cx_sip_tcp_data(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t frame
 				"more than %u bytes without a complete SIP message; buffer dropped",
 				SIP_MAX_MSG);
 		h->len = 0;
+		spans_consumed(h, SIZE_MAX);
 		h->skipping = true;
 		return;
 	}
@@ -768,8 +826,21 @@ cx_sip_tcp_data(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t frame
 	}
 	memcpy(h->buf + h->len, data, len);
 	h->len += len;
+	if (s->ctx->cpcap) {
+		if (h->nspans < MAX_SPANS) {
+			h->spans[h->nspans].f = cx_callpcap_hold(s->ctx->cpcap);
+			h->spans[h->nspans++].end = h->len;
+		} else {
+			/* pathological segmenting: the bytes go with the last frame kept */
+			h->spans[h->nspans - 1].end = h->len;
+			cx_stats_add(s->ctx->stats, "call_pcap.not_kept", 1);
+		}
+	}
+	s->half = h;
 	size_t used = frame_messages(s, h->buf, h->len, false, src, sport, dst, dport, "TCP",
 				     frame, ts);
+	s->half = NULL;
+	spans_consumed(h, used);
 	memmove(h->buf, h->buf + used, h->len - used);
 	h->len -= used;
 }
@@ -783,6 +854,7 @@ cx_sip_tcp_gap(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t missin
 	if (!st)
 		return;
 	st->h[dir].len = 0;
+	spans_consumed(&st->h[dir], SIZE_MAX);
 	st->h[dir].skipping = true;
 }
 
@@ -793,9 +865,12 @@ cx_sip_tcp_close(struct cx_sip *s, struct cx_tcp_conn *c)
 	if (!st)
 		return;
 	for (int d = 0; d < 2; d++) {
+		s->half = &st->h[d];
 		if (st->h[d].len)
 			frame_messages(s, st->h[d].buf, st->h[d].len, true, &c->addr[d], c->port[d],
 				       &c->addr[!d], c->port[!d], "TCP", c->last_frame, c->last_ts_ns);
+		s->half = NULL;
+		spans_consumed(&st->h[d], SIZE_MAX);
 		free(st->h[d].buf);
 	}
 	free(st);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
+#include "callextract/ctx.h"
 #include "stream/stream.h"
 
 uint32_t
@@ -230,6 +231,12 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	if (e->rtcp_port)
 		add_endpoint(m, e, true);
 	m->expect_gen++;
+	/* STUN that came before this SDP from or to its ports is the call's */
+	if (m->ctx->cpcap) {
+		cx_stunf_place(m, &e->addr, e->rtp_port, e->call_index);
+		if (e->rtcp_port)
+			cx_stunf_place(m, &e->addr, e->rtcp_port, e->call_index);
+	}
 }
 
 /* The signalled endpoint this packet is for, and the sending party. */

@@ -14,6 +14,7 @@
 #include "callextract/ctx.h"
 #include "callextract/media.h"
 #include "callextract/spill.h"
+#include "output/callpcap.h"
 #include "output/writers.h"
 #include "proto/rtp.h"
 #include "sink/stereo.h"
@@ -28,6 +29,7 @@
 #define MAX_CANDIDATES 4096  /* unconfirmed streams at once; the oldest gives way */
 
 #define CANDIDATE_IDLE_NS 5000000000LL
+#define CP_PEND_NS 10000000000LL /* how long RTP or STUN waits for its SDP, for the call's capture */
 
 struct cx_media *
 cx_media_new(struct cx_ctx *ctx)
@@ -51,8 +53,9 @@ cx_media_new(struct cx_ctx *ctx)
 			m->max_open = 4;
 	}
 	m->sb = calloc(CX_NBUCKETS, sizeof(*m->sb));
-	/* the audio files are written by a thread of their own */
-	m->w = cx_writers_new(ctx->out, m->max_open, !ctx->cfg->no_audio);
+	/* the audio files and the calls' captures are written by a thread of
+	 * their own (the finisher's call.json shares it: always threaded then) */
+	m->w = cx_writers_new(ctx->out, m->max_open, !ctx->cfg->no_audio || !ctx->cfg->no_call_pcap);
 	m->rtcp = cx_rtcp_table_new();
 	m->n_rtp = cx_stats_counter(ctx->stats, "proto.rtp");
 	m->n_rtcp = cx_stats_counter(ctx->stats, "proto.rtcp");
@@ -78,6 +81,7 @@ free_stream(struct cx_media *m, struct cx_stream *s)
 {
 	cx_sink_free(m, s);
 	cx_playout_free(&s->pl);
+	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
 	for (size_t i = 0; i < s->npend; i++)
 		free((void *)s->pend[i].data);
 	free(s->pend);
@@ -177,6 +181,7 @@ candidate_drop(struct cx_media *m, struct cx_stream *s)
 	cx_stream_unlink_chain(&m->sb[cx_stream_hash(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
 	candidate_unlink(m, s);
 	drop_pending(s);
+	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
 	s->dead = true;
 }
 
@@ -354,15 +359,46 @@ rtcp_packet(struct cx_media *m, const struct cx_packet *p)
 		cx_stats_add(m->ctx->stats, "error.rtcp.too_many_sources", 1);
 }
 
+/* The call's capture: a datagram to or from one of a live call's SDP
+ * endpoints (RTP or RTCP port) belongs to that call, whatever it holds.
+ * Returns the endpoint (finished or not), NULL if none. */
+static const struct cx_ep *
+cp_mark_ep(struct cx_media *m, const struct cx_packet *p)
+{
+	if (!m->ctx->cpcap)
+		return NULL;
+	int sender;
+	const struct cx_ep *e = cx_ep_signalled(m, p, false, &sender);
+	if (!e)
+		e = cx_ep_signalled(m, p, true, &sender);
+	if (e && !e->finished)
+		cx_callpcap_mark(m->ctx->cpcap, e->call_index);
+	return e;
+}
+
+static bool on_udp(struct cx_media *m, const struct cx_packet *p);
+
 bool
 cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
+{
+	bool media = on_udp(m, p);
+	if (!media)
+		cp_mark_ep(m, p);
+	return media;
+}
+
+static bool
+on_udp(struct cx_media *m, const struct cx_packet *p)
 {
 	const uint8_t *d = p->payload;
 	size_t n = p->payload_len;
 	if (n < 8)
 		return false;
 	if (cx_stun_looks_like(d, n) || cx_stun_classic_looks_like(d, n, p->sport, p->dport)) {
-		cx_stunf_packet(m, p, false);
+		struct cx_stun_flow *f = cx_stunf_packet(m, p, false);
+		/* ICE gathering comes before the SDP that names its port */
+		if (f && !cp_mark_ep(m, p))
+			cx_callpcap_pend(m->ctx->cpcap, &f->cp_pend);
 		return true;
 	}
 	int sender;
@@ -377,6 +413,8 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 			}
 			if (e && e->mc)
 				e->mc->last_ts = m->ctx->life_ns;
+			if (e)
+				cx_callpcap_mark(m->ctx->cpcap, e->call_index);
 			struct cx_packet q = *p;
 			size_t ql = n;
 			if (cx_stream_srtp_rtcp(m, e, d, n, &q.payload, &ql) == CX_SRTP_OPAQUE)
@@ -437,6 +475,15 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 			drop_pending(s);
 		}
 	}
+	if (m->ctx->cpcap) {
+		/* media that came before its SDP waits for it, a little */
+		if (s->ep) {
+			cx_callpcap_place(m->ctx->cpcap, &s->cp_pend, s->call_index);
+			cx_callpcap_mark(m->ctx->cpcap, s->call_index);
+		} else {
+			cx_callpcap_pend(m->ctx->cpcap, &s->cp_pend);
+		}
+	}
 	int sec = cx_stream_srtp_rtp(m, s, d, n, &r);
 	rtp_packet(m, s, &r, p, sec == CX_SRTP_OPAQUE);
 	return s->confirmed || s->consistent > 1;
@@ -466,6 +513,15 @@ void
 cx_media_tick(struct cx_media *m, int64_t now_ns)
 {
 	expire_candidates(m, now_ns);
+	/* media no SDP claimed within CP_PEND_NS: its frames are not kept */
+	for (size_t i = 0; m->ctx->cpcap && i < m->n; i++) {
+		struct cx_stream *s = m->v[i];
+		int64_t first = cx_callpcap_pend_first(s->cp_pend);
+		if (first && now_ns - first > CP_PEND_NS)
+			cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+	}
+	if (m->ctx->cpcap)
+		cx_stunf_pend_expire(m, now_ns, CP_PEND_NS);
 	/* Streams silent for 10 s: play out their window and close the writer,
 	 * so memory and descriptors follow the active streams only. */
 	for (size_t i = 0; i < m->n; i++) {
@@ -517,4 +573,10 @@ cx_media_call_flush(struct cx_media *m, uint32_t call_index)
 		cx_playout_flush(m, s);
 		cx_sink_close(m, s);
 	}
+}
+
+struct cx_writers *
+cx_media_writers(struct cx_media *m)
+{
+	return m->w;
 }

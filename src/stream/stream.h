@@ -39,6 +39,7 @@
 
 struct json_object;
 struct cx_spill;
+struct cx_cp_pend;
 
 #define CX_NBUCKETS 65536u
 #define CX_MAX_PAYLOAD 2048     /* bytes kept per packet (window, candidates) */
@@ -120,6 +121,7 @@ struct cx_stream {
 	struct cx_mcall *mc;     /* its call's media, once tied to a call */
 	struct cx_stream *knext; /* the call's streams, in creation order */
 	struct cx_stream_srtp *sec; /* owned (stream/srtp.c); NULL until an SRTP check */
+	struct cx_cp_pend *cp_pend; /* not tied to a call yet: its frames, for the call's capture (owned) */
 };
 
 struct cx_stun_flow {
@@ -133,6 +135,7 @@ struct cx_stun_flow {
 	struct cx_stun_flow *next;  /* in order of first message */
 	struct cx_stun_flow *hnext;
 	struct cx_stun_flow *enext[2]; /* by one end (a, b): see stun_end_bucket */
+	struct cx_cp_pend *cp_pend; /* before an SDP names an end: its frames, for the call's capture (owned) */
 };
 
 /* The media of one call, found by call index: its stereo mix, its
@@ -225,7 +228,12 @@ void cx_dtmf_event(struct cx_media *m, struct cx_stream *s, const struct cx_unit
 /* stream/stun.c: STUN flows (UDP, and TCP framing) */
 struct cx_stun_flow *cx_stunf_find(const struct cx_media *m, const struct cx_addr *a, uint16_t pa,
 				   const struct cx_addr *b, uint16_t pb);
-void cx_stunf_packet(struct cx_media *m, const struct cx_packet *p, bool tcp);
+/* The flow the message joined, NULL if none. */
+struct cx_stun_flow *cx_stunf_packet(struct cx_media *m, const struct cx_packet *p, bool tcp);
+/* The call's capture: frames of flows touching addr:port that came before
+ * the SDP announcing it go to call; frames kept too long are let go. */
+void cx_stunf_place(struct cx_media *m, const struct cx_addr *addr, uint16_t port, uint32_t call);
+void cx_stunf_pend_expire(struct cx_media *m, int64_t now_ns, int64_t keep_ns);
 struct json_object *cx_stunf_json(const struct cx_media *m, const struct cx_stun_flow *f);
 /* A call is written out: its streams' flows are let go of, and the
  * STUN-only flows on its endpoints are spilled. */

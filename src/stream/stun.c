@@ -10,6 +10,7 @@
 #include "callextract/spill.h"
 #include "callextract/tcp.h"
 #include "proto/rtp.h"
+#include "output/callpcap.h"
 #include "stream/stream.h"
 #include "util/text.h"
 
@@ -88,6 +89,7 @@ stun_unlink(struct cx_media *m, struct cx_stun_flow *f)
 	else
 		m->stun_tail = f->prev;
 	m->nstun--;
+	cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
 	json_object_put(f->msgs);
 	free(f);
 }
@@ -107,23 +109,23 @@ stun_method_name(unsigned method)
 	}
 }
 
-void
+struct cx_stun_flow *
 cx_stunf_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 {
 	struct cx_stun st;
 	if (cx_stun_parse(p->payload, p->payload_len, &st) < 0) {
 		if (tcp)
 			cx_stats_add(m->ctx->stats, "error.stun.malformed", 1);
-		return;
+		return NULL;
 	}
 	(*m->n_stun)++;
 	struct cx_stun_flow *f = cx_stunf_find(m, &p->src, p->sport, &p->dst, p->dport);
 	if (!f) {
 		if (m->nstun >= 10000)
-			return;
+			return NULL;
 		f = calloc(1, sizeof(*f));
 		if (!f)
-			return;
+			return NULL;
 		f->a = p->src;
 		f->b = p->dst;
 		f->pa = p->sport;
@@ -145,7 +147,7 @@ cx_stunf_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 	}
 	f->n++;
 	if (json_object_array_length(f->msgs) >= MAX_STUN)
-		return;
+		return f;
 	char ep[CX_ADDR_STRLEN + 8], t[48];
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "frame", json_object_new_int64((int64_t)p->frame));
@@ -177,6 +179,7 @@ cx_stunf_packet(struct cx_media *m, const struct cx_packet *p, bool tcp)
 	if (st.error_code)
 		json_object_object_add(o, "error_code", json_object_new_int(st.error_code));
 	json_object_array_add(f->msgs, o);
+	return f;
 }
 
 /* The endpoint a STUN-only flow's checks belong to: ICE checks on an SDP
@@ -317,6 +320,7 @@ cx_stunf_free_all(struct cx_media *m)
 	struct cx_stun_flow *f = m->stun;
 	while (f) {
 		struct cx_stun_flow *n = f->next;
+		cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
 		json_object_put(f->msgs);
 		free(f);
 		f = n;
@@ -345,5 +349,25 @@ cx_stunf_call_done(struct cx_media *m, struct cx_mcall *mc, uint32_t call_index)
 			cx_media_spill_json(m->sp_stun, f->seq, cx_stunf_json(m, f));
 			stun_unlink(m, f);
 		}
+	}
+}
+
+void
+cx_stunf_place(struct cx_media *m, const struct cx_addr *addr, uint16_t port, uint32_t call)
+{
+	uint32_t b = cx_ep_hash(addr, port) % CX_STUN_BUCKETS;
+	for (struct cx_stun_flow *f = m->stun_e[b]; f; f = *stun_end_next(f, b))
+		if (f->cp_pend && ((f->pa == port && cx_addr_eq(&f->a, addr)) ||
+				   (f->pb == port && cx_addr_eq(&f->b, addr))))
+			cx_callpcap_place(m->ctx->cpcap, &f->cp_pend, call);
+}
+
+void
+cx_stunf_pend_expire(struct cx_media *m, int64_t now_ns, int64_t keep_ns)
+{
+	for (struct cx_stun_flow *f = m->stun; f; f = f->next) {
+		int64_t first = cx_callpcap_pend_first(f->cp_pend);
+		if (first && now_ns - first > keep_ns)
+			cx_callpcap_drop(m->ctx->cpcap, &f->cp_pend);
 	}
 }
