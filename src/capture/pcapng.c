@@ -166,7 +166,14 @@ to_ns(const struct iface *i, uint64_t ts)
 	uint64_t u = i->units_per_sec;
 	uint64_t sec = ts / u, frac = ts % u;
 	int64_t ns = (int64_t)(u >= 1000000000ULL ? frac / (u / 1000000000ULL) : frac * (1000000000ULL / u));
-	return ((int64_t)sec + i->offset_s) * 1000000000LL + ns;
+	/* a damaged if_tsoffset or timestamp can overflow (fuzz-pcapng,
+	 * tests/fuzz/regress/pcapng): saturate far off, with room for the
+	 * differences the lifecycle takes */
+	int64_t s, t;
+	if (sec > (uint64_t)INT64_MAX || __builtin_add_overflow((int64_t)sec, i->offset_s, &s) ||
+	    __builtin_mul_overflow(s, 1000000000LL, &t) || __builtin_add_overflow(t, ns, &t))
+		return i->offset_s < 0 && sec <= (uint64_t)INT64_MAX ? -(INT64_MAX / 4) : INT64_MAX / 4;
+	return t;
 }
 
 int

@@ -160,7 +160,8 @@ run_dir(const char *dir, int mutants, unsigned long *execs)
 		names[nn++] = strdup(de->d_name);
 	}
 	closedir(dp);
-	qsort(names, nn, sizeof(*names), by_name);
+	if (nn) /* qsort(NULL, 0) is UB */
+		qsort(names, nn, sizeof(*names), by_name);
 	uint8_t *prev = NULL;
 	size_t pn = 0;
 	int bad = 0;
