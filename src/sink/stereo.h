@@ -4,8 +4,8 @@
  * has passed them, so the buffer holds only the few seconds by which the
  * two directions' decoders differ (capped: a feed that lags more than the
  * cap loses those samples from the mix, counted, never from its own WAV). */
-#ifndef CX_CALL_STEREO_H
-#define CX_CALL_STEREO_H
+#ifndef CX_SINK_STEREO_H
+#define CX_SINK_STEREO_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* RTCP summaries kept per SSRC, whether or not RTP of that SSRC has been
  * seen yet (RTCP often comes first), and turned into a stream's "rtcp"
  * object at report time. */
-#ifndef CX_CALL_STREAM_RTCP_H
-#define CX_CALL_STREAM_RTCP_H
+#ifndef CX_STREAM_RTCP_H
+#define CX_STREAM_RTCP_H
 
 #include <stdint.h>
 #include "proto/rtp.h"

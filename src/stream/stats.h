@@ -3,8 +3,8 @@
  * delta / interarrival jitter figures computed the way tshark's
  * `-z rtp,streams` computes them, so the two can be compared number for
  * number. Plain data, no allocation. */
-#ifndef CX_CALL_STREAM_STATS_H
-#define CX_CALL_STREAM_STATS_H
+#ifndef CX_STREAM_STATS_H
+#define CX_STREAM_STATS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * Frames before base are in the file. */
 #include <stdlib.h>
 #include <string.h>
-#include "call/stereo.h"
+#include "sink/stereo.h"
 #include "output/writers.h"
 
 #define INIT_CAP 16000u   /* 2 s: each side comes a second at a time; grows when they differ more */

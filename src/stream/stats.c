@@ -12,7 +12,7 @@
  * Checked column by column against tshark 4.0.17 on every corpus capture
  * and fixture with RTP. */
 #include <math.h>
-#include "call/stream_stats.h"
+#include "stream/stats.h"
 
 uint32_t
 cx_rtp_static_clock(uint8_t pt)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
-#include "call/stream_rtcp.h"
+#include "stream/rtcp.h"
 #include "callextract/ctx.h"
 
 #define NB 4096u
