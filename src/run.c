@@ -237,6 +237,11 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 	if (ctx->frames == 0 && exit_code == CX_EXIT_OK)
 		cx_log(ctx, CX_LOG_WARN, "the capture holds no frames");
 	cx_ctx_free(ctx);
+	/* last: every writer has finished */
+	if (cx_outdir_manifest(out, "SHA256SUMS") < 0) {
+		fprintf(stderr, "callextract: %s/SHA256SUMS: cannot write the manifest\n", cx_outdir_path(out));
+		exit_code = CX_EXIT_OUTPUT;
+	}
 	cx_outdir_close(out);
 	return exit_code;
 }

@@ -43,6 +43,12 @@ int cx_outdir_remove(struct cx_outdir *d, const char *relpath);
 /* Renames a file below DIR, replacing to: a reader sees the old file or
  * the whole new one (report.json is written as a temporary first). */
 int cx_outdir_rename(struct cx_outdir *d, const char *from, const char *to);
+/* Writes DIR/name (SHA256SUMS), the sha256sum(1) manifest of every regular
+ * file below DIR but itself, in byte order of their relative paths, so
+ * that `cd DIR && sha256sum -c name` verifies them. Call it last, when
+ * every writer has closed its files: the files are read back and hashed
+ * (one read of what was just written, mostly from the page cache). 0 or -1. */
+int cx_outdir_manifest(struct cx_outdir *d, const char *name);
 /* Absolute-ish path (DIR/relpath) for messages; buf of size n. */
 const char *cx_outdir_join(const struct cx_outdir *d, const char *relpath, char *buf, size_t n);
 

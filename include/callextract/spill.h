@@ -83,4 +83,13 @@ void cx_jsonw_end(struct cx_jsonw *w, bool array);
  * stored). Borrowed from v. */
 const char *cx_json_pretty(struct json_object *v);
 
+/* JSON text as json-c wrote it, made valid UTF-8 with text from packets
+ * kept recoverable: a byte outside a well-formed UTF-8 sequence becomes
+ * \\xHH in the text (the value reads \xHH), an escaped backslash \\\\
+ * (the value reads \\), U+2028/2029 \u2028/\u2029. Every JSON file goes
+ * through this once (report.json in cx_jsonw, call.json in dialog.c).
+ * Returns a new NUL-terminated text (owned: free()) with its length in
+ * *outlen, or NULL when text needs no change (or no memory). */
+char *cx_json_utf8(const char *text, size_t len, size_t *outlen);
+
 #endif

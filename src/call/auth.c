@@ -1704,7 +1704,7 @@ cx_auth_finish(struct cx_auth *a)
 			t->o += (size_t)snprintf(text + t->o, sizeof(t->text) - t->o, "frame %llu: %s cleartext user \"%.60s\" password \"%.60s\" (%s)\n",
 						 (unsigned long long)a->ct[i].frame, a->ct[i].proto, a->ct[i].user, a->ct[i].password, a->ct[i].verdict);
 		if (f) {
-			fputs(text, f);
+			cx_fputs_text(text, f); /* the text rule (util/text.h) */
 			fclose(f);
 		}
 		int64_t ts = a->nex ? a->first_ts : a->ct[0].ts;

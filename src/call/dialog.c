@@ -1258,13 +1258,14 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 {
 	struct cx_ctx *ctx = d->ctx;
 	char course[4096], title[400], cid[120], from[160], to[160], ua0[120] = "", ua1[120] = "";
-	cx_printable(g->call_id, cid, sizeof(cid));
-	cx_printable(g->from_uri ? g->from_uri : "?", from, sizeof(from));
-	cx_printable(g->to_uri ? g->to_uri : "?", to, sizeof(to));
+	/* as they are: summary.c writes the text rule, report.json the JSON one */
+	snprintf(cid, sizeof(cid), "%s", g->call_id);
+	snprintf(from, sizeof(from), "%s", g->from_uri ? g->from_uri : "?");
+	snprintf(to, sizeof(to), "%s", g->to_uri ? g->to_uri : "?");
 	if (g->ua[0])
-		cx_printable(g->ua[0], ua0, sizeof(ua0));
+		snprintf(ua0, sizeof(ua0), "%s", g->ua[0]);
 	if (g->ua[1])
-		cx_printable(g->ua[1], ua1, sizeof(ua1));
+		snprintf(ua1, sizeof(ua1), "%s", g->ua[1]);
 	snprintf(title, sizeof(title), "SIP %s %u: %s -> %s", is_call(g) ? "call" : (g->kind ? g->kind : "dialog"),
 		 g->index, from, to);
 	char ports[CX_CONV_MAX_PARTIES][48];
@@ -1428,8 +1429,11 @@ finish_run(void *arg)
 		 * process is killed right after */
 		char path[200];
 		snprintf(path, sizeof(path), "%s/call.json", g->dir);
-		cx_media_call_text(ctx->media, path,
-				   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		const char *jt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+		size_t ul;
+		char *u = cx_json_utf8(jt, strlen(jt), &ul); /* valid UTF-8, as report.json */
+		cx_media_call_text(ctx->media, path, u ? u : jt);
+		free(u);
 	}
 	json_object_put(o);
 	free_dialog(g);

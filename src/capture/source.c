@@ -3,13 +3,16 @@
  * our own pcapng reader, skipping the frames already delivered, so frame
  * numbers stay those of Wireshark. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "callextract/decode.h"
 #include "capture/pcapng.h"
@@ -39,7 +42,92 @@ struct cx_source {
 	uint32_t peek_cap, peek_wire;
 	uint8_t *peek_data;
 	char peek_err[256];
+	/* SHA-256 of the input, taken as libpcap or the pcapng reader read it
+	 * (hashin_read): each byte once, in file order */
+	int hfd;                 /* read-only descriptor of a file, -1 for stdin/live */
+	EVP_MD_CTX *md;
+	uint64_t hashed;         /* bytes of the file in md, from offset 0 */
+	bool at_eof, hash_bad;   /* the stream saw the end; a read error */
+	bool hash_done;
+	char sha_hex[65];
+	uint64_t size_at_end;
 };
+
+/* A FILE for libpcap / the pcapng reader over the input, read-only, that
+ * feeds what it reads to the source's SHA-256: no second pass over the
+ * input. The position is the cookie's own (pread), so a second stream over
+ * the same descriptor (the pcapng fallback) hashes only what the first
+ * did not. */
+struct hashin {
+	struct cx_source *s;
+	int fd;                  /* borrowed from s->hfd, or 0 for stdin */
+	bool seekable;
+	uint64_t pos;
+};
+
+static ssize_t
+hashin_read(void *cookie, char *buf, size_t size)
+{
+	struct hashin *h = cookie;
+	ssize_t k;
+	do
+		k = h->seekable ? pread(h->fd, buf, size, (off_t)h->pos) : read(h->fd, buf, size);
+	while (k < 0 && errno == EINTR);
+	if (k < 0) {
+		h->s->hash_bad = true;
+		return -1;
+	}
+	if (k == 0)
+		h->s->at_eof = true;
+	struct cx_source *s = h->s;
+	uint64_t end = h->pos + (uint64_t)k;
+	if (k > 0 && h->pos <= s->hashed && end > s->hashed && s->md) {
+		EVP_DigestUpdate(s->md, buf + (s->hashed - h->pos), (size_t)(end - s->hashed));
+		s->hashed = end;
+	}
+	h->pos = end;
+	return k;
+}
+
+static int
+hashin_seek(void *cookie, off64_t *off, int whence)
+{
+	struct hashin *h = cookie;
+	/* stdio asks for the position (ftell); libpcap never seeks a file it
+	 * reads front to back. A jump leaves a gap that cx_source_report's
+	 * tail read fills. */
+	int64_t to = whence == SEEK_SET ? *off : whence == SEEK_CUR ? (int64_t)h->pos + *off : -1;
+	if (to < 0 || (!h->seekable && (uint64_t)to != h->pos)) {
+		errno = EINVAL;
+		return -1;
+	}
+	h->pos = (uint64_t)to;
+	*off = to;
+	return 0;
+}
+
+static int
+hashin_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+static FILE *
+hashin_open(struct cx_source *s)
+{
+	struct hashin *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->s = s;
+	h->fd = s->is_stdin ? 0 : s->hfd;
+	h->seekable = !s->is_stdin;
+	cookie_io_functions_t io = { .read = hashin_read, .seek = hashin_seek, .close = hashin_close };
+	FILE *f = fopencookie(h, "rb", io);
+	if (!f)
+		free(h);
+	return f;
+}
 
 static void
 note_lt(struct cx_source *s, int lt)
@@ -62,13 +150,34 @@ cx_source_open_file(struct cx_source **out, const char *path, char *err, size_t 
 		snprintf(err, n, "%s: out of memory", path);
 		return -1;
 	}
+	s->hfd = -1;
 	s->is_stdin = !strcmp(path, "-");
+	s->md = EVP_MD_CTX_new();
+	if (!s->md || EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1) {
+		snprintf(err, n, "%s: cannot set up SHA-256", path);
+		cx_source_close(s);
+		return -1;
+	}
 	if (s->is_stdin) {
-		s->pc = pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO,
-								 errbuf);
+		FILE *f = hashin_open(s);
+		if (f && (s->iobuf = malloc(IOBUF)))
+			setvbuf(f, s->iobuf, _IOFBF, IOBUF);
+		s->pc = f ? pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf) : NULL;
+		if (f && !s->pc)
+			fclose(f);
 	} else {
 		struct stat st;
-		if (stat(path, &st) == 0) {
+		/* read-only; O_NOATIME where we own the file, so reading it does
+		 * not even change its access time */
+		s->hfd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+		if (s->hfd < 0 && errno == EPERM)
+			s->hfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (s->hfd < 0) {
+			snprintf(err, n, "%s: %s", path, strerror(errno));
+			cx_source_close(s);
+			return -1;
+		}
+		if (fstat(s->hfd, &st) == 0) {
 			if (S_ISDIR(st.st_mode)) {
 				snprintf(err, n, "%s: is a directory", path);
 				cx_source_close(s);
@@ -83,9 +192,9 @@ cx_source_open_file(struct cx_source **out, const char *path, char *err, size_t 
 		}
 		/* libpcap reads through stdio: a 1 MiB buffer instead of 4 KiB
 		 * makes 256 times fewer read(2) calls on a big capture */
-		FILE *f = fopen(path, "rb");
+		FILE *f = hashin_open(s);
 		if (!f) {
-			snprintf(err, n, "%s: %s", path, strerror(errno));
+			snprintf(err, n, "%s: out of memory", path);
 			cx_source_close(s);
 			return -1;
 		}
@@ -120,6 +229,7 @@ cx_source_open_live(struct cx_source **out, const char *iface, const char *bpf, 
 		return -1;
 	}
 	s->live = true;
+	s->hfd = -1;
 	s->pc = pcap_create(iface, errbuf);
 	if (!s->pc) {
 		snprintf(err, n, "%s: %s", iface, errbuf);
@@ -164,7 +274,7 @@ fallback(struct cx_source *s, char *err, size_t n)
 {
 	if (s->is_stdin || s->live)
 		return -1;
-	FILE *f = fopen(s->path, "rb");
+	FILE *f = hashin_open(s);
 	if (!f)
 		return -1;
 	pcap_close(s->pc);
@@ -318,11 +428,59 @@ cx_source_set_error(struct cx_source *s, const char *msg)
 	s->error = strdup(msg);
 }
 
+/* The digest, once: what the reading left unread (a damaged file, an
+ * interrupted run) is read now, so the hash is of the whole file. */
+static void
+finish_hash(struct cx_source *s)
+{
+	if (s->hash_done || !s->md)
+		return;
+	s->hash_done = true;
+	if (s->hfd >= 0) {
+		char *buf = malloc(IOBUF);
+		for (;;) {
+			ssize_t k = buf ? pread(s->hfd, buf, IOBUF, (off_t)s->hashed) : -1;
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				if (k < 0)
+					s->hash_bad = true;
+				break;
+			}
+			EVP_DigestUpdate(s->md, buf, (size_t)k);
+			s->hashed += (uint64_t)k;
+		}
+		free(buf);
+		struct stat st;
+		s->size_at_end = fstat(s->hfd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	} else if (!s->at_eof) {
+		s->hash_bad = true; /* stdin not read to its end: no digest of it */
+	}
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	if (EVP_DigestFinal_ex(s->md, d, &dl) != 1 || dl != 32)
+		s->hash_bad = true;
+	for (unsigned i = 0; i < 32 && !s->hash_bad; i++)
+		snprintf(s->sha_hex + 2 * i, 3, "%02x", d[i]);
+}
+
 struct json_object *
-cx_source_report(const struct cx_source *s)
+cx_source_report(struct cx_source *s)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "path", json_object_new_string(s->path));
+	if (!s->live) {
+		finish_hash(s);
+		/* size and digest of the bytes read, which for a file is all of
+		 * it: the evidence an analyst checks the input against */
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)s->hashed));
+		json_object_object_add(o, "sha256", s->hash_bad ? NULL : json_object_new_string(s->sha_hex));
+		if (s->hfd >= 0 && s->size_at_end != s->size)
+			json_object_object_add(o, "changed_while_read", json_object_new_boolean(1));
+	} else {
+		json_object_object_add(o, "size", NULL);
+		json_object_object_add(o, "sha256", NULL);
+	}
 	json_object_object_add(o, "format", json_object_new_string(
 		s->live ? "live" : s->pcapng ? "pcapng" : "pcap"));
 	if (s->ng)
@@ -347,6 +505,9 @@ cx_source_close(struct cx_source *s)
 	cx_pcapng_close(s->ng);
 	free(s->peek_data);
 	free(s->iobuf); /* after pcap_close(), which closed its FILE */
+	if (s->hfd >= 0)
+		close(s->hfd);
+	EVP_MD_CTX_free(s->md);
 	free(s->error);
 	free(s->path);
 	free(s);

@@ -28,8 +28,10 @@ const char *cx_source_path(const struct cx_source *s);
 /* Bytes consumed so far and total size (0 if unknown), for progress. */
 uint64_t cx_source_pos(const struct cx_source *s);
 uint64_t cx_source_size(const struct cx_source *s);
-/* {path, format, link_types, frames, bytes, error} (owned by caller). */
-struct json_object *cx_source_report(const struct cx_source *s);
+/* {path, size, sha256, format, link_types, frames, bytes, error} (owned by
+ * caller). The first call finishes the digest: what was not read yet is
+ * read then (sha256 null for stdin not read to its end and for live). */
+struct json_object *cx_source_report(struct cx_source *s);
 /* What a copy of its frames needs: the link type at open, whether it is a
  * pcapng (whose interfaces may differ in link type), the snaplen (0 if
  * unknown). */

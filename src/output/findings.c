@@ -121,21 +121,6 @@ cx_findings_count(const struct cx_findings *f, const char *kind)
 
 static const char *sev_names[] = { "info", "low", "medium", "high" };
 
-/* Messages may hold bytes from packets: make them valid UTF-8 / printable
- * before they reach JSON (json-c would pass invalid UTF-8 through). */
-static void
-printable(const char *in, char *out, size_t n)
-{
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)in; *p && o + 4 < n; p++) {
-		if (*p >= 0x20 && *p < 0x7f)
-			out[o++] = (char)*p;
-		else
-			o += (size_t)snprintf(out + o, n - o, "\\x%02x", *p);
-	}
-	out[o] = '\0';
-}
-
 struct json_object *
 cx_findings_to_json(const struct cx_findings *f)
 {
@@ -143,13 +128,11 @@ cx_findings_to_json(const struct cx_findings *f)
 	for (size_t i = 0; f && i < f->n; i++) {
 		const struct finding *e = &f->v[i];
 		struct json_object *o = json_object_new_object();
-		char buf[4200];
-		printable(e->msg, buf, sizeof(buf));
 		json_object_object_add(o, "severity", json_object_new_string(sev_names[e->sev]));
 		json_object_object_add(o, "kind", json_object_new_string(e->kind));
 		json_object_object_add(o, "frame",
 				       e->frame ? json_object_new_int64((int64_t)e->frame) : NULL);
-		json_object_object_add(o, "message", json_object_new_string(buf));
+		json_object_object_add(o, "message", json_object_new_string(e->msg)); /* made valid UTF-8 where JSON is written */
 		json_object_array_add(arr, o);
 	}
 	for (size_t i = 0; f && i < f->nk; i++) {

@@ -458,7 +458,7 @@ clean(const char *s)
 	if (!c)
 		return NULL;
 	for (size_t i = 0; i < l; i++)
-		c[i] = ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) ? s[i] : '?';
+		c[i] = s[i]; /* as they are: escaped where written (doc/output.md) */
 	c[l] = '\0';
 	return c;
 }

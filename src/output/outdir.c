@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 #include "callextract/outdir.h"
 
 struct cx_outdir {
@@ -266,5 +267,157 @@ cx_outdir_rename(struct cx_outdir *d, const char *from, const char *to)
 	int rc = renameat(a, lf, b, lt);
 	close(a);
 	close(b);
+	return rc;
+}
+
+/* ---- the manifest ---- */
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+/* Regular files below dfd (relative names prefixed by pre), depth first. */
+static int
+collect(int dfd, const char *pre, struct names *out, int depth)
+{
+	if (depth > 16)
+		return 0;
+	int dup_fd = dup(dfd);
+	if (dup_fd < 0)
+		return -1;
+	DIR *dir = fdopendir(dup_fd);
+	if (!dir) {
+		close(dup_fd);
+		return -1;
+	}
+	rewinddir(dir); /* a dup shares the offset: the emptiness check read it */
+	int rc = 0;
+	struct dirent *e;
+	while (rc == 0 && (e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		size_t l = strlen(pre) + strlen(e->d_name) + 2;
+		char *rel = malloc(l);
+		if (!rel) {
+			rc = -1;
+			break;
+		}
+		snprintf(rel, l, "%s%s", pre, e->d_name);
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0) {
+				rel[l - 2] = '/';
+				rel[l - 1] = '\0';
+				rc = collect(sub, rel, out, depth + 1);
+				close(sub);
+			}
+			free(rel);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || (out->n == SIZE_MAX)) {
+			free(rel);
+			continue;
+		}
+		if (out->n == out->cap) {
+			size_t nc = out->cap ? out->cap * 2 : 64;
+			char **nv = realloc(out->v, nc * sizeof(*nv));
+			if (!nv) {
+				free(rel);
+				rc = -1;
+				break;
+			}
+			out->v = nv;
+			out->cap = nc;
+		}
+		out->v[out->n++] = rel;
+	}
+	closedir(dir);
+	return rc;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* SHA-256 of a file below DIR, as 64 hex digits. */
+static int
+hash_file(struct cx_outdir *d, const char *rel, char hex[65], unsigned char *buf, size_t bufsz)
+{
+	int fd = openat(d->fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int rc = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 ? 0 : -1;
+	while (rc == 0) {
+		ssize_t k = read(fd, buf, bufsz);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			rc = -1;
+		if (k <= 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)k);
+	}
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	if (rc == 0 && (EVP_DigestFinal_ex(md, dg, &dl) != 1 || dl != 32))
+		rc = -1;
+	for (unsigned i = 0; rc == 0 && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return rc;
+}
+
+int
+cx_outdir_manifest(struct cx_outdir *d, const char *name)
+{
+	struct names all = { 0 };
+	int rc = collect(d->fd, "", &all, 0);
+	qsort(all.v, all.n, sizeof(*all.v), cmp_name);
+	char tmp[256];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+	FILE *f = rc == 0 ? cx_outdir_fopen(d, tmp, "w") : NULL;
+	size_t bufsz = 1u << 20;
+	unsigned char *buf = malloc(bufsz);
+	if (!f || !buf)
+		rc = -1;
+	for (size_t i = 0; i < all.n; i++) {
+		const char *rel = all.v[i];
+		if (rc == 0 && strcmp(rel, name) && strcmp(rel, tmp)) {
+			char hex[65];
+			if (hash_file(d, rel, hex, buf, bufsz) < 0) {
+				rc = -1;
+			} else if (strpbrk(rel, "\\\n")) {
+				/* sha256sum's form for such a name (never made by
+				 * callextract: names are sanitised) */
+				fprintf(f, "\\%s  ", hex);
+				for (const char *p = rel; *p; p++)
+					fputs(*p == '\\' ? "\\\\" : *p == '\n' ? "\\n" : (char[]){ *p, 0 }, f);
+				fputc('\n', f);
+			} else {
+				fprintf(f, "%s  %s\n", hex, rel);
+			}
+		}
+		free(all.v[i]);
+	}
+	free(all.v);
+	free(buf);
+	if (f) {
+		if (ferror(f))
+			rc = -1;
+		if (fclose(f) != 0)
+			rc = -1;
+		if (rc == 0 && cx_outdir_rename(d, tmp, name) < 0)
+			rc = -1;
+		if (rc < 0)
+			cx_outdir_remove(d, tmp);
+	}
 	return rc;
 }

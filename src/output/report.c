@@ -17,6 +17,7 @@
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
 #include "packet/defrag.h"
+#include "util/text.h"
 
 static const char *contract_keys[] = { "capture", "dialogs", "streams", "auth", "dns",
 				       "icmp", "ftp", "findings", "hosts", "conversations" };
@@ -46,6 +47,28 @@ put_sections(struct report_writer *w, struct json_object *holder)
 	json_object_put(holder);
 }
 
+/* The options that shape what is written (not those that only change how
+ * fast: --threads, --progress), so two runs that must match do. */
+static struct json_object *
+options_json(const struct cx_config *c)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "audio", json_object_new_boolean(!c->no_audio));
+	json_object_object_add(o, "linger_ms", json_object_new_int64(c->linger_ms));
+	json_object_object_add(o, "call_idle_s", json_object_new_int64(c->call_idle_s));
+	json_object_object_add(o, "max_silence_ms", json_object_new_int64(c->max_silence_ms));
+	json_object_object_add(o, "max_tcp_buffer", json_object_new_int64(c->max_tcp_buffer));
+	json_object_object_add(o, "max_frag_bytes", json_object_new_int64(c->max_frag_bytes));
+	json_object_object_add(o, "flow_timeout_s", json_object_new_int64(c->flow_timeout_s));
+	struct json_object *wl = json_object_new_array();
+	for (size_t i = 0; i < c->n_wordlists; i++)
+		json_object_array_add(wl, json_object_new_string(c->wordlists[i]));
+	json_object_object_add(o, "wordlists", wl);
+	/* the guesses themselves stay out of the report */
+	json_object_object_add(o, "passwords_given", json_object_new_int64((int64_t)c->n_passwords));
+	return o;
+}
+
 static void
 write_header(struct cx_ctx *ctx, struct json_object *cap, FILE *f)
 {
@@ -57,7 +80,11 @@ write_header(struct cx_ctx *ctx, struct json_object *cap, FILE *f)
 		for (size_t i = 0; i < json_object_array_length(files); i++) {
 			struct json_object *fo = json_object_array_get_idx(files, i), *path;
 			if (json_object_object_get_ex(fo, "path", &path))
-				fprintf(f, "Input: %s\n", json_object_get_string(path));
+{
+				fputs("Input: ", f);
+				cx_fputs_text(json_object_get_string(path), f);
+				fputc('\n', f);
+			}
 		}
 	}
 	fprintf(f, "Frames: %llu, from %s to %s (%.3f s)\n", (unsigned long long)ctx->frames,
@@ -90,8 +117,7 @@ write_findings(struct cx_ctx *ctx, FILE *f)
 		if (frame)
 			fprintf(f, " (frame %llu)", (unsigned long long)frame);
 		fputs(": ", f);
-		for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
-			fputc(*p >= 0x20 && *p < 0x7f ? *p : '?', f);
+		cx_fputs_text(msg, f);
 		fputc('\n', f);
 	}
 	if (i == 0)
@@ -165,6 +191,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		fputs("{", f);
 		struct json_object *h = json_object_new_object();
 		json_object_object_add(h, "generator", json_object_new_string("callextract " CX_VERSION));
+		json_object_object_add(h, "version", json_object_new_string(CX_VERSION));
+		json_object_object_add(h, "options", options_json(ctx->cfg));
 		json_object_object_add(h, "capture", json_object_get(cap));
 		put_sections(&w, h);
 		cx_sip_report_stream(ctx->sip, &w.w);

@@ -1,11 +1,13 @@
 /* Spill files and the streaming report writer (see callextract/spill.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "callextract/outdir.h"
 #include "callextract/spill.h"
+#include "util/text.h"
 
 #define WBUF (256 * 1024)   /* records are appended through this buffer */
 
@@ -311,14 +313,100 @@ indent(FILE *f, int depth)
 		fputs("  ", f);
 }
 
+/* ---- text from packets in JSON ----
+ * json-c copies bytes >= 0x80 through as they are, so a Call-ID with
+ * 0x91 0xe7 made report.json invalid UTF-8. Every JSON text callextract
+ * writes passes through cx_json_utf8 once, on its way to the file: a byte
+ * that is not part of a well-formed UTF-8 sequence becomes the five
+ * characters \\xHH (the value then reads \xHH), a backslash in a value
+ * (\\ in json-c's text) becomes \\\\ (the value reads \\), U+2028/U+2029
+ * become \u2028/\u2029. Outside strings json-c writes neither backslashes
+ * nor bytes >= 0x80, so no parsing is needed (doc/output.md, "Text from
+ * packets"). */
+
+char *
+cx_json_utf8(const char *text, size_t len, size_t *outlen)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i = 0;
+	/* fast path: nothing to change */
+	for (; i < len; i++) {
+		if (t[i] == '\\') {
+			if (i + 1 < len && t[i + 1] == '\\')
+				break;
+			i++;
+		} else if (t[i] >= 0x80) {
+			size_t k = cx_utf8_seq(t + i, len - i);
+			if (!k || (k == 3 && t[i] == 0xe2 && t[i + 1] == 0x80 && (t[i + 2] == 0xa8 || t[i + 2] == 0xa9)))
+				break;
+			i += k - 1;
+		}
+	}
+	if (i >= len)
+		return NULL;
+	/* at most 6 characters per byte (\\xHH, \u2028 from 3 bytes) */
+	if (len > (SIZE_MAX - 1) / 6)
+		return NULL;
+	char *out = malloc(len * 6 + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, text, i);
+	size_t o = i;
+	static const char hex[] = "0123456789abcdef";
+	while (i < len) {
+		unsigned char c = t[i];
+		if (c == '\\') {
+			if (i + 1 < len && t[i + 1] == '\\') {
+				memcpy(out + o, "\\\\\\\\", 4);
+				o += 4;
+			} else {
+				out[o++] = '\\';
+				if (i + 1 < len)
+					out[o++] = (char)t[i + 1];
+			}
+			i += 2;
+		} else if (c < 0x80) {
+			out[o++] = (char)c;
+			i++;
+		} else {
+			size_t k = cx_utf8_seq(t + i, len - i);
+			if (k == 3 && c == 0xe2 && t[i + 1] == 0x80 && (t[i + 2] == 0xa8 || t[i + 2] == 0xa9)) {
+				memcpy(out + o, t[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+				o += 6;
+			} else if (k) {
+				memcpy(out + o, t + i, k);
+				o += k;
+			} else {
+				out[o++] = '\\';
+				out[o++] = '\\';
+				out[o++] = 'x';
+				out[o++] = hex[c >> 4];
+				out[o++] = hex[c & 15];
+				k = 1;
+			}
+			i += k;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 /* text at depth 0, every line after the first indented for depth: built
- * in one buffer and written at once (reports run to hundreds of MB) */
+ * in one buffer and written at once (reports run to hundreds of MB).
+ * Made valid UTF-8 on the way (cx_json_utf8). */
 static void
 put_text(FILE *f, const char *text, size_t len, int depth)
 {
 	static const char spaces[] = "                                ";
 	if (!len)
 		return;
+	size_t ulen;
+	char *u = cx_json_utf8(text, len, &ulen);
+	if (u) {
+		text = u;
+		len = ulen;
+	}
 	size_t ind = (size_t)depth * 2;
 	if (ind > sizeof(spaces) - 1)
 		ind = sizeof(spaces) - 1;
@@ -330,6 +418,7 @@ put_text(FILE *f, const char *text, size_t len, int depth)
 	char *buf = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
 	if (!buf) {
 		fwrite(text, 1, len, f); /* no memory: unindented, still valid JSON */
+		free(u);
 		return;
 	}
 	size_t o = 0;
@@ -348,6 +437,18 @@ put_text(FILE *f, const char *text, size_t len, int depth)
 	fwrite(buf, 1, o, f);
 	if (buf != stackbuf)
 		free(buf);
+	free(u);
+}
+
+/* "key": as json-c writes it, through the same rule as values */
+static void
+put_key(FILE *f, const char *key)
+{
+	struct json_object *k = json_object_new_string(key);
+	const char *t = json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE);
+	put_text(f, t, strlen(t), 0);
+	fputs(": ", f);
+	json_object_put(k);
 }
 
 static void
@@ -370,10 +471,7 @@ void
 cx_jsonw_member(struct cx_jsonw *w, const char *key, struct json_object *value)
 {
 	next_item(w);
-	/* key: as json-c writes it */
-	struct json_object *k = json_object_new_string(key);
-	fprintf(w->f, "%s: ", json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(k);
+	put_key(w->f, key);
 	const char *t = cx_json_pretty(value);
 	put_text(w->f, t, strlen(t), w->depth);
 	json_object_put(value);
@@ -384,9 +482,7 @@ cx_jsonw_begin(struct cx_jsonw *w, const char *key, bool array)
 {
 	if (key) {
 		next_item(w);
-		struct json_object *k = json_object_new_string(key);
-		fprintf(w->f, "%s: ", json_object_to_json_string_ext(k, JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(k);
+		put_key(w->f, key);
 	} else {
 		next_item(w);
 	}

@@ -9,6 +9,7 @@
 #include "callextract/outdir.h"
 #include "callextract/spill.h"
 #include "callextract/summary.h"
+#include "util/text.h"
 
 struct party {
 	char *role, *ports;
@@ -181,6 +182,8 @@ sorted(const struct cx_summary *s)
 	return v;
 }
 
+/* Every text here may hold bytes from packets: written by the text rule
+ * (util/text.h cx_printable, doc/output.md "Text from packets"). */
 static void
 put_lines(FILE *out, const char *text, const char *indent)
 {
@@ -188,7 +191,11 @@ put_lines(FILE *out, const char *text, const char *indent)
 	while (*p) {
 		const char *e = strchr(p, '\n');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
-		fprintf(out, "%s%.*s\n", indent, (int)l, p);
+		char *line = strndup(p, l);
+		fputs(indent, out);
+		cx_fputs_text(line, out);
+		fputc('\n', out);
+		free(line);
 		p += l + (e != NULL);
 	}
 }
@@ -406,7 +413,9 @@ static void
 write_section(const struct section *x, struct cx_names *names, int64_t rel0_ns, FILE *out)
 {
 	char who[2048];
-	fprintf(out, "== %s ==\n", x->title);
+	fputs("== ", out);
+	cx_fputs_text(x->title, out);
+	fputs(" ==\n", out);
 	fprintf(out, "Frames %llu-%llu, %.3f-%.3f s.", (unsigned long long)x->frame,
 		(unsigned long long)x->last_frame, (double)(x->ts - rel0_ns) / 1e9,
 		(double)(x->end - rel0_ns) / 1e9);
@@ -416,24 +425,33 @@ write_section(const struct section *x, struct cx_names *names, int64_t rel0_ns, 
 		fprintf(out, "Parties:\n");
 	for (size_t k = 0; k < x->nparty; k++) {
 		cx_names_describe(names, &x->party[k].addr, who, sizeof(who));
-		fprintf(out, "  %s%s%s%s: %s\n", x->party[k].role, x->party[k].ports ? " (" : "",
-			x->party[k].ports ? x->party[k].ports : "", x->party[k].ports ? ")" : "", who);
+		fprintf(out, "  %s%s", x->party[k].role, x->party[k].ports ? " (" : "");
+		cx_fputs_text(x->party[k].ports, out);
+		fprintf(out, "%s: ", x->party[k].ports ? ")" : "");
+		cx_fputs_text(who, out);
+		fputc('\n', out);
 	}
 	if (x->course) {
 		fprintf(out, "Course:\n");
 		put_lines(out, x->course, "  ");
 	}
-	if (x->protection)
-		fprintf(out, "Protection: %s\n", x->protection);
-	if (x->data)
-		fprintf(out, "Data: %s\n", x->data);
+	if (x->protection) {
+		fputs("Protection: ", out);
+		cx_fputs_text(x->protection, out);
+		fputc('\n', out);
+	}
+	if (x->data) {
+		fputs("Data: ", out);
+		cx_fputs_text(x->data, out);
+		fputc('\n', out);
+	}
 	fputc('\n', out);
 }
 
 static void
 write_text(const char *text, FILE *out)
 {
-	fputs(text, out);
+	cx_fputs_text(text, out);
 	size_t l = strlen(text);
 	if (l == 0 || text[l - 1] != '\n')
 		fputc('\n', out);

@@ -125,7 +125,7 @@ read_name(const uint8_t *msg, size_t mlen, struct cx_cur *c, char *out, size_t o
 			if (r.err)
 				return -1;
 			if (o + 1 < outsz)
-				out[o++] = (ch > 0x20 && ch < 0x7f) ? (char)ch : '?';
+				out[o++] = ch ? (char)ch : '?'; /* as they are (doc/output.md) */
 		}
 		out[o] = '\0';
 		if (o >= MAX_NAME * 4)
@@ -227,7 +227,7 @@ rdata(struct cx_dns *d, const uint8_t *msg, size_t mlen, uint16_t type, struct c
 			uint8_t l = cx_get_u8(&rd);
 			for (uint8_t i = 0; i < l && !rd.err && o + 2 < outsz; i++) {
 				uint8_t ch = cx_get_u8(&rd);
-				out[o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+				out[o++] = ch ? (char)ch : '?';
 			}
 			if (cx_cur_left(&rd) && o + 2 < outsz)
 				out[o++] = ' ';
@@ -246,7 +246,7 @@ rdata(struct cx_dns *d, const uint8_t *msg, size_t mlen, uint16_t type, struct c
 			for (uint8_t i = 0; i < l && !rd.err; i++) {
 				uint8_t ch = cx_get_u8(&rd);
 				if (o + 1 < sz[k])
-					parts[k][o++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+					parts[k][o++] = ch ? (char)ch : '?';
 			}
 			parts[k][o] = '\0';
 		}
@@ -436,7 +436,7 @@ hidden(struct cx_dns *d, uint64_t frame, const uint8_t *p, size_t n)
 	char text[128];
 	size_t o = 0;
 	for (size_t i = 0; i < n && o + 1 < sizeof(text); i++)
-		text[o++] = (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.';
+		text[o++] = p[i] ? (char)p[i] : '.';
 	text[o] = '\0';
 	cx_findings_add(d->ctx->findings, CX_SEV_MEDIUM, "hidden.after_dns", frame,
 			"%zu bytes follow the DNS message inside the UDP payload: \"%s\"", n, text);

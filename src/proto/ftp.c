@@ -404,7 +404,7 @@ on_command(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char
 	cmd[k] = '\0';
 	const char *arg = line[k] == ' ' ? line + k + 1 : "";
 	char shown[LINE_MAX_FTP];
-	cx_printable(line, shown, sizeof(shown));
+	snprintf(shown, sizeof(shown), "%s", line); /* as it is: escaped where written */
 	if (!strcmp(cmd, "PASS"))
 		snprintf(shown, sizeof(shown), "PASS %s", arg); /* kept: the audit needs it */
 	record(s, frame, ts, "command", shown);
@@ -480,7 +480,7 @@ static void
 on_reply(struct cx_ftp *f, struct session *s, uint64_t frame, int64_t ts, char *line)
 {
 	char shown[LINE_MAX_FTP];
-	cx_printable(line, shown, sizeof(shown));
+	snprintf(shown, sizeof(shown), "%s", line);
 	int code = (isdigit((unsigned char)line[0]) && isdigit((unsigned char)line[1]) && isdigit((unsigned char)line[2]))
 			   ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0') : 0;
 	if (s->multiline) {
@@ -640,9 +640,9 @@ cx_ftp_finish(struct cx_ftp *f)
 		cx_addr_str(&s->client, a);
 		cx_addr_str(&s->server, b);
 		if (s->user)
-			cx_printable(s->user, u, sizeof(u));
+			snprintf(u, sizeof(u), "%s", s->user);
 		if (s->banner)
-			cx_printable(s->banner, banner, sizeof(banner));
+			snprintf(banner, sizeof(banner), "%s", s->banner);
 		snprintf(title, sizeof(title), "FTP session %u: %s -> %s", s->index, a, b);
 		snprintf(cport, sizeof(cport), "%u/tcp, control", s->cport);
 		snprintf(sport, sizeof(sport), "%u/tcp, control", s->sport);
@@ -658,9 +658,9 @@ cx_ftp_finish(struct cx_ftp *f)
 		if (s->syst || s->feat[0] || s->clnt) {
 			char sy[120] = "", cl[120] = "";
 			if (s->syst)
-				cx_printable(s->syst, sy, sizeof(sy));
+				snprintf(sy, sizeof(sy), "%s", s->syst);
 			if (s->clnt)
-				cx_printable(s->clnt, cl, sizeof(cl));
+				snprintf(cl, sizeof(cl), "%s", s->clnt);
 			o += (size_t)snprintf(course + o, sizeof(course) - o, "Server system \"%s\"; features: %s; client announced \"%s\".\n",
 					      sy[0] ? sy : "not asked", s->feat[0] ? s->feat : "not asked", cl[0] ? cl : "nothing (no CLNT)");
 		}
@@ -673,7 +673,7 @@ cx_ftp_finish(struct cx_ftp *f)
 				c.last_frame = t->last_frame;
 			char nm[120] = "";
 			if (t->name)
-				cx_printable(t->name, nm, sizeof(nm));
+				snprintf(nm, sizeof(nm), "%s", t->name);
 			o += (size_t)snprintf(course + o, sizeof(course) - o,
 					      "frame %llu: %s%s%s (%s mode) -> %s: %llu bytes, SHA-256 %.16s..., %s.\n",
 					      (unsigned long long)t->first_frame, t->cmd, nm[0] ? " " : "", nm,

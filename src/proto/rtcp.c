@@ -35,7 +35,7 @@ sdes_text(struct cx_cur *c, uint8_t len, char *out, size_t outsz)
 	for (uint8_t i = 0; i < len; i++) {
 		uint8_t ch = cx_get_u8(c);
 		if (k + 1 < outsz)
-			out[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+			out[k++] = ch ? (char)ch : '?'; /* as they are (doc/output.md) */
 	}
 	out[k] = '\0';
 }

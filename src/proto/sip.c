@@ -241,7 +241,7 @@ report_bad(struct cx_sip *s, uint64_t frame, const char *why, const uint8_t *d, 
 	char first[81];
 	size_t k = 0;
 	for (; k < n && k < 80 && d[k] != '\r' && d[k] != '\n'; k++)
-		first[k] = (d[k] >= 0x20 && d[k] < 0x7f) ? (char)d[k] : '.';
+		first[k] = d[k] ? (char)d[k] : '.';
 	first[k] = '\0';
 	cx_findings_add(s->ctx->findings, CX_SEV_LOW, "sip.unparsed", frame,
 			"SIP message not parsed (%s): \"%s\"", why, first);

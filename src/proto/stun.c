@@ -97,7 +97,7 @@ cx_stun_parse(const uint8_t *d, size_t n, struct cx_stun *s)
 			size_t k = 0;
 			while (cx_cur_left(&v) && k + 1 < sizeof(s->username)) {
 				uint8_t ch = cx_get_u8(&v);
-				s->username[k++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+				s->username[k++] = ch ? (char)ch : '?';
 			}
 			s->username[k] = '\0';
 			break;
