@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "callextract/srtp.h"
 
 enum {
 	OPT_FORCE = 256,
@@ -19,6 +20,7 @@ enum {
 	OPT_CALL_IDLE,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
+	OPT_SRTP_KEY,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "call-idle", required_argument, NULL, OPT_CALL_IDLE },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "srtp-key", required_argument, NULL, OPT_SRTP_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -74,6 +77,9 @@ cx_cli_usage(FILE *out)
 	      "                         0: never, calls then stay in memory until they end)\n"
 	      "      --progress         show progress on stderr even when it is not a terminal\n"
 	      "      --no-progress      never show progress\n"
+	      "      --srtp-key 'STREAM SUITE inline:KEY'\n"
+	      "                         SRTP key of the stream sent from STREAM (address:port or\n"
+	      "                         SSRC), RFC 4568 suite and key parameters (repeatable)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -165,6 +171,17 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 			break;
 		case OPT_PROGRESS: progress_forced = 1; break;
 		case OPT_NO_PROGRESS: progress_forced = 0; break;
+		case OPT_SRTP_KEY: {
+			struct cx_srtp_opt so;
+			const char *err = "";
+			if (cx_srtp_parse_option(optarg, &so, &err) < 0) {
+				fprintf(stderr, "callextract: --srtp-key: %s\n", err);
+				return CX_EXIT_USAGE;
+			}
+			if (push(&cli->srtp_keys, &cli->cfg.n_srtp_keys, optarg) < 0)
+				return CX_EXIT_INTERNAL;
+			break;
+		}
 		case 'h': cli->show_help = 1; break;
 		case 'V': cli->show_version = 1; break;
 		case ':':
@@ -184,6 +201,7 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 	cli->run.n_inputs = nin;
 	cli->cfg.wordlists = cli->wordlists;
 	cli->cfg.passwords = cli->passwords;
+	cli->cfg.srtp_keys = cli->srtp_keys;
 	if (progress_forced >= 0)
 		cli->cfg.progress = progress_forced;
 	if (cli->cfg.verbosity < 0)
@@ -213,4 +231,5 @@ cx_cli_free(struct cx_cli *cli)
 	free(cli->inputs);
 	free(cli->wordlists);
 	free(cli->passwords);
+	free(cli->srtp_keys);
 }

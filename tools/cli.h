@@ -10,6 +10,7 @@ struct cx_cli {
 	const char **inputs;      /* owned array (strings borrowed from argv) */
 	const char **wordlists;
 	const char **passwords;
+	const char **srtp_keys;
 	int show_help, show_version;
 };
 

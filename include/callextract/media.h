@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "callextract/packet.h"
+#include "callextract/srtp.h"
 
 struct cx_ctx;
 struct cx_media;
@@ -36,6 +37,13 @@ struct cx_media_expect {
 	} pts[CX_MEDIA_MAX_PT];
 	uint64_t frame;           /* SIP message that announced it */
 	int64_t ts_ns;
+	/* SRTP: the m= line's a=crypto lines (RFC 4568), keys of what THIS
+	 * party sends; in an answer, their tag selects the offer's line. */
+	int mline;                /* index of the m= line in its SDP */
+	bool answer;
+	bool dtls;                /* a=fingerprint / a=setup: DTLS-SRTP */
+	size_t n_crypto;
+	struct cx_srtp_key crypto[CX_SRTP_MAX_KEYS]; /* frame = the SDP's */
 };
 
 struct cx_media *cx_media_new(struct cx_ctx *ctx);

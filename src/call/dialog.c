@@ -18,6 +18,7 @@
 #include "callextract/names.h"
 #include "callextract/outdir.h"
 #include "callextract/spill.h"
+#include "callextract/srtp.h"
 #include "callextract/summary.h"
 #include "util/text.h"
 
@@ -48,6 +49,7 @@ struct dialog {
 	size_t n_to_tags;
 	char *ua[2];                /* software of caller and callee */
 	bool ua_firsthand[2];       /* ... taken from a message its party sent itself */
+	bool sdes_reported;         /* the SDES-in-cleartext finding was made */
 	char *contact, *expires, *aor;
 	char *subject;
 	struct cx_addr caller;
@@ -495,7 +497,18 @@ parse_sdp(const char *body, size_t len, struct json_object **media_out)
 				if (json_object_array_length(c) < 32)
 					json_object_array_add(c, json_object_new_string(av));
 			} else if (cur && !strcmp(name, "crypto")) {
-				json_object_object_add(cur, "crypto", json_object_new_boolean(1));
+				/* RFC 4568 lines as sent (keys included: they are the
+				 * evidence, and what --srtp-key would need) */
+				struct json_object *c;
+				if (!json_object_object_get_ex(cur, "crypto", &c)) {
+					c = json_object_new_array();
+					json_object_object_add(cur, "crypto", c);
+				}
+				if (json_object_array_length(c) < CX_SRTP_MAX_KEYS)
+					json_object_array_add(c, json_object_new_string(av));
+			} else if (!strcmp(name, "fingerprint") || !strcmp(name, "setup")) {
+				/* DTLS-SRTP (RFC 5763): keys from a handshake, not the SDP */
+				json_object_object_add(cur ? cur : o, "dtls", json_object_new_boolean(1));
 			}
 		}
 	}
@@ -506,10 +519,14 @@ parse_sdp(const char *body, size_t len, struct json_object **media_out)
 	if (session_c[0])
 		json_object_object_add(o, "connection", json_object_new_string(session_c));
 	/* Media without their own c= use the session's. */
+	struct json_object *sdtls = NULL;
+	json_object_object_get_ex(o, "dtls", &sdtls);
 	for (size_t i = 0; i < json_object_array_length(media); i++) {
 		struct json_object *m = json_object_array_get_idx(media, i), *c;
 		if (!json_object_object_get_ex(m, "connection", &c) && session_c[0])
 			json_object_object_add(m, "connection", json_object_new_string(session_c));
+		if (sdtls && !json_object_object_get_ex(m, "dtls", &c))
+			json_object_object_add(m, "dtls", json_object_new_boolean(1));
 	}
 	free(copy);
 	*media_out = media;
@@ -537,9 +554,39 @@ osip_accepts_sdp(const char *body, size_t len)
 	return ok;
 }
 
+/* The a=crypto lines of one m= line into e (RFC 4568); a line that does
+ * not parse is counted and named in a finding. Once per call, a finding
+ * that SDES keys crossed the wire in cleartext SIP. */
+static void
+media_crypto(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view *v, struct json_object *m,
+	     struct cx_media_expect *e)
+{
+	struct json_object *x;
+	e->dtls = json_object_object_get_ex(m, "dtls", &x);
+	if (!json_object_object_get_ex(m, "crypto", &x))
+		return;
+	for (size_t k = 0; k < json_object_array_length(x) && e->n_crypto < CX_SRTP_MAX_KEYS; k++) {
+		const char *line = json_object_get_string(json_object_array_get_idx(x, k));
+		const char *err = NULL;
+		if (cx_srtp_parse_crypto(line, &e->crypto[e->n_crypto], &err) < 0) {
+			cx_stats_add(d->ctx->stats, "error.sdp.crypto", 1);
+			cx_findings_add(d->ctx->findings, CX_SEV_LOW, "srtp.bad_crypto", v->frame,
+					"a=crypto line not usable (%s): %.60s", err, line);
+			continue;
+		}
+		e->crypto[e->n_crypto++].frame = v->frame;
+	}
+	if (e->n_crypto && !g->sdes_reported) {
+		g->sdes_reported = true;
+		cx_findings_add(d->ctx->findings, CX_SEV_HIGH, "srtp.sdes_cleartext", v->frame,
+				"SRTP keys (SDES a=crypto) of call %u crossed the wire in cleartext SIP: "
+				"whoever holds the capture can decrypt its media", g->index);
+	}
+}
+
 static void
 announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view *v, int party,
-	       struct json_object *media)
+	       struct json_object *media, bool answer)
 {
 	for (size_t i = 0; i < json_object_array_length(media); i++) {
 		struct json_object *m = json_object_array_get_idx(media, i), *x;
@@ -585,6 +632,9 @@ announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_v
 		}
 		e.frame = v->frame;
 		e.ts_ns = v->ts_ns;
+		e.mline = (int)i;
+		e.answer = answer;
+		media_crypto(d, g, v, m, &e);
 		cx_media_expect(d->ctx->media, &e);
 		char ep[CX_ADDR_STRLEN + 8];
 		struct json_object *o = json_object_new_object();
@@ -636,7 +686,7 @@ handle_sdp(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_view 
 	if (media) {
 		json_object_object_add(o, "media", json_object_get(media));
 		if (!v->retransmission)
-			announce_media(d, g, v, party, media);
+			announce_media(d, g, v, party, media, !strcmp(type, "answer"));
 		json_object_put(media);
 	}
 	if (json_object_array_length(g->sdp) < 64)
@@ -1278,7 +1328,9 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 	char prot[400], data[300];
 	snprintf(prot, sizeof(prot), "%s; media %s",
 		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path",
-		 !is_call(g) ? "none" : srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
+		 !is_call(g) ? "none" : srtp && g->sdes_reported ?
+		 "SRTP, but its SDES keys (a=crypto) are in this cleartext SIP: decrypted (see the media lines)" :
+		 srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
 		 "plain RTP: the audio can be listened to and altered");
 	snprintf(data, sizeof(data), "%s%s",
 		 is_call(g) ? "SIP messages with SDP bodies; RTP audio (see the media lines; WAV files in the folder)" :

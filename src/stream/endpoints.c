@@ -207,7 +207,7 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 		/* Re-announced (re-INVITE): refresh the payload map in place. */
 		if (!rtcp)
 			ep_set_pts((struct cx_ep *)old, e);
-		((struct cx_ep *)old)->srtp = e->proto && strstr(e->proto, "SAVP");
+		cx_ep_srtp_set(m, (struct cx_ep *)old, e); /* re-keyed from this SDP on */
 		return;
 	}
 	struct cx_ep *n = calloc(1, sizeof(*n));
@@ -220,7 +220,6 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	n->rtcp = rtcp;
 	n->call_index = e->call_index;
 	n->party = e->party;
-	n->srtp = e->proto && strstr(e->proto, "SAVP");
 	if (!rtcp)
 		ep_set_pts(n, e);
 	struct cx_mcall *mc = cx_mcall_get(m, e->call_index, true);
@@ -229,6 +228,7 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 		n->cnext = mc->eps;
 		mc->eps = n;
 	}
+	cx_ep_srtp_set(m, n, e);
 	/* Newest first: a later call reusing the address:port wins. */
 	uint32_t b = cx_ep_hash(&e->addr, port);
 	n->next = m->ep[b];
@@ -284,6 +284,7 @@ cx_ep_expire(struct cx_media *m, int64_t now_ns)
 			}
 			free(e->call_id);
 			free(e->pts);
+			cx_ep_srtp_free(e);
 			free(e);
 		}
 		free(mc);
@@ -299,6 +300,7 @@ cx_ep_free_all(struct cx_media *m)
 			struct cx_ep *n = e->next;
 			free(e->call_id);
 			free(e->pts);
+			cx_ep_srtp_free(e);
 			free(e);
 			e = n;
 		}

@@ -62,6 +62,10 @@ cx_media_new(struct cx_ctx *ctx)
 	m->late_rtcp = cx_stats_counter(ctx->stats, "late.rtcp");
 	m->sp_streams = cx_spill_new(ctx->out, "streams");
 	m->sp_stun = cx_spill_new(ctx->out, "stun-flows");
+	if (cx_media_srtp_init(m) < 0) {
+		cx_media_free(m);
+		return NULL;
+	}
 	if (!m->sb || !m->w || !m->rtcp || !m->n_rtp || !m->n_rtcp || !m->n_stun || !m->late_rtp ||
 	    !m->late_rtcp || !m->sp_streams || !m->sp_stun) {
 		cx_media_free(m);
@@ -80,6 +84,7 @@ free_stream(struct cx_media *m, struct cx_stream *s)
 	free(s->pend);
 	free(s->call_id);
 	json_object_put(s->dtmf);
+	cx_stream_srtp_free(s);
 	free(s);
 }
 
@@ -111,6 +116,7 @@ cx_media_free(struct cx_media *m)
 	free(m->sb);
 	cx_writers_free(m->w);
 	cx_rtcp_table_free(m->rtcp);
+	cx_media_srtp_free(m);
 	free(m);
 }
 
@@ -229,29 +235,18 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 static void
 media_unit(struct cx_media *m, struct cx_stream *s, const struct cx_unit *u, bool dup)
 {
-	/* The SRTP step goes here (src/srtp/): a packet of a stream whose SDP
-	 * profile is RTP/SAVP or RTP/SAVPF is decrypted into a plain unit
-	 * before anything reads its payload. Without it (or without keys) the
-	 * payload is encrypted: kept raw, never taken for audio or events. */
-	if (s->ep && s->ep->srtp) {
-		if (dup)
-			return;
-		if (!s->encrypted) {
-			s->encrypted = true;
-			snprintf(s->reason, sizeof(s->reason), "%s",
-				 "encrypted: the SDP's profile is RTP/SAVP (SRTP); not decrypted, raw payload kept");
-		}
-		if (!m->ctx->cfg->no_audio)
-			cx_sink_raw(m, s, u->data, u->len);
-		return;
-	}
 	enum cx_kind k = cx_stream_kind(m, s, u->pt);
-	if (k == CX_KIND_EVENT) {
+	if (k == CX_KIND_EVENT && !u->opaque) {
 		cx_dtmf_event(m, s, u);
 		return;
 	}
 	if (dup)
 		return;
+	if (u->opaque) { /* encrypted payload: kept, never audio */
+		if (!m->ctx->cfg->no_audio)
+			cx_sink_raw(m, s, u->data, u->len);
+		return;
+	}
 	const char *enc = NULL;
 	bool g711 = k == CX_KIND_PCMU || k == CX_KIND_PCMA;
 	bool audio = g711 || (k == CX_KIND_CODEC && s->kind_codec->depack != CX_DP_NONE);
@@ -303,11 +298,11 @@ stats_clock(const struct cx_stream *s, uint8_t pt)
 }
 
 static void
-rtp_packet(struct cx_media *m, struct cx_stream *s, const struct cx_rtp *r, const struct cx_packet *p)
+rtp_packet(struct cx_media *m, struct cx_stream *s, const struct cx_rtp *r, const struct cx_packet *p, bool opaque)
 {
 	/* Without SDP, a dynamic payload type whose packets are 4-byte RFC 4733
 	 * events (event 0-16, reserved bit clear) is taken as telephone-event. */
-	if (!s->ep && !s->event_pt && r->pt >= 96 && r->payload_len == 4 && r->payload[0] <= 16 &&
+	if (!s->ep && !opaque && !s->event_pt && r->pt >= 96 && r->payload_len == 4 && r->payload[0] <= 16 &&
 	    !(r->payload[1] & 0x40)) {
 		s->event_pt = r->pt;
 		s->kind_pt = -1;
@@ -325,7 +320,8 @@ rtp_packet(struct cx_media *m, struct cx_stream *s, const struct cx_rtp *r, cons
 		s->mc->last_ts = m->ctx->life_ns;
 	s->last_frame = p->frame;
 	struct cx_unit u = { .pt = r->pt, .ts = r->ts, .len = r->payload_len, .ext_seq = seen.ext_seq,
-			  .ext_ts = seen.ext_ts, .frame = p->frame, .ts_ns = p->ts_ns, .data = r->payload };
+			  .ext_ts = seen.ext_ts, .frame = p->frame, .ts_ns = p->ts_ns, .data = r->payload,
+			  .opaque = opaque };
 	if (s->confirmed) {
 		media_unit(m, s, &u, seen.duplicate);
 		return;
@@ -383,14 +379,20 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 	/* RTCP: on a signalled RTCP port, or a strict compound packet anywhere. */
 	if ((d[0] >> 6) == 2 && d[1] >= 192 && d[1] <= 213) {
 		const struct cx_ep *e = cx_ep_signalled(m, p, true, &sender);
-		if ((e && cx_rtcp_looks_like(d, n, false)) || cx_rtcp_looks_like(d, n, true)) {
+		/* SRTCP: only the first header is in clear (cx_stream_srtp_rtcp) */
+		if ((e && (e->sec || cx_rtcp_looks_like(d, n, false))) || cx_rtcp_looks_like(d, n, true)) {
 			if (e && e->finished) {
 				(*m->late_rtcp)++; /* a last report after its call was written out */
 				return true;
 			}
 			if (e && e->mc)
 				e->mc->last_ts = m->ctx->life_ns;
-			rtcp_packet(m, p);
+			struct cx_packet q = *p;
+			size_t ql = n;
+			if (cx_stream_srtp_rtcp(m, e, d, n, &q.payload, &ql) == CX_SRTP_OPAQUE)
+				return true; /* SRTCP not decrypted: its reports are not read */
+			q.payload_len = (uint32_t)ql;
+			rtcp_packet(m, &q);
 			return true;
 		}
 	}
@@ -445,7 +447,8 @@ cx_media_on_udp(struct cx_media *m, const struct cx_packet *p)
 			drop_pending(s);
 		}
 	}
-	rtp_packet(m, s, &r, p);
+	int sec = cx_stream_srtp_rtp(m, s, d, n, &r);
+	rtp_packet(m, s, &r, p, sec == CX_SRTP_OPAQUE);
 	return s->confirmed || s->consistent > 1;
 }
 

@@ -29,10 +29,12 @@ cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_
 		if (!s->confirmed || !s->call_id)
 			continue;
 		uint64_t expected = cx_rtp_stats_expected(&s->st);
-		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
+		char sec[128] = "";
+		cx_stream_srtp_describe(s, sec, sizeof(sec));
+		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s%s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
 				      s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "?",
 				      cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->ssrc,
-				      s->codec[0] ? s->codec : "?", (unsigned long long)s->st.packets,
+				      s->codec[0] ? s->codec : "?", sec, (unsigned long long)s->st.packets,
 				      (long long)expected - (long long)s->st.packets, s->st.max_jitter,
 				      s->dtmf && json_object_array_length(s->dtmf) ? ", DTMF sent" : "",
 				      s->decodable && s->snk.path[0] && !m->ctx->cfg->no_audio ? ", audio in " : ", not decoded",
@@ -65,6 +67,7 @@ stream_json(struct cx_media *m, struct cx_stream *s, bool take)
 	const struct cx_rtp_stats *st = &s->st;
 	json_object_object_add(o, "payload_type", json_object_new_int(st->first_pt));
 	json_object_object_add(o, "codec", json_object_new_string(s->codec[0] ? s->codec : "unknown"));
+	cx_stream_srtp_json(s, o);
 	uint64_t expected = cx_rtp_stats_expected(st);
 	json_object_object_add(o, "packets", json_object_new_int64((int64_t)st->packets));
 	json_object_object_add(o, "expected", json_object_new_int64((int64_t)expected));
@@ -99,8 +102,6 @@ stream_json(struct cx_media *m, struct cx_stream *s, bool take)
 		json_object_object_add(o, "decode_errors", json_object_new_int64((int64_t)s->pl.decode_errors));
 	if (s->snk.raw_path[0])
 		json_object_object_add(o, "raw_payload", json_object_new_string(s->snk.raw_path));
-	/* SRTP: what the payload is, whether or not it was decrypted */
-	json_object_object_add(o, "encrypted", json_object_new_boolean(s->encrypted));
 	if (wav) {
 		struct json_object *a = json_object_new_object();
 		json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->snk.samples));
@@ -247,6 +248,7 @@ cx_media_call_done(struct cx_media *m, uint32_t call_index, int64_t now_ns)
 	}
 	for (struct cx_ep *e = mc->eps; e; e = e->cnext) {
 		e->finished = true; /* a tomb: only its address is needed now */
+		cx_ep_srtp_free(e);
 		free(e->pts);
 		e->pts = NULL;
 		e->npts = e->cappts = 0;

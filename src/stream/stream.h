@@ -54,7 +54,6 @@ struct cx_ep {
 	char *call_id;           /* owned */
 	uint32_t call_index;
 	bool finished;           /* its call is finished: what comes is late */
-	bool srtp;               /* the m-line's profile is RTP/SAVP or RTP/SAVPF */
 	struct cx_mcall *mc;
 	struct cx_ep *cnext;     /* the call's endpoints */
 	int party;               /* who RECEIVES here */
@@ -66,6 +65,7 @@ struct cx_ep {
 		char enc[16];
 		char fmtp[64];
 	} *pts;                  /* owned; freed when the call is finished */
+	struct cx_ep_srtp *sec;  /* owned (stream/srtp.c); NULL: a plain m= line */
 	struct cx_ep *next;
 };
 
@@ -86,6 +86,7 @@ struct cx_unit {
 	uint64_t ext_seq, ext_ts, frame;
 	int64_t ts_ns;
 	const uint8_t *data;     /* borrowed, or owned by a pending copy */
+	bool opaque;             /* still encrypted (SRTP not decrypted): raw only */
 };
 
 struct cx_stream {
@@ -117,7 +118,6 @@ struct cx_stream {
 	uint32_t kind_gen;       /* ... the announcements it was computed under */
 	enum cx_kind kind;
 	const struct cx_codec *kind_codec; /* ... and its codec table entry */
-	bool encrypted;          /* SRTP: never decoded as audio */
 	struct cx_unit *pend;    /* candidate: packets kept until it is believed */
 	size_t npend;
 	struct cx_stream *hnext;
@@ -128,6 +128,7 @@ struct cx_stream {
 	uint64_t seq;            /* creation order: the report's order */
 	struct cx_mcall *mc;     /* its call's media, once tied to a call */
 	struct cx_stream *knext; /* the call's streams, in creation order */
+	struct cx_stream_srtp *sec; /* owned (stream/srtp.c); NULL until an SRTP check */
 };
 
 struct cx_stun_flow {
@@ -185,6 +186,7 @@ struct cx_media {
 	size_t nstun;
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
+	struct cx_media_srtp *sec; /* owned (stream/srtp.c): --srtp-key, decrypt buffer */
 };
 
 /* stream/endpoints.c: SDP endpoints, payload maps, call records */
@@ -208,6 +210,25 @@ void cx_mcall_add_stream(struct cx_media *m, struct cx_stream *s);
 uint32_t cx_stream_hash(const struct cx_addr *src, const struct cx_addr *dst, uint16_t sport, uint16_t dport,
 			uint32_t ssrc);
 void cx_stream_unlink_chain(struct cx_stream **head, struct cx_stream *s);
+
+/* stream/srtp.c: SRTP between the stream table and playout. A packet is
+ * PLAIN (not encrypted, or decrypted: r / out then point into m->sec's
+ * buffer, valid until the next packet) or OPAQUE (payload still
+ * encrypted: never audio). */
+enum { CX_SRTP_PLAIN = 0, CX_SRTP_OPAQUE = 1 };
+struct cx_rtp;
+int cx_media_srtp_init(struct cx_media *m);
+void cx_media_srtp_free(struct cx_media *m);
+void cx_ep_srtp_set(struct cx_media *m, struct cx_ep *ep, const struct cx_media_expect *e);
+void cx_ep_srtp_free(struct cx_ep *ep);
+int cx_stream_srtp_rtp(struct cx_media *m, struct cx_stream *s, const uint8_t *d, size_t n, struct cx_rtp *r);
+int cx_stream_srtp_rtcp(struct cx_media *m, const struct cx_ep *e, const uint8_t *d, size_t n, const uint8_t **out,
+			size_t *out_len);
+void cx_stream_srtp_free(struct cx_stream *s);
+/* "encrypted" and "srtp" members of a stream's report entry */
+void cx_stream_srtp_json(const struct cx_stream *s, struct json_object *o);
+/* ", SRTP suite, N decrypted, N auth failures" for summary lines; bytes written */
+size_t cx_stream_srtp_describe(const struct cx_stream *s, char *buf, size_t n);
 
 /* stream/dtmf.c: one RFC 4733 event packet */
 void cx_dtmf_event(struct cx_media *m, struct cx_stream *s, const struct cx_unit *u);

@@ -15,6 +15,12 @@ check "help and man page list the same options" diff "$tmp/h" "$tmp/m"
 # Exit codes.
 "$exe" >/dev/null 2>&1; check "no arguments: exit 2" test $? -eq 2
 "$exe" --bogus -o "$tmp/x" a.pcap >/dev/null 2>&1; check "unknown option: exit 2" test $? -eq 2
+"$exe" --srtp-key '10.0.0.1:4000 AES_CM_128_HMAC_SHA1_80 inline:AAAA' -o "$tmp/x" a.pcap 2> "$tmp/err"; rc=$?
+check "--srtp-key with a short key: exit 2" test $rc -eq 2
+check "--srtp-key: message says why" grep -q "length does not fit the suite" "$tmp/err"
+"$exe" --srtp-key '0x7e5ba8ce AES_CM_128_HMAC_SHA1_80 inline:wIPJMhDDTZyIEGoTepwjnl/6MRPSyPDIHOHbjAPE' \
+    "$src/fixtures/sip-call-srtp-80-midcall.pcap" -o "$tmp/srtpkey" -q; check "--srtp-key by SSRC: exit 0" test $? -eq 0
+check "--srtp-key by SSRC: that stream decrypted" grep -q '"key_source": "option"' "$tmp/srtpkey/report.json"
 "$exe" "$tmp/missing.pcap" -o "$tmp/o1" 2> "$tmp/err"; rc=$?
 check "missing input: exit 3" test $rc -eq 3
 check "missing input: message names the file" grep -q "missing.pcap" "$tmp/err"
