@@ -6,7 +6,11 @@
  * reaches the size asked for. With -c MAXCALLS no call is started after the
  * MAXCALLS-th and the file ends when the last one has hung up (or at -s, if
  * given, whichever comes first). Same arguments, same bytes.
- * Usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] OUT.pcap */
+ * With -k FILE (up to 4 times) the calls take turns at the codecs of the
+ * files: "PT ENCODING/CLOCK TS_STEP" on the first line, then one RTP payload
+ * in hex a line (encoded frames, e.g. from a fixture: bench/codec.sh), sent
+ * in a loop instead of the PCMU tone.
+ * Usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] [-k FRAMES]... OUT.pcap */
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -24,6 +28,41 @@ struct call {
 	int64_t next_rtcp;
 	uint32_t pkts[2];
 };
+
+struct frames {
+	int pt;
+	char enc[40];
+	uint32_t step;
+	size_t n;
+	uint8_t (*p)[1200];
+	uint16_t *len;
+};
+static struct frames kf[4];
+static int nk;
+
+static int
+load_frames(struct frames *f, const char *path)
+{
+	FILE *in = fopen(path, "r");
+	if (!in || fscanf(in, "%d %39s %u", &f->pt, f->enc, &f->step) != 3)
+		return -1;
+	char line[4096];
+	while (fgets(line, sizeof(line), in)) {
+		size_t l = strspn(line, "0123456789abcdefABCDEF") / 2;
+		if (!l || l > 1200)
+			continue;
+		f->p = realloc(f->p, (f->n + 1) * sizeof(*f->p));
+		f->len = realloc(f->len, (f->n + 1) * sizeof(*f->len));
+		for (size_t k = 0; k < l; k++) {
+			unsigned v;
+			sscanf(line + 2 * k, "%2x", &v);
+			f->p[f->n][k] = (uint8_t)v;
+		}
+		f->len[f->n++] = (uint16_t)l;
+	}
+	fclose(in);
+	return f->n ? 0 : -1;
+}
 
 static FILE *out;
 static uint64_t written;
@@ -103,7 +142,12 @@ call_start(struct call *c, int64_t t)
 	snprintf(m, sizeof(m), "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKr%db\r\nFrom: <sip:u%d@10.0.0.1>;tag=r%d\r\nTo: <sip:u%d@10.0.0.1>;tag=s%d\r\nCall-ID: reg-%d@%s\r\nCSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n", a, c->id, c->id, c->id, c->id, c->id, c->id, a);
 	sip(t + 3000000, PBX, c->a, m);
 	/* INVITE / 100 / 180 / 200 / ACK */
-	int sl = snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n", c->id, a, a, c->pa);
+	const struct frames *k = nk ? &kf[c->id % nk] : NULL;
+	char rm[80] = "";
+	if (k)
+		snprintf(rm, sizeof(rm), "a=rtpmap:%d %s\r\n", k->pt, k->enc);
+	int sl = k ? snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP %d\r\n%sa=sendrecv\r\n", c->id, a, a, c->pa, k->pt, rm) :
+		 snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n", c->id, a, a, c->pa);
 	snprintf(m, sizeof(m), "INVITE sip:v%d@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKi%d\r\nFrom: <sip:u%d@10.0.0.1>;tag=f%d\r\nTo: <sip:v%d@10.0.0.1>\r\nCall-ID: call-%d@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:u%d@%s>\r\nUser-Agent: gen-capture\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", c->id, b, a, c->id, c->id, c->id, c->id, c->id, a, c->id, a, sl, sdp);
 	sip(t + 10000000, c->a, c->b, m);
 	const char *codes[] = { "100 Trying", "180 Ringing" };
@@ -111,7 +155,8 @@ call_start(struct call *c, int64_t t)
 		snprintf(m, sizeof(m), "SIP/2.0 %s\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKi%d\r\nFrom: <sip:u%d@10.0.0.1>;tag=f%d\r\nTo: <sip:v%d@10.0.0.1>;tag=t%d\r\nCall-ID: call-%d@%s\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n", codes[i], a, c->id, c->id, c->id, c->id, c->id, c->id, a);
 		sip(t + 11000000 + i * 1000000, c->b, c->a, m);
 	}
-	sl = snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", c->id, b, b, c->pb);
+	sl = k ? snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP %d\r\n%sa=sendrecv\r\n", c->id, b, b, c->pb, k->pt, rm) :
+	     snprintf(sdp, sizeof(sdp), "v=0\r\no=- %d 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n", c->id, b, b, c->pb);
 	snprintf(m, sizeof(m), "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKi%d\r\nFrom: <sip:u%d@10.0.0.1>;tag=f%d\r\nTo: <sip:v%d@10.0.0.1>;tag=t%d\r\nCall-ID: call-%d@%s\r\nCSeq: 1 INVITE\r\nServer: gen-capture\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", a, c->id, c->id, c->id, c->id, c->id, c->id, a, sl, sdp);
 	sip(t + 13000000, c->b, c->a, m);
 	snprintf(m, sizeof(m), "ACK sip:v%d@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bKa%d\r\nFrom: <sip:u%d@10.0.0.1>;tag=f%d\r\nTo: <sip:v%d@10.0.0.1>;tag=t%d\r\nCall-ID: call-%d@%s\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n", c->id, b, a, c->id, c->id, c->id, c->id, c->id, c->id, a);
@@ -173,6 +218,11 @@ main(int argc, char **argv)
 			ncalls = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "-d") && i + 1 < argc) {
 			dur = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "-k") && i + 1 < argc) {
+			if (nk == 4 || load_frames(&kf[nk++], argv[++i]) < 0) {
+				fprintf(stderr, "gen-capture: %s: not a frames file\n", argv[i]);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "-c") && i + 1 < argc) {
 			maxcalls = atoi(argv[++i]);
 			if (maxcalls < 1)
@@ -182,7 +232,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (!path || ncalls < 1 || ncalls > 10000 || dur < 1 || maxcalls < 0) {
-		fprintf(stderr, "usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] OUT.pcap\n");
+		fprintf(stderr, "usage: gen-capture [-s SIZE[K|M|G]] [-n CALLS] [-d SECONDS] [-c MAXCALLS] [-k FRAMES]... OUT.pcap\n");
 		return 2;
 	}
 	out = fopen(path, "wb");
@@ -217,7 +267,7 @@ main(int argc, char **argv)
 		c->start = t0 + (int64_t)i * ((int64_t)dur * 1000000000LL / ncalls);
 	}
 	int64_t t = t0;
-	uint8_t rtp[12 + 160];
+	uint8_t rtp[12 + 1200];
 	while (written < size && live > 0) {
 		for (int i = 0; i < ncalls && written < size; i++) {
 			struct call *c = &calls[i];
@@ -262,13 +312,22 @@ main(int argc, char **argv)
 				rtp[6] = (uint8_t)(c->ts[d] >> 8); rtp[7] = (uint8_t)c->ts[d];
 				rtp[8] = (uint8_t)(c->ssrc[d] >> 24); rtp[9] = (uint8_t)(c->ssrc[d] >> 16);
 				rtp[10] = (uint8_t)(c->ssrc[d] >> 8); rtp[11] = (uint8_t)c->ssrc[d];
-				memcpy(rtp + 12, voice + (c->ts[d] % 7840), 160);
+				size_t plen = 160;
+				const struct frames *k = nk ? &kf[c->id % nk] : NULL;
+				if (k) {
+					size_t f = (c->pkts[d] + (uint32_t)d * 37u) % k->n;
+					rtp[1] = (uint8_t)k->pt;
+					plen = k->len[f];
+					memcpy(rtp + 12, k->p[f], plen);
+				} else {
+					memcpy(rtp + 12, voice + (c->ts[d] % 7840), 160);
+				}
 				if (d == 0)
-					put_frame(t + i * 1000, c->a, c->b, c->pa, c->pb, rtp, sizeof(rtp));
+					put_frame(t + i * 1000, c->a, c->b, c->pa, c->pb, rtp, 12 + plen);
 				else
-					put_frame(t + i * 1000 + 500, c->b, c->a, c->pb, c->pa, rtp, sizeof(rtp));
+					put_frame(t + i * 1000 + 500, c->b, c->a, c->pb, c->pa, rtp, 12 + plen);
 				c->seq[d]++;
-				c->ts[d] += 160;
+				c->ts[d] += k ? k->step : 160;
 				c->pkts[d]++;
 			}
 			if (t >= c->next_rtcp) {

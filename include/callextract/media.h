@@ -22,7 +22,7 @@ struct cx_media_expect {
 	uint32_t call_index;      /* 1-based call number (sip) */
 	int party;                /* 0 = caller (From of the INVITE), 1 = callee */
 	const char *media;        /* "audio", "video", ... */
-	const char *proto;        /* "RTP/AVP", ... */
+	const char *proto;        /* "RTP/AVP", "RTP/SAVP" (SRTP), ... */
 	struct cx_addr addr;
 	uint16_t rtp_port;
 	uint16_t rtcp_port;       /* a=rtcp or rtp_port+1 */
@@ -32,6 +32,8 @@ struct cx_media_expect {
 		uint8_t pt;
 		char encoding[24];    /* "PCMU", "telephone-event"; "" if no rtpmap */
 		uint32_t clock;       /* 8000 */
+		uint8_t channels;     /* the rtpmap's third field; 0 if none */
+		char fmtp[64];        /* a=fmtp parameters (truncated); "" if none */
 	} pts[CX_MEDIA_MAX_PT];
 	uint64_t frame;           /* SIP message that announced it */
 	int64_t ts_ns;

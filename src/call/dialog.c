@@ -625,9 +625,10 @@ announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_v
 		e.rtcp_port = json_object_object_get_ex(m, "rtcp_port", &x) ? (uint16_t)json_object_get_int(x) : (uint16_t)(port + 1);
 		const char *dn = json_object_object_get_ex(m, "direction", &x) ? json_object_get_string(x) : "sendrecv";
 		e.direction = direction_of(dn) < 0 ? 0 : direction_of(dn);
-		struct json_object *fmts = NULL, *rtpmap = NULL;
+		struct json_object *fmts = NULL, *rtpmap = NULL, *fmtp = NULL;
 		json_object_object_get_ex(m, "formats", &fmts);
 		json_object_object_get_ex(m, "rtpmap", &rtpmap);
+		json_object_object_get_ex(m, "fmtp", &fmtp);
 		for (size_t k = 0; fmts && k < json_object_array_length(fmts) && e.n_pts < CX_MEDIA_MAX_PT; k++) {
 			const char *f = json_object_get_string(json_object_array_get_idx(fmts, k));
 			char *end;
@@ -638,11 +639,15 @@ announce_media(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_v
 			struct json_object *rm;
 			if (rtpmap && json_object_object_get_ex(rtpmap, f, &rm)) {
 				char enc[24] = "";
-				unsigned clock = 0;
-				sscanf(json_object_get_string(rm), "%23[^/]/%u", enc, &clock);
+				unsigned clock = 0, channels = 0;
+				sscanf(json_object_get_string(rm), "%23[^/]/%u/%u", enc, &clock, &channels);
 				snprintf(e.pts[e.n_pts].encoding, sizeof(e.pts[0].encoding), "%s", enc);
 				e.pts[e.n_pts].clock = clock;
+				e.pts[e.n_pts].channels = channels <= 8 ? (uint8_t)channels : 0;
 			}
+			/* codec parameters: AMR octet-align, iLBC mode */
+			if (fmtp && json_object_object_get_ex(fmtp, f, &rm))
+				snprintf(e.pts[e.n_pts].fmtp, sizeof(e.pts[0].fmtp), "%s", json_object_get_string(rm));
 			e.n_pts++;
 		}
 		e.frame = v->frame;

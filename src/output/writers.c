@@ -21,6 +21,7 @@ struct cx_writer {
 	char *final;             /* renamed to this once closed for good, or NULL */
 	enum cx_writer_kind kind;
 	int channels;
+	int rate;                /* WAV: samples per second */
 	SNDFILE *sf;
 	FILE *raw;
 	int created;             /* the file exists: reopen, do not truncate */
@@ -180,6 +181,7 @@ cx_writer_new(struct cx_writers *w, const char *relpath, enum cx_writer_kind kin
 	}
 	f->kind = kind;
 	f->channels = channels == 2 ? 2 : 1;
+	f->rate = 8000;
 	return f;
 }
 
@@ -260,6 +262,13 @@ cx_writer_close(struct cx_writers *w, struct cx_writer *f)
 }
 
 void
+cx_writer_set_rate(struct cx_writer *f, int rate)
+{
+	if (f && rate > 0)
+		f->rate = rate;
+}
+
+void
 cx_writer_free(struct cx_writers *w, struct cx_writer *f)
 {
 	if (!f)
@@ -310,7 +319,7 @@ open_files(struct cx_writers *w, struct cx_writer *f)
 			errno = e;
 			return -1;
 		}
-		SF_INFO info = { .samplerate = 8000, .channels = f->channels,
+		SF_INFO info = { .samplerate = f->rate, .channels = f->channels,
 				 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
 		if (f->created)
 			memset(&info, 0, sizeof(info));

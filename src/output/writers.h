@@ -15,7 +15,7 @@ struct cx_writers;
 struct cx_writer;
 
 enum cx_writer_kind {
-	CX_WRITER_WAV,  /* 16-bit PCM, 8 kHz, through libsndfile */
+	CX_WRITER_WAV,  /* 16-bit PCM, 8 kHz unless set, through libsndfile */
 	CX_WRITER_RAW,  /* bytes as given */
 };
 
@@ -41,6 +41,8 @@ void cx_writer_free(struct cx_writers *w, struct cx_writer *f);
  * writes queued before), so a reader never sees it half written. 0 or -1
  * (out of memory). */
 int cx_writer_set_final(struct cx_writer *f, const char *relpath);
+/* WAV: the sample rate (default 8000), before the first write. */
+void cx_writer_set_rate(struct cx_writer *f, int rate);
 
 /* Appends n frames (WAV: n * channels int16 samples) or n bytes (RAW).
  * 0, or -1 with the reason in cx_writer_error() (threaded mode: always 0;

@@ -8,8 +8,15 @@
  * `wav` and `raw` (cx_writer_new on the first second of audio or first raw
  * payload; closed by cx_sink_close, freed by cx_sink_free) and the PCM
  * buffer `pcm` (CX_SINK_BUF samples, malloc'd while the stream is active,
- * freed by cx_sink_idle and cx_sink_free). `mix` is borrowed: the call's
- * stereo file belongs to the call's media record (struct cx_mcall). */
+ * freed by cx_sink_idle and cx_sink_free), the resampler `mix_swr` to the
+ * mix's rate and its buffer (libswresample; freed by cx_sink_free). `mix` is
+ * borrowed: the call's stereo file belongs to the call's media record
+ * (struct cx_mcall).
+ *
+ * A stream's WAV has one rate and channel count, fixed by the first codec
+ * decoded (cx_sink_format); counts below are in frames (a sample per
+ * channel). The mix is mono per side at the rate of the call's first
+ * stream; other streams are downmixed and resampled to it. */
 #ifndef CX_SINK_SINK_H
 #define CX_SINK_SINK_H
 
@@ -22,7 +29,8 @@ struct cx_stream;
 struct cx_writer;
 struct cx_stereo;
 
-#define CX_SINK_BUF 8000 /* samples buffered before a write (1 s) */
+#define CX_SINK_BUF 8000 /* frames buffered before a write at 8 kHz (1 s): rate frames */
+struct SwrContext;
 
 struct cx_sink {
 	char path[256];          /* the WAV, relative; "" if none */
@@ -37,7 +45,17 @@ struct cx_sink {
 	uint64_t samples;        /* written (incl. buffered) */
 	uint64_t queued;         /* samples handed to the WAV writer */
 	int64_t audio_start_ns;  /* capture time of the first written sample */
+	uint32_t rate;           /* of the WAV: 0 until the first codec is decoded */
+	int channels;            /* of the WAV (1 or 2) */
+	size_t cap;              /* frames in pcm: one second */
+	struct SwrContext *mix_swr; /* rate -> the mix's; owned */
+	int16_t *mix_buf;        /* owned */
+	size_t mix_cap;          /* samples */
+	uint32_t mix_rate;
 };
+
+/* The WAV's rate and channels (before its first samples; 0: 8000 mono). */
+void cx_sink_format(struct cx_stream *s, uint32_t rate, int channels);
 
 /* Appends n samples (pcm NULL: silence). */
 void cx_sink_put(struct cx_media *m, struct cx_stream *s, const int16_t *pcm, size_t n);

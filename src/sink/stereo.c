@@ -6,9 +6,11 @@
 #include "sink/stereo.h"
 #include "output/writers.h"
 
-#define INIT_CAP 16000u   /* 2 s: each side comes a second at a time; grows when they differ more */
-#define MAX_CAP 256000u   /* 32 s (1 MB): beyond that a lagging feed loses samples */
-#define NS_PER_FRAME 125000LL
+#define INIT_CAP (2u * x->rate)   /* 2 s: each side comes a second at a time; grows when they differ more */
+#define MAX_CAP (32u * x->rate)   /* 32 s (1 MB at 8 kHz): beyond that a lagging feed loses samples */
+/* capture time (ns from the origin) to timeline frames; no overflow for
+ * a capture of centuries at 48 kHz */
+#define NS_TO_FRAMES(ns) ((ns) / 1000 * (int64_t)x->rate / 1000000)
 
 struct feed {
 	int ch;
@@ -29,19 +31,29 @@ struct cx_stereo {
 	int nfeeds;
 	uint64_t dropped, realigned;
 	uint64_t max_gap;        /* frames of silence a feed may open up at once */
+	uint32_t rate;           /* frames per second */
 	int failed;
 };
 
 struct cx_stereo *
 cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns, uint64_t max_gap_frames)
 {
+	return cx_stereo_new_at(w, relpath, origin_ns, max_gap_frames, 8000);
+}
+
+struct cx_stereo *
+cx_stereo_new_at(struct cx_writers *w, const char *relpath, int64_t origin_ns, uint64_t max_gap_frames,
+		 uint32_t rate)
+{
 	struct cx_stereo *x = calloc(1, sizeof(*x));
 	if (!x)
 		return NULL;
 	x->w = w;
+	x->rate = rate ? rate : 8000;
 	x->origin = origin_ns;
 	x->max_gap = max_gap_frames;
 	x->out = cx_writer_new(w, relpath, CX_WRITER_WAV, 2);
+	cx_writer_set_rate(x->out, (int)x->rate);
 	if (!x->out) {
 		free(x);
 		return NULL;
@@ -113,7 +125,7 @@ cx_stereo_feed(struct cx_stereo *x, int ch, int64_t start_ns)
 	struct feed *f = &x->feed[x->nfeeds];
 	f->ch = ch ? 1 : 0;
 	f->live = 1; /* its samples are on the way */
-	f->pos = within_reach(x, (start_ns - x->origin) / NS_PER_FRAME);
+	f->pos = within_reach(x, NS_TO_FRAMES(start_ns - x->origin));
 	return x->nfeeds++;
 }
 
@@ -203,9 +215,9 @@ cx_stereo_realign(struct cx_stereo *x, int feed, int64_t now_ns)
 {
 	if (feed < 0 || feed >= x->nfeeds)
 		return;
-	int64_t wall = (now_ns - x->origin) / NS_PER_FRAME;
+	int64_t wall = NS_TO_FRAMES(now_ns - x->origin);
 	struct feed *f = &x->feed[feed];
-	if (wall - f->pos > 8000 || f->pos - wall > 8000) {
+	if (wall - f->pos > (int64_t)x->rate || f->pos - wall > (int64_t)x->rate) {
 		uint64_t before = x->realigned;
 		f->pos = within_reach(x, wall);
 		x->realigned = before + 1;
@@ -264,4 +276,10 @@ const char *
 cx_stereo_error(const struct cx_stereo *x)
 {
 	return cx_writer_error(x->out);
+}
+
+uint32_t
+cx_stereo_rate(const struct cx_stereo *x)
+{
+	return x->rate;
 }

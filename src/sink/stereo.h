@@ -22,6 +22,9 @@ struct cx_stereo;
  * cx_stereo_free(). */
 struct cx_stereo *cx_stereo_new(struct cx_writers *w, const char *relpath, int64_t origin_ns,
 				uint64_t max_gap_frames);
+/* The same at rate frames per second (cx_stereo_new: 8000). */
+struct cx_stereo *cx_stereo_new_at(struct cx_writers *w, const char *relpath, int64_t origin_ns,
+				   uint64_t max_gap_frames, uint32_t rate);
 /* Writes out what is buffered and releases everything. */
 void cx_stereo_free(struct cx_stereo *x);
 
@@ -52,5 +55,6 @@ uint64_t cx_stereo_realigned(const struct cx_stereo *x);  /* feeds moved */
 /* Where the feed's next sample goes on the timeline (for the report). */
 int64_t cx_stereo_feed_pos(const struct cx_stereo *x, int feed);
 const char *cx_stereo_error(const struct cx_stereo *x);
+uint32_t cx_stereo_rate(const struct cx_stereo *x);     /* frames per second */
 
 #endif

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <stdio.h>
 #include "callextract/ctx.h"
+#include "codec/codec.h"
 #include "stream/stream.h"
 
 uint32_t
@@ -66,7 +67,9 @@ ep_set_pts(struct cx_ep *w, const struct cx_media_expect *e)
 		}
 		w->pts[k].pt = pt;
 		w->pts[k].clock = e->pts[i].clock;
+		w->pts[k].channels = e->pts[i].channels;
 		snprintf(w->pts[k].enc, sizeof(w->pts[k].enc), "%s", e->pts[i].encoding);
+		snprintf(w->pts[k].fmtp, sizeof(w->pts[k].fmtp), "%s", e->pts[i].fmtp);
 	}
 }
 
@@ -124,10 +127,21 @@ cx_stream_clock(const struct cx_stream *s, uint8_t pt)
 }
 
 static enum cx_kind
-kind_name(const char *enc)
+kind_name(const char *enc, const struct cx_codec **codec)
 {
+	*codec = cx_codec_find(enc);
 	return !strcasecmp(enc, "PCMU") ? CX_KIND_PCMU : !strcasecmp(enc, "PCMA") ? CX_KIND_PCMA :
-	       !strcasecmp(enc, "CN") ? CX_KIND_CN : !strcasecmp(enc, "telephone-event") ? CX_KIND_EVENT : CX_KIND_OTHER;
+	       !strcasecmp(enc, "CN") ? CX_KIND_CN : !strcasecmp(enc, "telephone-event") ? CX_KIND_EVENT :
+	       *codec ? CX_KIND_CODEC : CX_KIND_OTHER;
+}
+
+const struct cx_ep_pt *
+cx_ep_pt(const struct cx_ep *e, uint8_t pt)
+{
+	for (size_t i = 0; e && i < e->npts; i++)
+		if (e->pts[i].pt == pt)
+			return &e->pts[i];
+	return NULL;
 }
 
 /* The kind of pt in this stream, looked up by name once per payload type
@@ -138,7 +152,7 @@ cx_stream_kind(const struct cx_media *m, struct cx_stream *s, uint8_t pt)
 	if (s->kind_pt != pt || s->kind_gen != m->expect_gen) {
 		s->kind_pt = pt;
 		s->kind_gen = m->expect_gen;
-		s->kind = kind_name(cx_stream_encoding(s, pt));
+		s->kind = kind_name(cx_stream_encoding(s, pt), &s->kind_codec);
 	}
 	return s->kind;
 }

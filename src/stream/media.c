@@ -19,6 +19,7 @@
 #include "proto/rtp.h"
 #include "sink/stereo.h"
 #include "stream/rtcp.h"
+#include "codec/codec.h"
 #include "stream/stream.h"
 #include "util/text.h"
 
@@ -253,13 +254,18 @@ media_unit(struct cx_media *m, struct cx_stream *s, const struct cx_unit *u, boo
 	}
 	const char *enc = NULL;
 	bool g711 = k == CX_KIND_PCMU || k == CX_KIND_PCMA;
-	if (g711 || k == CX_KIND_CN) {
-		if (g711 && !s->decodable) {
+	bool audio = g711 || (k == CX_KIND_CODEC && s->kind_codec->depack != CX_DP_NONE);
+	if (audio || k == CX_KIND_CN) {
+		if (audio && !s->decodable) {
 			s->decodable = true;
-			snprintf(s->codec, sizeof(s->codec), "%s", k == CX_KIND_PCMU ? "PCMU" : "PCMA");
+			snprintf(s->codec, sizeof(s->codec), "%s", g711 ? (k == CX_KIND_PCMU ? "PCMU" : "PCMA") :
+				 cx_stream_encoding(s, u->pt));
 		}
-		if (!s->snk.audio_start_ns && g711)
+		if (!s->snk.audio_start_ns && audio)
 			s->snk.audio_start_ns = u->ts_ns;
+		/* the WAV's rate and channels, before the mix is joined */
+		if (audio && !m->ctx->cfg->no_audio)
+			cx_playout_format(m, s, u);
 		/* joined now, so that the mix waits for this stream's first second */
 		if (!s->snk.mix_tried && s->snk.audio_start_ns && !m->ctx->cfg->no_audio)
 			cx_sink_mix_join(m, s);
@@ -269,8 +275,12 @@ media_unit(struct cx_media *m, struct cx_stream *s, const struct cx_unit *u, boo
 		if (!s->undecodable_seen) {
 			s->undecodable_seen = true;
 			enc = cx_stream_encoding(s, u->pt);
-			snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
-				 enc[0] ? enc : "unknown", u->pt);
+			if (k == CX_KIND_CODEC) /* named in the table, not decodable */
+				snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded: %s; raw payload kept",
+					 enc, u->pt, s->kind_codec->why_not);
+			else
+				snprintf(s->reason, sizeof(s->reason), "codec %s (payload type %u) is not decoded; raw payload kept",
+					 enc[0] ? enc : "unknown", u->pt);
 		}
 		if (m->ctx->cfg->no_audio)
 			return;

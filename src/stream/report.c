@@ -15,6 +15,7 @@
 #include "proto/rtp.h"
 #include "sink/stereo.h"
 #include "stream/rtcp.h"
+#include "codec/codec.h"
 #include "stream/stream.h"
 #include "util/text.h"
 
@@ -95,14 +96,24 @@ stream_json(struct cx_media *m, struct cx_stream *s, bool take)
 	json_object_object_add(o, "wav", wav ? json_object_new_string(s->snk.path) : NULL);
 	const char *reason = wav ? NULL : m->ctx->cfg->no_audio ? "--no-audio" :
 			     s->reason[0] ? s->reason : s->decodable ? "no audio samples" :
-			     "no G.711 payload in this stream";
+			     "no decodable audio payload in this stream";
 	json_object_object_add(o, "reason", reason ? json_object_new_string(reason) : NULL);
+	if (!wav && s->pl.decode_errors)
+		json_object_object_add(o, "decode_errors", json_object_new_int64((int64_t)s->pl.decode_errors));
 	if (s->snk.raw_path[0])
 		json_object_object_add(o, "raw_payload", json_object_new_string(s->snk.raw_path));
 	if (wav) {
 		struct json_object *a = json_object_new_object();
 		json_object_object_add(a, "samples", json_object_new_int64((int64_t)s->snk.samples));
-		json_object_object_add(a, "seconds", jd((double)s->snk.samples / 8000.0));
+		uint32_t rate = s->snk.rate ? s->snk.rate : 8000;
+		json_object_object_add(a, "seconds", jd((double)s->snk.samples / rate));
+		json_object_object_add(a, "rate", json_object_new_int((int)rate));
+		json_object_object_add(a, "channels", json_object_new_int(s->snk.channels == 2 ? 2 : 1));
+		json_object_object_add(a, "codecs", json_object_new_string(s->pl.codecs[0] ? s->pl.codecs : s->codec));
+		json_object_object_add(a, "decode_errors", json_object_new_int64((int64_t)s->pl.decode_errors));
+		json_object_object_add(a, "segments_resampled", json_object_new_int64((int64_t)s->pl.segments_resampled));
+		if (s->pl.dec && cx_dec_note(s->pl.dec))
+			json_object_object_add(a, "note", json_object_new_string(cx_dec_note(s->pl.dec)));
 		json_object_object_add(a, "silence_inserted_samples", json_object_new_int64((int64_t)s->pl.silence_samples));
 		json_object_object_add(a, "late_or_duplicate_dropped", json_object_new_int64((int64_t)s->pl.late));
 		json_object_object_add(a, "timestamp_jumps", json_object_new_int64((int64_t)s->pl.jumps));
@@ -365,14 +376,14 @@ cx_media_unsignalled(struct cx_media *m)
 					      (unsigned long long)t->first_frame, (unsigned long long)t->last_frame,
 					      (long long)expected - (long long)t->st.packets, t->st.max_jitter,
 					      wav ? ", audio in " : ", not decoded: ", wav ? t->snk.path : t->reason[0] ? t->reason :
-					      m->ctx->cfg->no_audio ? "--no-audio" : "no G.711 payload",
+					      m->ctx->cfg->no_audio ? "--no-audio" : "no decodable audio payload",
 					      t->dtmf && json_object_array_length(t->dtmf) ? "; DTMF events" : "");
 		}
 		snprintf(title, sizeof(title), "RTP without signalling in the capture: %s <-> %s (%s)",
 			 cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->codec[0] ? s->codec : "?");
 		c.application = "RTP (found by its headers: no SIP/SDP announced it)";
 		c.course = course;
-		c.protection = "none seen: plain RTP, the payload can be listened to and altered (SRTP would not decode as G.711)";
+		c.protection = "none seen: plain RTP, the payload can be listened to and altered (SRTP would not decode as audio)";
 		c.data = audio ? (dtmf ? "audio (decoded to WAV) and RFC 4733 DTMF events" : "audio (decoded to WAV)") :
 			 dtmf ? "RFC 4733 DTMF events; media not decoded" : "media not decoded (see the reasons above)";
 		cx_summary_conv(m->ctx->summary, &c);

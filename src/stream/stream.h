@@ -62,14 +62,22 @@ struct cx_ep {
 	struct cx_ep_pt {
 		uint8_t pt;
 		uint32_t clock;
+		uint8_t channels;
 		char enc[16];
+		char fmtp[64];
 	} *pts;                  /* owned; freed when the call is finished */
 	struct cx_ep_srtp *sec;  /* owned (stream/srtp.c); NULL: a plain m= line */
 	struct cx_ep *next;
 };
 
 /* What the media side does with a payload type. */
-enum cx_kind { CX_KIND_OTHER, CX_KIND_PCMU, CX_KIND_PCMA, CX_KIND_CN, CX_KIND_EVENT };
+enum cx_kind {
+	CX_KIND_OTHER,           /* not audio we know: raw payload */
+	CX_KIND_PCMU, CX_KIND_PCMA, /* G.711: the playout's fast path */
+	CX_KIND_CN,              /* comfort noise: silence */
+	CX_KIND_EVENT,           /* RFC 4733 */
+	CX_KIND_CODEC,           /* in the codec table (codec/codec.h) */
+};
 
 /* One RTP packet as the media side (audio, raw payload, DTMF) needs it. */
 struct cx_unit {
@@ -99,7 +107,7 @@ struct cx_stream {
 	char codec[32];
 	/* decoding */
 	bool decodable, undecodable_seen;
-	char reason[96];
+	char reason[240];
 	struct cx_playout pl;    /* reorder window (playout/) */
 	struct cx_sink snk;      /* PCM buffer and files (sink/) */
 	/* DTMF */
@@ -110,6 +118,7 @@ struct cx_stream {
 	int16_t kind_pt;         /* cache of cx_stream_kind(): the payload type, -1 none */
 	uint32_t kind_gen;       /* ... the announcements it was computed under */
 	enum cx_kind kind;
+	const struct cx_codec *kind_codec; /* ... and its codec table entry */
 	struct cx_unit *pend;    /* candidate: packets kept until it is believed */
 	size_t npend;
 	struct cx_stream *hnext;
@@ -187,6 +196,8 @@ struct cx_media {
 uint32_t cx_ep_hash(const struct cx_addr *a, uint16_t port);
 const struct cx_ep *cx_ep_find(const struct cx_media *m, const struct cx_addr *a, uint16_t port, bool rtcp);
 const char *cx_ep_encoding(const struct cx_ep *e, uint8_t pt, uint32_t *clock);
+/* The payload type's entry in the endpoint's SDP, or NULL. */
+const struct cx_ep_pt *cx_ep_pt(const struct cx_ep *e, uint8_t pt);
 /* The signalled endpoint this packet is for, and the sending party. */
 const struct cx_ep *cx_ep_signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender);
 /* Forgets the endpoints of calls finished more than CX_LATE_KEEP_NS ago. */

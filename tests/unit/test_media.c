@@ -722,10 +722,10 @@ Test(media, rtp_before_its_sdp_joins_the_call)
 	unlink(path);
 }
 
-/* Payload type switches inside one SSRC: 50 packets of G.722 (not
- * decoded: kept raw), 100 of PCMU, 50 of PCMA. The WAV holds the PCMU then
- * the PCMA audio, each expanded with its own law; the raw file holds the
- * G.722 payloads; the two files are distinct. */
+/* Payload type switches inside one SSRC: 50 packets of static type 15
+ * (G.728, not in the codec table: kept raw), 100 of PCMU, 50 of PCMA. The
+ * WAV holds the PCMU then the PCMA audio, each expanded with its own law;
+ * the raw file holds the type 15 payloads; the two files are distinct. */
 Test(media, payload_type_switches_in_one_stream)
 {
 	struct rtp_pkt *v;
@@ -739,7 +739,7 @@ Test(media, payload_type_switches_in_one_stream)
 	for (size_t i = 0; i < 200; i++) {
 		rewrite_rtp(&v[i], (uint16_t)(7000 + i), 0x1000u + (uint32_t)i * 160, 0x5EED5EED);
 		uint8_t *rtp = v[i].frame + 16 + 20 + 8;
-		rtp[1] = i < 50 ? 9 : i < 150 ? 0 : 8;
+		rtp[1] = i < 50 ? 15 : i < 150 ? 0 : 8;
 		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
 	}
 	pcap_dump_close(dp);
@@ -773,6 +773,55 @@ Test(media, payload_type_switches_in_one_stream)
 	}
 	free(bytes);
 	free(got);
+	free(v);
+	json_object_put(r);
+	unlink(path);
+}
+
+/* A stream that switches from G.722 (16 kHz) to PCMU and PCMA (8 kHz) in
+ * one SSRC stays one WAV at 16 kHz: the G.722 segment at its own rate, the
+ * G.711 segments resampled (libswresample), no sample more or fewer than
+ * the time they cover. */
+Test(media, codec_switch_keeps_one_wav_at_the_highest_rate)
+{
+	struct rtp_pkt *v;
+	size_t n = load_speech(&v);
+	if (!n)
+		cr_skip_test("corpus not present");
+	char path[] = "/tmp/cxsw-XXXXXX";
+	close(mkstemp(path));
+	pcap_t *dead = pcap_open_dead(DLT_LINUX_SLL, 65535);
+	pcap_dumper_t *dp = pcap_dump_open(dead, path);
+	for (size_t i = 0; i < 200; i++) {
+		rewrite_rtp(&v[i], (uint16_t)(7000 + i), 0x1000u + (uint32_t)i * 160, 0x5EED5EED);
+		uint8_t *rtp = v[i].frame + 16 + 20 + 8;
+		rtp[1] = i < 50 ? 9 : i < 150 ? 0 : 8; /* G.722's payload is any byte string */
+		pcap_dump((u_char *)dp, &v[i].h, v[i].frame);
+	}
+	pcap_dump_close(dp);
+	pcap_close(dead);
+	const char *dir;
+	struct json_object *r = cxt_run(path, NULL, NULL, &dir);
+	struct json_object *s = cxt_get(r, "streams.0");
+	cr_assert_eq(json_object_array_length(cxt_get(r, "streams")), 1);
+	const char *wav = json_object_get_string(cxt_get(s, "wav"));
+	cr_assert_not_null(wav);
+	cr_assert_null(cxt_get(s, "raw_payload"));
+	cr_assert_eq(json_object_get_int(cxt_get(s, "audio.rate")), 16000);
+	cr_assert_str_eq(json_object_get_string(cxt_get(s, "audio.codecs")), "G722,PCMU,PCMA");
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.segments_resampled")), 2);
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/%s", dir, wav);
+	SF_INFO info;
+	memset(&info, 0, sizeof(info));
+	SNDFILE *sf = sf_open(p, SFM_READ, &info);
+	cr_assert_not_null(sf);
+	cr_assert_eq(info.samplerate, 16000);
+	cr_assert_eq(info.channels, 1);
+	/* 50 packets of 20 ms at 16 kHz, then 150 resampled from 8 kHz */
+	cr_assert_eq(info.frames, 50 * 320 + 150 * 320, "%lld frames", (long long)info.frames);
+	cr_assert_eq(json_object_get_int64(cxt_get(s, "audio.samples")), info.frames);
+	sf_close(sf);
 	free(v);
 	json_object_put(r);
 	unlink(path);
