@@ -25,6 +25,8 @@
 #define MAX_MSGS 2000    /* messages listed per dialog; the rest only counted */
 #define MAX_KEYS 4096
 #define MAX_FIELD 512    /* longest string kept from a header */
+#define MAX_TEXT 16384   /* bytes of one message's text kept for the report */
+#define MAX_TEXTS (256u * 1024u) /* ... and of all a dialog's messages */
 
 struct msg_rec {
 	uint64_t frame;
@@ -37,6 +39,7 @@ struct msg_rec {
 	char label[64];
 	char cseq_method[16];
 	char transport[4];
+	char *text;     /* the message as captured (see copy_text), NULL past the cap */
 };
 
 struct dialog {
@@ -63,6 +66,7 @@ struct dialog {
 	bool cancelled, answered, bye_seen;
 	int bye_by;                 /* -1 none, 0 caller, 1 callee */
 	uint32_t n_msgs, n_retrans;
+	size_t text_bytes;          /* kept in msgs[].text */
 	struct msg_rec *msgs;
 	size_t nm, capm;
 	uint64_t *keys;             /* transaction keys seen, for retransmissions */
@@ -207,6 +211,8 @@ free_dialog(struct dialog *g)
 	free(g->subject);
 	free(g->invite_reason);
 	free(g->first_reason);
+	for (size_t i = 0; i < g->nm; i++)
+		free(g->msgs[i].text);
 	free(g->msgs);
 	free(g->keys);
 	json_object_put(g->sdp);
@@ -687,6 +693,46 @@ add_to_tag(struct dialog *g, const char *tag)
 		g->to_tags[g->n_to_tags++] = field(tag);
 }
 
+/* A message's bytes as text for report.json: valid UTF-8 is kept, every
+ * other byte (and NUL) becomes a visible "\\xNN", so the report stays
+ * valid UTF-8 and nothing is lost from sight. NULL past the caps. */
+static char *
+copy_text(struct dialog *g, const char *raw, size_t len)
+{
+	if (!raw || g->text_bytes >= MAX_TEXTS)
+		return NULL;
+	if (len > MAX_TEXT)
+		len = MAX_TEXT;
+	char *t = malloc(len * 4 + 1);
+	if (!t)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)raw;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		unsigned c = p[i];
+		size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
+			   (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
+		bool ok = c != 0 && k && i + k <= len;
+		for (size_t j = 1; ok && j < k; j++)
+			ok = (p[i + j] & 0xC0) == 0x80;
+		if (ok && k == 3)   /* no overlongs, no surrogates */
+			ok = !(c == 0xE0 && p[i + 1] < 0xA0) && !(c == 0xED && p[i + 1] >= 0xA0);
+		if (ok && k == 4)
+			ok = !(c == 0xF0 && p[i + 1] < 0x90) && !(c == 0xF4 && p[i + 1] >= 0x90);
+		if (!ok) {
+			o += (size_t)sprintf(t + o, "\\x%02X", c);
+			i++;
+			continue;
+		}
+		memcpy(t + o, p + i, k);
+		o += k;
+		i += k;
+	}
+	t[o] = '\0';
+	g->text_bytes += o;
+	return t;
+}
+
 static void
 record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
 {
@@ -708,6 +754,7 @@ record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
 	r->sdp = sdp;
 	r->status = v->status;
 	r->cseq = v->cseq;
+	r->text = copy_text(g, v->raw, v->raw_len);
 	snprintf(r->cseq_method, sizeof(r->cseq_method), "%s", v->cseq_method ? v->cseq_method : "");
 	snprintf(r->transport, sizeof(r->transport), "%s", v->transport);
 	if (v->is_request)
@@ -1046,6 +1093,7 @@ dialog_json(struct cx_dialogs *d, struct dialog *g)
 		json_object_object_add(m, "cseq", json_object_new_string(cs));
 		json_object_object_add(m, "sdp", json_object_new_boolean(r->sdp));
 		json_object_object_add(m, "retransmission", json_object_new_boolean(r->retrans));
+		json_object_object_add(m, "text", jstr(r->text));
 		json_object_array_add(msgs, m);
 	}
 	json_object_object_add(o, "messages", msgs);

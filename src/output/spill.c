@@ -350,6 +350,22 @@ put_text(FILE *f, const char *text, size_t len, int depth)
 		free(buf);
 }
 
+/* The tap's path for a value at the current depth ("a.b" + key). */
+static void
+tap(struct cx_jsonw *w, const char *key, const char *text, size_t len)
+{
+	if (!w->tap)
+		return;
+	char path[160];
+	size_t o = 0;
+	path[0] = '\0';
+	for (int d = 2; d <= w->depth && d < 16; d++)
+		o += (size_t)snprintf(path + o, sizeof(path) - o, "%s%s", o ? "." : "", w->key[d]);
+	if (key && o < sizeof(path))
+		snprintf(path + o, sizeof(path) - o, "%s%s", o ? "." : "", key);
+	w->tap(w->tap_arg, path, text, len);
+}
+
 static void
 next_item(struct cx_jsonw *w)
 {
@@ -376,6 +392,7 @@ cx_jsonw_member(struct cx_jsonw *w, const char *key, struct json_object *value)
 	json_object_put(k);
 	const char *t = cx_json_pretty(value);
 	put_text(w->f, t, strlen(t), w->depth);
+	tap(w, key, t, strlen(t));
 	json_object_put(value);
 }
 
@@ -393,6 +410,7 @@ cx_jsonw_begin(struct cx_jsonw *w, const char *key, bool array)
 	fputc(array ? '[' : '{', w->f);
 	if (w->depth + 1 < (int)(sizeof(w->first) / sizeof(*w->first)))
 		w->depth++;
+	snprintf(w->key[w->depth], sizeof(w->key[0]), "%s", key ? key : "");
 	w->first[w->depth] = true;
 }
 
@@ -401,6 +419,7 @@ cx_jsonw_element_text(struct cx_jsonw *w, const char *text, size_t len)
 {
 	next_item(w);
 	put_text(w->f, text, len, w->depth);
+	tap(w, NULL, text, len);
 }
 
 void
