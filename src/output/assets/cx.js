@@ -244,7 +244,7 @@
       ['codecs', c => (c.codecs || []).join(' ')], ['MOS', c => c.mos, true], ['encrypted', c => c.encrypted]];
     const input = el('input', { class: 'filter', type: 'search', placeholder: 'filter: text in any column', id: 'calls-filter' });
     s.appendChild(el('p', {}, input));
-    let rows = calls.slice(), key = 0, dir = 1;
+    let rows = calls.slice(), key = -1, dir = 1; /* in the report's order until a header is clicked */
     const box = el('div');
     const head = el('tr', {}, cols.map((c, i) => {
       const th = el('th', { class: 'sortable', 'data-col': String(i) }, c[0]);
@@ -273,6 +273,7 @@
     function apply() {
       const q = input.value.toLowerCase();
       rows = calls.filter(c => !q || cols.some(col => fmt(col[1](c)).toLowerCase().includes(q)));
+      if (key < 0) { pg.update(rows); return; }
       const num = cols[key][2];
       rows.sort((a, b) => {
         let x = cols[key][1](a), y = cols[key][1](b);
