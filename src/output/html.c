@@ -341,6 +341,23 @@ on_conversation(struct cx_html *h, const char *text, size_t len)
 	json_object_put(o);
 }
 
+/* The capture section without "lifecycle" (the run's settings and
+ * counts, which the page does not show: the pages of a capture are the
+ * same whenever its calls were finished). */
+static void
+on_capture(struct cx_html *h, const char *text, size_t len)
+{
+	struct json_object *o = parse(text, len);
+	if (!o) {
+		block_value(h, "capture", text, len);
+		return;
+	}
+	json_object_object_del(o, "lifecycle");
+	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	block_value(h, "capture", t, strlen(t));
+	json_object_put(o);
+}
+
 void
 cx_html_tap(void *arg, const char *path, const char *text, size_t len)
 {
@@ -359,7 +376,9 @@ cx_html_tap(void *arg, const char *path, const char *text, size_t len)
 		return; /* the conversations carry the names the pages show */
 	else if (!strcmp(path, "auth.cleartext") || !strcmp(path, "auth.challenges"))
 		block_element(h, !strcmp(path, "auth.cleartext") ? "auth-cleartext" : "auth-challenges", text, len);
-	else if (!strchr(path, '.') && (!strcmp(path, "capture") || !strcmp(path, "dns") || !strcmp(path, "icmp") ||
+	else if (!strcmp(path, "capture"))
+		on_capture(h, text, len);
+	else if (!strchr(path, '.') && (!strcmp(path, "dns") || !strcmp(path, "icmp") ||
 					 !strcmp(path, "ftp") || !strcmp(path, "findings")))
 		block_value(h, path, text, len);
 }

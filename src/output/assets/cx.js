@@ -97,9 +97,10 @@
 
     /* capture */
     let s = section(app, 'capture', 'Capture');
-    s.appendChild(table([['file', f => f.path], ['format', f => f.format], ['link types', f => (f.link_types || []).join(', ')],
-      ['frames', f => f.frames, 1], ['bytes', f => f.bytes, 1], ['SHA-256', f => el('code', {}, fmt(f.sha256))],
-      ['error', f => f.error]], cap.files || []));
+    const fcols = [['file', f => f.path], ['format', f => f.format], ['link types', f => (f.link_types || []).join(', ')],
+      ['frames', f => f.frames, 1], ['bytes', f => f.bytes, 1], ['error', f => f.error]];
+    if ((cap.files || []).some(f => f.sha256)) fcols.splice(5, 0, ['SHA-256', f => el('code', {}, fmt(f.sha256))]);
+    s.appendChild(table(fcols, cap.files || []));
     s.appendChild(el('p', {}, `${fmt(cap.frames)} frames, ${fmt(cap.first_time)} to ${fmt(cap.last_time)} (${fmt(cap.duration, 3)} s)`));
     const protos = cap.protocols || {};
     s.appendChild(el('p', {}, ['Protocols: ', Object.keys(protos).filter(k => typeof protos[k] === 'number' && protos[k] > 0)
@@ -154,7 +155,8 @@
       s.appendChild(table([['kind', x => x.kind], ['frame', x => {
         if (!x.frame) return '';
         const c = callOfFrame(x.frame);
-        return c ? link(c.folder + '/index.html', 'frame ' + x.frame + ' (call ' + c.index + ')') : 'frame ' + x.frame;
+        const h = c ? href(c.folder + '/index.html') : null;
+        return h ? el('a', { href: h + '#f' + Number(x.frame) }, 'frame ' + x.frame + ' (call ' + c.index + ')') : 'frame ' + x.frame;
       }], ['message', x => x.message]], f));
     }
 
@@ -370,10 +372,10 @@
       const color = a < b ? '#2e8b57' : '#8b2e6b';
       g.appendChild(sv('rect', { x: x, y: y0, width: 10, height: y1 - y0, fill: color, opacity: 0.35 },
         sv('title', {}, `RTP ${st.src} \u2192 ${st.dst} SSRC ${st.ssrc} ${st.codec}: ${st.packets} packets, ${st.lost} lost`)));
-      const lx = b > a ? x + 14 : x - 4;
-      g.appendChild(sv('text', { x: lx, y: y0 + 12, fill: color, 'text-anchor': b > a ? 'start' : 'end' },
+      const lx = b > a ? x + 14 : x - 4, ly = y0 + 12 + (k % 2) * 28; /* two directions' labels apart */
+      g.appendChild(sv('text', { x: lx, y: ly, fill: color, 'text-anchor': b > a ? 'start' : 'end' },
         `RTP ${st.codec} ${b > a ? '\u2192' : '\u2190'} ${hostOf(st.dst)}`));
-      g.appendChild(sv('text', { x: lx, y: y0 + 24, fill: color, 'text-anchor': b > a ? 'start' : 'end' },
+      g.appendChild(sv('text', { x: lx, y: ly + 12, fill: color, 'text-anchor': b > a ? 'start' : 'end' },
         `${st.packets} pkts, ${st.lost} lost${st.quality ? ', MOS ' + st.quality.mos.toFixed(2) : ''}`));
       for (const ev of st.dtmf || []) {
         const t = ev.rel !== undefined ? ev.rel : ev.start;
@@ -391,7 +393,9 @@
       const r = st.rtcp || {};
       if (r.last_sr_time && st.first_time) {
         const t = st.start + (Date.parse(r.last_sr_time) - Date.parse(st.first_time)) / 1000;
-        if (isFinite(t)) {
+        /* the SR's NTP time is the sender's clock: drawn only when it
+         * falls inside the stream as the capture saw it */
+        if (isFinite(t) && t >= st.start - 1 && t <= st.end + 1) {
           const y = yOf(t);
           g.appendChild(sv('circle', { cx: x + 5, cy: y, r: 4, fill: '#f0a000' },
             sv('title', {}, `RTCP SR from SSRC ${st.ssrc} (${r.sr_count} SR, fraction lost ${fmt(r.fraction_lost)}, jitter ${fmt(r.reported_jitter_ms)} ms)`)));
@@ -436,7 +440,7 @@
     s.appendChild(pre);
     if (location.hash) {
       const t = document.getElementById(location.hash.slice(1));
-      if (t && t.dispatchEvent) t.dispatchEvent(new MouseEvent('click'));
+      if (t && t.dispatchEvent) { t.dispatchEvent(new MouseEvent('click')); if (t.scrollIntoView) t.scrollIntoView(); }
     }
 
     /* media: players, waveforms and spectrograms on one time axis */
