@@ -4,11 +4,13 @@ written by callextract, repeats its calls-table rows and timeline lanes
 up to N (renumbered), and loads the page in headless chromium through
 tests/browser/cdp.py, N = 1000, 10000, 100000 by default.
 Prints the time from navigation to the load event and to the calls table
-being drawn, and the page's size.
+being drawn (its rows come from data/calls-NNNNNN.js on demand), and the
+time a filter over every row takes (which loads them all).
 Usage: bench/html-index.py DIR [N...]"""
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -19,23 +21,30 @@ import cdp  # noqa: E402
 src = sys.argv[1]
 ns = [int(x) for x in sys.argv[2:]] or [1000, 10000, 100000]
 html = open(os.path.join(src, 'index.html'), encoding='utf-8', errors='surrogateescape').read()
+sets = json.loads(re.search(r'id="d-sets">(.*?)</script>', html).group(1))
 
 
-def block(name):
-    m = re.search(r'(<script type="application/json" id="d-%s">)(.*?)(</script>)' % name, html, re.S)
-    return m
-
-
-def grow(page, name, n, renumber):
-    m = block(name)
-    rows = json.loads(m.group(2))
+def rows_of(name):
     out = []
-    for i in range(n):
-        r = dict(rows[i % len(rows)])
-        renumber(r, i)
-        out.append(r)
-    text = json.dumps(out, separators=(',', ':')).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
-    return page.replace(m.group(0), m.group(1) + text + m.group(3))
+    k = 0
+    while os.path.exists(os.path.join(src, 'data', '%s-%06d.js' % (name, k))):
+        t = open(os.path.join(src, 'data', '%s-%06d.js' % (name, k)), encoding='utf-8', errors='surrogateescape').read()
+        out += json.loads(t[t.index('['):t.rindex(']') + 1])
+        k += 1
+    return out
+
+
+def write_set(d, name, rows, n, renumber):
+    os.makedirs(os.path.join(d, 'data'), exist_ok=True)
+    per = sets['chunk']
+    for k in range((n + per - 1) // per):
+        part = []
+        for i in range(k * per, min(n, (k + 1) * per)):
+            r = dict(rows[i % len(rows)])
+            renumber(r, i)
+            part.append(r)
+        with open(os.path.join(d, 'data', '%s-%06d.js' % (name, k)), 'w') as f:
+            f.write('cxData("%s", %d, %s);\n' % (name, k, json.dumps(part, separators=(',', ':'))))
 
 
 def calls(r, i):
@@ -47,26 +56,41 @@ def lanes(r, i):
         r['call'] = i + 1
 
 
+call_rows, lane_rows = rows_of('calls'), rows_of('conversations')
 b = cdp.Browser()
 try:
     for n in ns:
-        page = grow(grow(html, 'calls', n, calls), 'conversations', n, lanes)
-        d = tempfile.mkdtemp(dir=src)
+        d = tempfile.mkdtemp(prefix='html-bench-')
+        os.symlink(os.path.abspath(os.path.join(src, 'assets')), os.path.join(d, 'assets'))
+        write_set(d, 'calls', call_rows, n, calls)
+        write_set(d, 'conversations', lane_rows, n, lanes)
+        page = re.sub(r'id="d-sets">.*?</script>', 'id="d-sets">%s</script>' % json.dumps(
+            {'chunk': sets['chunk'], 'calls': n, 'conversations': n}), html)
         path = os.path.join(d, 'index.html')
         with open(path, 'w', encoding='utf-8', errors='surrogateescape') as f:
-            f.write(page.replace('assets/', '../assets/').replace('href="report.json"', 'href="../report.json"'))
+            f.write(page)
+        size = sum(os.path.getsize(os.path.join(d, 'data', x)) for x in os.listdir(os.path.join(d, 'data')))
         t = time.time()
         problems = b.open('file://' + os.path.abspath(path), settle=0)
         wall = time.time() - t
         load = b.eval("performance.getEntriesByType('navigation')[0].loadEventEnd")
-        rows = b.eval("document.querySelectorAll('#calls-table tr[data-index]').length")
+        for _ in range(300):
+            rows = b.eval("document.querySelectorAll('#calls-table tr[data-index]').length")
+            if rows:
+                break
+            b.pump(0.05)
+        drawn = time.time() - t
         t = time.time()
         b.eval("(() => { const i = document.getElementById('calls-filter'); i.value = 'completed'; "
                "i.dispatchEvent(new Event('input')); })()")
+        for _ in range(600):
+            if b.eval("(document.querySelector('#calls .pager') || {}).textContent || ''").find('(%d rows)' % n) < 0:
+                break
+            b.pump(0.05)
         filt = time.time() - t
-        print('%7d calls: %.1f MB, load event at %.0f ms (wall %.2f s, rows drawn %d), filter %.0f ms%s' %
-              (n, len(page) / 1e6, load, wall, rows, filt * 1000, ', PROBLEMS: %s' % problems if problems else ''))
-        os.remove(path)
-        os.rmdir(d)
+        print('%7d calls: index.html %.2f MB, data files %.1f MB; load event at %.0f ms, first rows drawn after %.2f s '
+              '(%d rows), filter over all rows %.2f s%s' % (n, len(page) / 1e6, size / 1e6, load, drawn, rows, filt,
+                                                          ', PROBLEMS: %s' % problems if problems else ''))
+        shutil.rmtree(d)
 finally:
     b.close()

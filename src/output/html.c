@@ -16,6 +16,17 @@
 
 #define STREAMS_PER_CALL 16 /* streams drawn on a call page; the rest only in report.json */
 #define AUTH_PER_CALL 16
+#define CHUNK 1000          /* rows per data file: the index loads them on demand */
+
+/* A list written as data/NAME-NNNNNN.js files of CHUNK rows each, every
+ * file one call cxData("NAME", NNNNNN, [rows]) (scripts from the report's
+ * own folder are what the page's CSP allows it to load). */
+struct chunks {
+	const char *name;
+	FILE *f;
+	uint64_t count;
+	int err;
+};
 
 struct idh {
 	uint64_t h;                 /* of the Call-ID */
@@ -38,7 +49,44 @@ struct cx_html {
 	char cur[64];               /* the array block open in it, "" none */
 	bool first;                 /* no element in it yet */
 	uint64_t dropped_streams, dropped_auth;
+	struct chunks lanes;        /* the timeline's conversations */
 };
+
+static void
+chunk_add(struct cx_outdir *out, struct chunks *c, const char *json, size_t len)
+{
+	if (c->count % CHUNK == 0) {
+		if (c->f && fputs("]);\n", c->f) < 0)
+			c->err = -1;
+		if (c->f && fclose(c->f) != 0)
+			c->err = -1;
+		char path[96];
+		snprintf(path, sizeof(path), "data/%s-%06llu.js", c->name, (unsigned long long)(c->count / CHUNK));
+		c->f = cx_outdir_fopen(out, path, "w");
+		if (!c->f) {
+			c->err = -1;
+			return;
+		}
+		fprintf(c->f, "cxData(\"%s\", %llu, [", c->name, (unsigned long long)(c->count / CHUNK));
+	} else if (c->f) {
+		fputs(",\n", c->f);
+	}
+	if (c->f)
+		cx_html_json_escape(c->f, json, len);
+	c->count++;
+}
+
+static int
+chunk_close(struct chunks *c)
+{
+	if (c->f) {
+		fputs("]);\n", c->f);
+		if (fclose(c->f) != 0)
+			c->err = -1;
+	}
+	c->f = NULL;
+	return c->err;
+}
 
 static uint64_t
 fnv(const char *s, size_t n)
@@ -56,6 +104,7 @@ cx_html_new(struct cx_ctx *ctx)
 	if (!h)
 		return NULL;
 	h->ctx = ctx;
+	h->lanes.name = "conversations";
 	h->calls = cx_spill_new(ctx->out, "html-calls");
 	h->streams = cx_spill_new(ctx->out, "html-streams");
 	h->auth = cx_spill_new(ctx->out, "html-auth");
@@ -79,6 +128,7 @@ cx_html_free(struct cx_html *h)
 	cx_spill_free(h->convs);
 	if (h->blocks)
 		fclose(h->blocks);
+	chunk_close(&h->lanes);
 	cx_outdir_remove(h->ctx->out, "spill/html-index");
 	free(h->ns);
 	free(h->na);
@@ -136,13 +186,6 @@ cx_html_json_escape(FILE *f, const char *text, size_t len)
 			fwrite(p + i, 1, k, f);
 		i += k;
 	}
-}
-
-static void
-put_json(FILE *f, struct json_object *o)
-{
-	const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	cx_html_json_escape(f, t, strlen(t));
 }
 
 /* ---- what the report writer hands over ---- */
@@ -330,13 +373,21 @@ on_conversation(struct cx_html *h, const char *text, size_t len)
 	unsigned idx = 0;
 	if (kind && !strcmp(kind, "sip-call") && title && sscanf(title, "SIP call %u:", &idx) == 1 && idx) {
 		json_object_object_add(lane, "call", json_object_new_int64(idx));
+		/* the lane links to the call's page: its folder, from the
+		 * call's report entry (the dialogs come first in the report) */
+		size_t dl;
+		const char *dt = cx_spill_get(h->calls, idx, &dl);
+		struct json_object *d = dt ? parse(dt, dl) : NULL, *fo;
+		if (d && json_object_object_get_ex(d, "folder", &fo))
+			json_object_object_add(lane, "folder", json_object_get(fo));
+		json_object_put(d);
 		if (json_object_object_get_ex(o, "parties", &v)) {
 			const char *t = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 			cx_spill_put(h->convs, idx, t, strlen(t));
 		}
 	}
 	const char *t = json_object_to_json_string_ext(lane, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	block_element(h, "conversations", t, strlen(t));
+	chunk_add(h->ctx->out, &h->lanes, t, strlen(t));
 	json_object_put(lane);
 	json_object_put(o);
 }
@@ -460,11 +511,9 @@ cx_html_finish(struct cx_html *h)
 	    write_asset(h, "cx.js", cx_asset_js, cx_asset_js_len) < 0)
 		rc = -1;
 	/* the calls: a page each, and a row each for the calls table */
-	FILE *rows = cx_outdir_fopen(ctx->out, "spill/html-rows", "w");
-	if (!rows)
-		return -1;
-	fputs("<script type=\"application/json\" id=\"d-calls\">[", rows);
-	bool first = true;
+	if (chunk_close(&h->lanes) < 0)
+		rc = -1;
+	struct chunks rows = { .name = "calls" };
 	for (uint64_t i = 1; i < cx_spill_slots(h->calls); i++) {
 		struct json_object *d = from_spill(h->calls, i);
 		if (!d)
@@ -483,21 +532,15 @@ cx_html_finish(struct cx_html *h)
 		struct json_object *parties = from_spill(h->convs, i), *row = json_object_new_object();
 		if (cx_html_call_page(ctx, d, streams, auth, parties, row) < 0)
 			rc = -1;
-		if (!first)
-			fputc(',', rows);
-		first = false;
-		put_json(rows, row);
+		const char *rt = json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		chunk_add(ctx->out, &rows, rt, strlen(rt));
 		json_object_put(row);
 		json_object_put(parties);
 		json_object_put(auth);
 		json_object_put(streams);
 		json_object_put(d);
 	}
-	fputs("]</script>\n", rows);
-	if (h->dropped_streams || h->dropped_auth)
-		fprintf(rows, "<script type=\"application/json\" id=\"d-left-out\">{\"streams\":%llu,\"exchanges\":%llu}</script>\n",
-			(unsigned long long)h->dropped_streams, (unsigned long long)h->dropped_auth);
-	if (fclose(rows) != 0)
+	if (chunk_close(&rows) < 0)
 		rc = -1;
 	FILE *f = cx_outdir_fopen(ctx->out, "index.html.tmp", "w");
 	if (!f) {
@@ -505,12 +548,15 @@ cx_html_finish(struct cx_html *h)
 		return -1;
 	}
 	cx_html_page_head(f, "", "index");
-	if (copy_in(h, "spill/html-index", f) < 0 || copy_in(h, "spill/html-rows", f) < 0)
+	if (copy_in(h, "spill/html-index", f) < 0)
 		rc = -1;
+	fprintf(f, "<script type=\"application/json\" id=\"d-sets\">{\"chunk\":%d,\"calls\":%llu,\"conversations\":%llu}</script>\n",
+		CHUNK, (unsigned long long)rows.count, (unsigned long long)h->lanes.count);
+	fprintf(f, "<script type=\"application/json\" id=\"d-left-out\">{\"streams\":%llu,\"exchanges\":%llu}</script>\n",
+		(unsigned long long)h->dropped_streams, (unsigned long long)h->dropped_auth);
 	cx_html_page_tail(f, "");
 	if (fclose(f) != 0)
 		rc = -1;
-	cx_outdir_remove(ctx->out, "spill/html-rows");
 	if (rc == 0 && cx_outdir_rename(ctx->out, "index.html.tmp", "index.html") < 0)
 		rc = -1;
 	if (rc < 0)

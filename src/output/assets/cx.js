@@ -13,6 +13,51 @@
     if (!e) return null;
     try { return JSON.parse(e.textContent); } catch (x) { console.warn('bad data block ' + id); return null; }
   }
+  /* Long lists (calls, conversations) are in data/NAME-NNNNNN.js files of
+   * sets.chunk rows, loaded when a page of rows needs them: each file
+   * calls cxData(name, k, rows). */
+  const sets = data('sets') || { chunk: 1000 };
+  const chunks = new Map(), pending = new Map();
+  window.cxData = function (name, k, rows) {
+    const key = name + '/' + k;
+    chunks.set(key, rows);
+    const p = pending.get(key);
+    if (p) { pending.delete(key); p.resolve(rows); }
+  };
+  function chunk(name, k) {
+    const key = name + '/' + k;
+    if (chunks.has(key)) return Promise.resolve(chunks.get(key));
+    if (pending.has(key)) return pending.get(key).promise;
+    let resolve, reject;
+    const promise = new Promise((a, b) => { resolve = a; reject = b; });
+    pending.set(key, { promise, resolve });
+    const sc = document.createElement('script');
+    sc.src = root + 'data/' + name + '-' + String(k).padStart(6, '0') + '.js';
+    sc.addEventListener('error', () => reject(new Error('cannot load ' + sc.src)));
+    document.body.appendChild(sc);
+    return promise;
+  }
+  function dataset(name) {
+    const count = sets[name] || 0, per = sets.chunk || 1000;
+    return {
+      count,
+      async slice(a, b) {
+        const out = [];
+        for (let k = Math.floor(a / per); k * per < Math.min(b, count); k++) {
+          const r = await chunk(name, k);
+          r.forEach((row, i) => { if (k * per + i >= a && k * per + i < b) out.push(row); });
+        }
+        return out;
+      },
+      async all() {
+        const ps = [];
+        for (let k = 0; k * per < count; k++) ps.push(chunk(name, k));
+        return (await Promise.all(ps)).flat();
+      }
+    };
+  }
+  const listOf = arr => ({ count: arr.length, slice: (a, b) => Promise.resolve(arr.slice(a, b)) });
+
   function el(tag, attrs, kids) {
     const e = document.createElement(tag);
     for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
@@ -85,8 +130,8 @@
 
   function overview(app) {
     const cap = data('capture') || {};
-    const calls = data('calls') || [];
-    const convs = data('conversations') || [];
+    const calls = dataset('calls');
+    const convs = dataset('conversations');
     const findings = data('findings') || [];
     app.appendChild(el('h1', {}, 'callextract report'));
     app.appendChild(el('nav', {}, [['#capture', 'Capture'], ['#timeline', 'Timeline'], ['#findings', 'Findings'],
@@ -106,17 +151,29 @@
     s.appendChild(el('p', {}, ['Protocols: ', Object.keys(protos).filter(k => typeof protos[k] === 'number' && protos[k] > 0)
       .map(k => k + ' ' + protos[k]).join(', ')]));
 
-    /* call of a frame, for links from findings */
-    const byFrame = calls.slice().sort((a, b) => a.first_frame - b.first_frame);
+    /* links from findings and credentials to calls: filled in once every
+     * call's row is loaded (after the page is drawn) */
+    const later = [];
+    let byFrame = [];
+    /* the call whose frames hold f: the last call starting at or before
+     * it (binary search; calls overlap, so a few before it are tried too) */
     function callOfFrame(f) {
-      for (const c of byFrame) if (c.first_frame <= f && f <= c.last_frame) return c;
+      let lo = 0, hi = byFrame.length;
+      while (lo < hi) { const m = (lo + hi) >> 1; if (byFrame[m].first_frame <= f) lo = m + 1; else hi = m; }
+      for (let i = lo - 1; i >= 0 && i >= lo - 64; i--) if (byFrame[i].last_frame >= f) return byFrame[i];
       return null;
     }
-    const byIndex = new Map(calls.map(c => [c.index, c]));
+    const byCallId = new Map();
+    function callLink(cell, c, text, hash) {
+      const h = c ? href(c.folder + '/index.html') : null;
+      if (!h) return;
+      cell.textContent = '';
+      cell.appendChild(el('a', { href: h + (hash || '') }, text));
+    }
 
     /* timeline */
     s = section(app, 'timeline', 'Timeline of conversations');
-    const dur = Math.max(cap.duration || 0, ...convs.map(c => c.end || 0), 0.001);
+    const dur = Math.max(cap.duration || 0, 0.001);
     const tl = el('div');
     s.appendChild(tl);
     pager(s, tl, convs, 200, function (box, page) {
@@ -133,7 +190,7 @@
         const x1 = Math.max(x0 + 2, L + (W - L - 10) * (c.end || c.start || 0) / dur);
         const color = /sip-call/.test(c.kind) ? '#1f5fa8' : /sip/.test(c.kind) ? '#6b8fc4' : /dns/.test(c.kind) ? '#3a8a3a' :
           /icmp/.test(c.kind) ? '#a0a000' : /ftp/.test(c.kind) ? '#a05000' : '#777';
-        const call = c.call ? byIndex.get(c.call) : null;
+        const call = c.call && c.folder ? c : null;
         const node = sv('g', {}, [
           sv('title', {}, `${fmt(c.title)} (frames ${fmt(c.first_frame)}-${fmt(c.last_frame)}, ${fmt(c.start, 3)}-${fmt(c.end, 3)} s)`),
           sv('text', { x: 4, y: y + 11 }, String(c.title || c.kind).slice(0, 52)),
@@ -154,9 +211,9 @@
       s.appendChild(el('h3', { class: 'sev-' + sev }, `${sev} (${f.length})`));
       s.appendChild(table([['kind', x => x.kind], ['frame', x => {
         if (!x.frame) return '';
-        const c = callOfFrame(x.frame);
-        const h = c ? href(c.folder + '/index.html') : null;
-        return h ? el('a', { href: h + '#f' + Number(x.frame) }, 'frame ' + x.frame + ' (call ' + c.index + ')') : 'frame ' + x.frame;
+        const cell = el('span', {}, 'frame ' + x.frame);
+        later.push(() => { const c = callOfFrame(x.frame); if (c) callLink(cell, c, 'frame ' + x.frame + ' (call ' + c.index + ')', '#f' + Number(x.frame)); });
+        return cell;
       }], ['message', x => x.message]], f));
     }
 
@@ -167,8 +224,9 @@
     if (ex.length) s.appendChild(table([['frame', x => x.frame, 1], ['method', x => x.method], ['user', x => x.username],
       ['realm', x => x.realm], ['client', x => x.client], ['server', x => x.server], ['verdict', x => x.verdict],
       ['password', x => x.password === null ? '' : el('b', {}, fmt(x.password))], ['call', x => {
-        const c = calls.find(k => k.call_id === x.call_id);
-        return c ? link(c.folder + '/index.html', 'call ' + c.index) : '';
+        const cell = el('span');
+        later.push(() => { const c = byCallId.get(x.call_id); if (c) callLink(cell, c, 'call ' + c.index); });
+        return cell;
       }]], ex));
     const ct = data('auth-cleartext') || [];
     s.appendChild(el('h3', {}, `Cleartext logins (${ct.length})`));
@@ -176,14 +234,14 @@
       ['password', x => x.password], ['verdict', x => x.verdict], ['client', x => x.client], ['server', x => x.server]], ct));
 
     /* calls */
-    s = section(app, 'calls', `Calls (${calls.length})`);
+    s = section(app, 'calls', `Calls (${calls.count})`);
     callsTable(s, calls);
 
     /* DNS */
     s = section(app, 'dns', 'DNS lookups');
     const dns = data('dns') || [];
     if (!dns.length) s.appendChild(el('p', {}, 'none'));
-    else pager(s, el('div'), dns, 200, (box, page) => box.appendChild(table([['time', x => x.time], ['client', x => x.client],
+    else pager(s, el('div'), listOf(dns), 200, (box, page) => box.appendChild(table([['time', x => x.time], ['client', x => x.client],
       ['server', x => x.server], ['name', x => x.name], ['type', x => x.type], ['rcode', x => x.rcode],
       ['answers', x => (x.records || []).filter(r => r.section === 'answer').map(r => r.data).join(', ')],
       ['frames', x => `${fmt(x.query_frame)}/${fmt(x.response_frame)}`]], page)));
@@ -198,7 +256,7 @@
       any = true;
       s.appendChild(el('h3', {}, `${k} (${v.length})`));
       const cols = Object.keys(v[0]).filter(c => typeof v[0][c] !== 'object' || v[0][c] === null);
-      pager(s, el('div'), v, 200, (box, page) => box.appendChild(table(cols.map(c => [c, x => x[c]]), page)));
+      pager(s, el('div'), listOf(v), 200, (box, page) => box.appendChild(table(cols.map(c => [c, x => x[c]]), page)));
     }
     if (!any) s.appendChild(el('p', {}, 'none'));
 
@@ -212,18 +270,32 @@
         ['size', t => t.size, 1], ['SHA-256', t => el('code', {}, fmt(t.sha256))], ['mode', t => t.mode],
         ['frames', t => `${fmt(t.first_frame)}-${fmt(t.last_frame)}`], ['incomplete', t => t.incomplete]], x.transfers || []));
     }
+    /* after the page has loaded, so that the rows of 100 000 calls do not
+     * hold up its first drawing */
+    function resolve() {
+      calls.all().then(function (all) {
+        byFrame = all.slice().sort((a, b) => a.first_frame - b.first_frame);
+        for (const c of all) if (!byCallId.has(c.call_id)) byCallId.set(c.call_id, c);
+        for (const f of later) f();
+      });
+    }
+    if (later.length) {
+      if (document.readyState === 'complete') setTimeout(resolve, 0);
+      else window.addEventListener('load', () => setTimeout(resolve, 0));
+    }
   }
 
   /* rows shown a page at a time (the index stays quick with 100 000 calls) */
-  function pager(parent, box, rows, per, render) {
+  /* src: {count, slice(a, b) -> Promise of rows} */
+  function pager(parent, box, src, per, render) {
     const bar = el('div', { class: 'pager' });
     parent.appendChild(bar);
     parent.appendChild(box);
-    let page = 0;
+    let page = 0, shown = 0;
     function show() {
-      box.textContent = '';
+      const my = ++shown;
       bar.textContent = '';
-      const pages = Math.max(1, Math.ceil(rows.length / per));
+      const pages = Math.max(1, Math.ceil(src.count / per));
       if (page >= pages) page = pages - 1;
       if (pages > 1) {
         const prev = el('button', {}, 'previous'), next = el('button', {}, 'next');
@@ -231,12 +303,16 @@
         next.disabled = page >= pages - 1;
         prev.addEventListener('click', () => { page--; show(); });
         next.addEventListener('click', () => { page++; show(); });
-        add(bar, [prev, next, `page ${page + 1} of ${pages} (${rows.length} rows)`]);
+        add(bar, [prev, next, `page ${page + 1} of ${pages} (${src.count} rows)`]);
       }
-      render(box, rows.slice(page * per, page * per + per));
+      src.slice(page * per, page * per + per).then(function (rows) {
+        if (my !== shown) return;
+        box.textContent = '';
+        render(box, rows);
+      }, e => { box.textContent = String(e.message); });
     }
     show();
-    return { update(r) { rows = r; page = 0; show(); } };
+    return { update(s) { src = s; page = 0; show(); } };
   }
 
   function callsTable(s, calls) {
@@ -246,7 +322,8 @@
       ['codecs', c => (c.codecs || []).join(' ')], ['MOS', c => c.mos, true], ['encrypted', c => c.encrypted]];
     const input = el('input', { class: 'filter', type: 'search', placeholder: 'filter: text in any column', id: 'calls-filter' });
     s.appendChild(el('p', {}, input));
-    let rows = calls.slice(), key = -1, dir = 1; /* in the report's order until a header is clicked */
+    let key = -1, dir = 1; /* in the report's order until a header is clicked or a filter typed */
+    let all = null;
     const box = el('div');
     const head = el('tr', {}, cols.map((c, i) => {
       const th = el('th', { class: 'sortable', 'data-col': String(i) }, c[0]);
@@ -259,7 +336,7 @@
       });
       return th;
     }));
-    const pg = pager(s, box, rows, 100, function (b, page) {
+    const pg = pager(s, box, calls, 100, function (b, page) {
       const t = el('table', { id: 'calls-table' });
       t.appendChild(head);
       for (const c of page) {
@@ -272,17 +349,19 @@
       }
       b.appendChild(t);
     });
+    /* sorting and filtering need every row: loaded on the first use */
     function apply() {
+      if (!all) { calls.all().then(r => { all = r; apply(); }); return; }
       const q = input.value.toLowerCase();
-      rows = calls.filter(c => !q || cols.some(col => fmt(col[1](c)).toLowerCase().includes(q)));
-      if (key < 0) { pg.update(rows); return; }
+      const rows = all.filter(c => !q || cols.some(col => fmt(col[1](c)).toLowerCase().includes(q)));
+      if (key < 0) { pg.update(listOf(rows)); return; }
       const num = cols[key][2];
       rows.sort((a, b) => {
         let x = cols[key][1](a), y = cols[key][1](b);
         if (num) { x = x === null || x === undefined ? -Infinity : x; y = y === null || y === undefined ? -Infinity : y; return (x - y) * dir; }
         return fmt(x).localeCompare(fmt(y)) * dir;
       });
-      pg.update(rows);
+      pg.update(listOf(rows));
     }
     input.addEventListener('input', apply);
   }
