@@ -40,6 +40,13 @@ int cx_dialogs_begin(struct cx_dialogs *d);
 void cx_dialogs_tick(struct cx_dialogs *d, int64_t now_ns);
 /* End of capture: finishes every dialog still open; places the calls table. */
 void cx_dialogs_finish(struct cx_dialogs *d);
+/* SDP body (len bytes, need not be NUL-terminated) through the line
+ * scanner that fills call.json's "sdp" entries, and osip2's parser (the
+ * "osip_parsed" cross-check). Returns the session object and sets *media to
+ * the m= sections (both owned: json_object_put; *media may be NULL). For
+ * the fuzz target (tests/fuzz/fuzz_sdp.c); dialogs call it internally. */
+struct json_object *cx_dialog_parse_sdp(const char *body, size_t len, struct json_object **media,
+					bool *osip_ok);
 struct cx_jsonw;
 /* Writes the member "dialogs" from the spill, in index order. */
 void cx_dialogs_report_stream(struct cx_dialogs *d, struct cx_jsonw *w);

@@ -18,6 +18,7 @@
 
 struct cx_writer {
 	char *path;
+	char *final;             /* renamed to this once closed for good, or NULL */
 	enum cx_writer_kind kind;
 	int channels;
 	SNDFILE *sf;
@@ -233,8 +234,18 @@ static void
 free_now(struct cx_writers *w, struct cx_writer *f)
 {
 	close_now(w, f);
+	if (f->final && f->created && !f->error[0] && cx_outdir_rename(w->out, f->path, f->final) < 0)
+		snprintf(f->error, sizeof(f->error), "cannot rename to %s: %s", f->final, strerror(errno));
+	free(f->final);
 	free(f->path);
 	free(f);
+}
+
+int
+cx_writer_set_final(struct cx_writer *f, const char *relpath)
+{
+	free(f->final);
+	return (f->final = strdup(relpath)) ? 0 : -1;
 }
 
 void

@@ -36,6 +36,11 @@ void cx_writers_sync(struct cx_writers *w);
 struct cx_writer *cx_writer_new(struct cx_writers *w, const char *relpath, enum cx_writer_kind kind,
 				int channels);
 void cx_writer_free(struct cx_writers *w, struct cx_writer *f);
+/* The file is written under its own path and renamed to relpath when the
+ * writer is freed after a write without error (threaded mode: after the
+ * writes queued before), so a reader never sees it half written. 0 or -1
+ * (out of memory). */
+int cx_writer_set_final(struct cx_writer *f, const char *relpath);
 
 /* Appends n frames (WAV: n * channels int16 samples) or n bytes (RAW).
  * 0, or -1 with the reason in cx_writer_error() (threaded mode: always 0;

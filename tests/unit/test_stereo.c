@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "callextract/outdir.h"
-#include "call/stereo.h"
+#include "sink/stereo.h"
 #include "output/writers.h"
 
 #define S 1000000000LL /* ns */
