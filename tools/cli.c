@@ -13,6 +13,7 @@ enum {
 	OPT_FORCE = 256,
 	OPT_NO_AUDIO,
 	OPT_NO_CALL_PCAP,
+	OPT_NO_HTML,
 	OPT_WORDLIST,
 	OPT_PASSWORD,
 	OPT_THREADS,
@@ -33,6 +34,7 @@ static const struct option long_opts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-audio", no_argument, NULL, OPT_NO_AUDIO },
 	{ "no-call-pcap", no_argument, NULL, OPT_NO_CALL_PCAP },
+	{ "no-html", no_argument, NULL, OPT_NO_HTML },
 	{ "wordlist", required_argument, NULL, OPT_WORDLIST },
 	{ "password", required_argument, NULL, OPT_PASSWORD },
 	{ "threads", required_argument, NULL, OPT_THREADS },
@@ -68,6 +70,7 @@ cx_cli_usage(FILE *out)
 	      "  -v, --verbose          more messages (repeat for more)\n"
 	      "      --no-audio         report only: no WAV files\n"
 	      "      --no-call-pcap     no per-call capture (calls/.../call.pcap)\n"
+	      "      --no-html          no HTML report (index.html, calls/*/index.html, assets/)\n"
 	      "      --wordlist FILE    try every line of FILE as a password for digest exchanges\n"
 	      "      --password WORD    try WORD as a password (repeatable)\n"
 	      "      --threads N        threads: the password audit's workers, and with 2 or more\n"
@@ -138,6 +141,7 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 		case 'v': cli->cfg.verbosity++; break;
 		case OPT_NO_AUDIO: cli->cfg.no_audio = true; break;
 		case OPT_NO_CALL_PCAP: cli->cfg.no_call_pcap = true; break;
+		case OPT_NO_HTML: cli->cfg.no_html = true; break;
 		case OPT_WORDLIST:
 			if (push(&cli->wordlists, &cli->cfg.n_wordlists, optarg) < 0)
 				return CX_EXIT_INTERNAL;

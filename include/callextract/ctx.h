@@ -35,6 +35,7 @@ struct cx_config {
 	bool progress;         /* progress display on stderr */
 	bool no_audio;         /* --no-audio: no WAV files */
 	bool no_call_pcap;     /* --no-call-pcap: no calls/.../call.pcap */
+	bool no_html;          /* --no-html: no index.html pages, no assets/ */
 	const char **wordlists; size_t n_wordlists;  /* --wordlist FILE */
 	const char **passwords; size_t n_passwords;  /* --password WORD */
 	int threads;           /* cracking threads; 0 = all cores */

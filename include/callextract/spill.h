@@ -68,6 +68,14 @@ struct cx_jsonw {
 	FILE *f;
 	int depth;              /* 1: members of the top-level object */
 	bool first[16];         /* no member/element written yet at this depth */
+	/* Optional: called with every value written (the HTML pages are
+	 * made from the same bytes as report.json). path names where it
+	 * goes: "capture" for a top-level member, "dialogs" for an element of
+	 * the dialogs array, "auth.exchanges", "auth.hashcat_file"; text is the
+	 * value's pretty json-c text at depth 0 (borrowed for the call). */
+	void (*tap)(void *arg, const char *path, const char *text, size_t len);
+	void *tap_arg;
+	char key[16][32];       /* member names leading to each depth */
 };
 void cx_jsonw_init(struct cx_jsonw *w, FILE *f);
 /* "key": value (value consumed; NULL writes null). */

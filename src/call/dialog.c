@@ -27,6 +27,8 @@
 #define MAX_MSGS 2000    /* messages listed per dialog; the rest only counted */
 #define MAX_KEYS 4096
 #define MAX_FIELD 512    /* longest string kept from a header */
+#define MAX_TEXT 16384   /* bytes of one message's text kept for the report */
+#define MAX_TEXTS (256u * 1024u) /* ... and of all a dialog's messages */
 
 struct msg_rec {
 	uint64_t frame;
@@ -39,6 +41,7 @@ struct msg_rec {
 	char label[64];
 	char cseq_method[16];
 	char transport[32]; /* "UDP", "TLS 1.3", "HEP3 via agent 2001" */
+	char *text;     /* the message as captured (see copy_text), NULL past the cap */
 };
 
 struct dialog {
@@ -66,6 +69,7 @@ struct dialog {
 	bool cancelled, answered, bye_seen;
 	int bye_by;                 /* -1 none, 0 caller, 1 callee */
 	uint32_t n_msgs, n_retrans;
+	size_t text_bytes;          /* kept in msgs[].text */
 	struct msg_rec *msgs;
 	size_t nm, capm;
 	uint64_t *keys;             /* transaction keys seen, for retransmissions */
@@ -210,6 +214,8 @@ free_dialog(struct dialog *g)
 	free(g->subject);
 	free(g->invite_reason);
 	free(g->first_reason);
+	for (size_t i = 0; i < g->nm; i++)
+		free(g->msgs[i].text);
 	free(g->msgs);
 	free(g->keys);
 	json_object_put(g->sdp);
@@ -762,6 +768,27 @@ add_to_tag(struct dialog *g, const char *tag)
 		g->to_tags[g->n_to_tags++] = field(tag);
 }
 
+/* A message's bytes as text for report.json, kept as they are: the JSON
+ * writer escapes what is not UTF-8 by the one rule of every field
+ * (doc/output.md, "Text from packets"); a NUL, which a C string cannot
+ * carry, becomes '?'. NULL past the caps. */
+static char *
+copy_text(struct dialog *g, const char *raw, size_t len)
+{
+	if (!raw || g->text_bytes >= MAX_TEXTS)
+		return NULL;
+	if (len > MAX_TEXT)
+		len = MAX_TEXT;
+	char *t = malloc(len + 1);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		t[i] = raw[i] ? raw[i] : '?';
+	t[len] = '\0';
+	g->text_bytes += len;
+	return t;
+}
+
 static void
 record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
 {
@@ -783,6 +810,7 @@ record_msg(struct dialog *g, const struct cx_sip_msg_view *v, bool sdp)
 	r->sdp = sdp;
 	r->status = v->status;
 	r->cseq = v->cseq;
+	r->text = copy_text(g, v->raw, v->raw_len);
 	snprintf(r->cseq_method, sizeof(r->cseq_method), "%s", v->cseq_method ? v->cseq_method : "");
 	snprintf(r->transport, sizeof(r->transport), "%s", v->transport);
 	if (v->is_request)
@@ -1121,6 +1149,7 @@ dialog_json(struct cx_dialogs *d, struct dialog *g)
 		json_object_object_add(m, "cseq", json_object_new_string(cs));
 		json_object_object_add(m, "sdp", json_object_new_boolean(r->sdp));
 		json_object_object_add(m, "retransmission", json_object_new_boolean(r->retrans));
+		json_object_object_add(m, "text", jstr(r->text));
 		json_object_array_add(msgs, m);
 	}
 	json_object_object_add(o, "messages", msgs);

@@ -8,6 +8,7 @@
 #include "callextract/auth.h"
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
+#include "callextract/html.h"
 #include "callextract/media.h"
 #include "callextract/names.h"
 #include "callextract/outdir.h"
@@ -181,6 +182,10 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	 * the spill files, the rest one section at a time. It is written to a
 	 * temporary name and renamed, so a reader never sees half of it. */
 	int rc = 0;
+	/* the HTML pages see every value as it is written (html.h) */
+	struct cx_html *html = ctx->cfg->no_html ? NULL : cx_html_new(ctx);
+	if (!ctx->cfg->no_html && !html)
+		rc = -1;
 	FILE *f = cx_outdir_fopen(ctx->out, "report.json.tmp", "w");
 	if (!f) {
 		cx_log(ctx, CX_LOG_ERR, "%s/report.json: %s", cx_outdir_path(ctx->out), strerror(errno));
@@ -188,6 +193,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 	} else {
 		struct report_writer w = { 0 };
 		cx_jsonw_init(&w.w, f);
+		w.w.tap = html ? cx_html_tap : NULL;
+		w.w.tap_arg = html;
 		fputs("{", f);
 		struct json_object *h = json_object_new_object();
 		json_object_object_add(h, "generator", json_object_new_string("callextract " CX_VERSION));
@@ -246,6 +253,9 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		if (fclose(f) != 0 || cx_outdir_rename(ctx->out, "summary.txt.tmp", "summary.txt") < 0)
 			rc = -1;
 	}
+	if (html && cx_html_finish(html) < 0)
+		rc = -1;
+	cx_html_free(html);
 	json_object_put(cap);
 	return rc;
 }

@@ -451,6 +451,22 @@ put_key(FILE *f, const char *key)
 	json_object_put(k);
 }
 
+/* The tap's path for a value at the current depth ("a.b" + key). */
+static void
+tap(struct cx_jsonw *w, const char *key, const char *text, size_t len)
+{
+	if (!w->tap)
+		return;
+	char path[160];
+	size_t o = 0;
+	path[0] = '\0';
+	for (int d = 2; d <= w->depth && d < 16; d++)
+		o += (size_t)snprintf(path + o, sizeof(path) - o, "%s%s", o ? "." : "", w->key[d]);
+	if (key && o < sizeof(path))
+		snprintf(path + o, sizeof(path) - o, "%s%s", o ? "." : "", key);
+	w->tap(w->tap_arg, path, text, len);
+}
+
 static void
 next_item(struct cx_jsonw *w)
 {
@@ -474,6 +490,7 @@ cx_jsonw_member(struct cx_jsonw *w, const char *key, struct json_object *value)
 	put_key(w->f, key);
 	const char *t = cx_json_pretty(value);
 	put_text(w->f, t, strlen(t), w->depth);
+	tap(w, key, t, strlen(t));
 	json_object_put(value);
 }
 
@@ -489,6 +506,7 @@ cx_jsonw_begin(struct cx_jsonw *w, const char *key, bool array)
 	fputc(array ? '[' : '{', w->f);
 	if (w->depth + 1 < (int)(sizeof(w->first) / sizeof(*w->first)))
 		w->depth++;
+	snprintf(w->key[w->depth], sizeof(w->key[0]), "%s", key ? key : "");
 	w->first[w->depth] = true;
 }
 
@@ -497,6 +515,7 @@ cx_jsonw_element_text(struct cx_jsonw *w, const char *text, size_t len)
 {
 	next_item(w);
 	put_text(w->f, text, len, w->depth);
+	tap(w, NULL, text, len);
 }
 
 void

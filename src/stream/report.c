@@ -31,11 +31,15 @@ cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_
 		uint64_t expected = cx_rtp_stats_expected(&s->st);
 		char sec[128] = "";
 		cx_stream_srtp_describe(s, sec, sizeof(sec));
-		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s%s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s\n",
+		char q[64] = "";
+		double r, mos;
+		if (cx_rtp_quality(&s->st, s->codec, &r, &mos))
+			snprintf(q, sizeof(q), ", MOS %.2f (R %.1f, E-model)", mos, r);
+		o += (size_t)snprintf(buf + o, n - o, "  media %s %s -> %s SSRC 0x%08X %s%s: %llu packets, %lld lost, jitter max %.1f ms%s%s%s%s\n",
 				      s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "?",
 				      cx_endpoint_str(&s->src, s->sport, a), cx_endpoint_str(&s->dst, s->dport, b), s->ssrc,
 				      s->codec[0] ? s->codec : "?", sec, (unsigned long long)s->st.packets,
-				      (long long)expected - (long long)s->st.packets, s->st.max_jitter,
+				      (long long)expected - (long long)s->st.packets, s->st.max_jitter, q,
 				      s->dtmf && json_object_array_length(s->dtmf) ? ", DTMF sent" : "",
 				      s->decodable && s->snk.path[0] && !m->ctx->cfg->no_audio ? ", audio in " : ", not decoded",
 				      s->decodable && s->snk.path[0] && !m->ctx->cfg->no_audio ? s->snk.path : "");
@@ -83,6 +87,8 @@ stream_json(struct cx_media *m, struct cx_stream *s, bool take)
 	json_object_object_add(o, "min_jitter_ms", st->min_jitter < 0 ? NULL : jd(st->min_jitter));
 	json_object_object_add(o, "mean_jitter_ms", jd(st->mean_jitter));
 	json_object_object_add(o, "max_jitter_ms", jd(st->max_jitter));
+	json_object_object_add(o, "quality", cx_rtp_quality_json(st, s->codec));
+	json_object_object_add(o, "series", cx_rtp_series_json(st));
 	json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));
 	json_object_object_add(o, "last_frame", json_object_new_int64((int64_t)s->last_frame));
 	json_object_object_add(o, "first_time", json_object_new_string(cx_time_utc(s->first_ts, t, sizeof(t))));
