@@ -57,6 +57,18 @@ cx_codec_find(const char *encoding)
 	return NULL;
 }
 
+size_t
+cx_codec_count(void)
+{
+	return sizeof(codecs) / sizeof(codecs[0]);
+}
+
+const struct cx_codec *
+cx_codec_at(size_t i)
+{
+	return i < cx_codec_count() ? &codecs[i] : NULL;
+}
+
 #define MAX_FRAMES_OUT (48000 * 2) /* samples one payload may give: 1 s of 48 kHz stereo */
 
 struct cx_dec {

@@ -46,6 +46,10 @@ struct cx_codec {
 
 /* The entry for an rtpmap encoding name, or NULL. */
 const struct cx_codec *cx_codec_find(const char *encoding);
+/* The table itself, for the fuzz target (tests/fuzz/fuzz_codec.c) that
+ * gives every entry its payloads: entry i of cx_codec_count(), or NULL. */
+size_t cx_codec_count(void);
+const struct cx_codec *cx_codec_at(size_t i);
 
 /* What the SDP says about the payload type (clock 0 / channels 0 / fmtp
  * NULL: not said). */

@@ -207,6 +207,91 @@ if shutil.which('editcap'):
                             '1-20'], check=True)
             add('pcapng', open(tf.name, 'rb').read())
 
+# Wrappers, SRTP and codecs (fuzz_hep.c, fuzz_ws.c, fuzz_tls.c, fuzz_srtp.c,
+# fuzz_codec.c): HEP datagrams and streams, WebSocket and TLS connections,
+# SRTP/SRTCP packets with the a=crypto values that key them, RTP payloads
+# per codec entry.
+def is_hep(pl):
+    return pl[:4] == b'HEP3' or (len(pl) >= 16 and pl[0] in (1, 2) and pl[1] >= 16)
+
+for name in ('wrap-hep1.pcap', 'wrap-hep2.pcap', 'wrap-hep3.pcap', 'wrap-hep-seeds.pcap'):
+    dgs = [pl for n, (proto, src, dst, sp, dp, fl, seq, pl) in packets()
+           if n == name and proto == 17 and is_hep(pl)]
+    if dgs:
+        add('hep', SEP.join(b'\x04' + d for d in dgs[:12]))
+        for d in dgs[:6]:
+            add('hep', b'\x04' + d)
+for key, c in sorted(tcp_conns.items(), key=lambda kv: kv[0]):
+    name = key[0]
+    data = [(0 if a == c['client'] else 1, pl) for (a, fl, seq, pl) in c['segs'] if pl]
+    if not data:
+        continue
+    target = ('hep' if name.startswith('wrap-hep') and is_hep(data[0][1]) else
+              'ws' if name == 'wrap-ws.pcap' else
+              'tls' if name.startswith('wrap-tls') and data[0][1][:1] == b'\x16' else None)
+    if target:
+        add(target, SEP.join(bytes([d]) + pl for d, pl in data[:40]), 20)
+        if target != 'hep':
+            # the opening alone (upgrade / hellos), smaller for the mutator
+            add(target, SEP.join(bytes([d]) + pl for d, pl in data[:4]), 20)
+
+crypto = {'sip-call-srtp-80.pcap': [], 'sip-call-srtp-32.pcap': [], 'sip-call-srtp-80-midcall.pcap': []}
+srtp = {}
+for name, (proto, src, dst, sp, dp, fl, seq, pl) in packets():
+    if name not in crypto or proto != 17:
+        continue
+    for m in re.finditer(rb'a=crypto:([^\r\n]+)', pl):
+        if m.group(1) not in crypto[name]:
+            crypto[name].append(m.group(1))
+    if len(pl) >= 12 and (pl[0] & 0xc0) == 0x80 and not SIP_START.match(pl):
+        kind = 1 if 192 <= pl[1] <= 223 else 0
+        ssrc = pl[4:8] if kind else pl[8:12]
+        srtp.setdefault((name, ssrc), []).append(bytes([kind]) + pl)
+for (name, ssrc), pk in sorted(srtp.items()):
+    rtp = [p for p in pk if p[0] == 0]
+    rtcp = [p for p in pk if p[0] == 1]
+    add('srtp', SEP.join(rtp[:6] + rtcp[:2]), 30)
+    if rtp:
+        add('srtp', rtp[-1], 30)
+        # re-keyed: a=crypto lines of the capture first, then its packets
+        add('srtp', SEP.join([b'\x02' + l for l in crypto[name]] + rtp[:3]), 30)
+    if rtcp:
+        add('srtp', rtcp[0], 30)
+for name, lines in sorted(crypto.items()):
+    for l in lines:
+        add('srtp', b'\x02' + l, 30)
+        # the same key as a --srtp-key option
+        add('srtp', b'\x03' + b'0x1234abcd ' + l.split(b' ', 1)[1], 30)
+add('srtp', b'\x03' + b'[::1]:4000 AES_CM_128_HMAC_SHA1_80 inline:3g8EXXc5j3oPSPx0/Itk3pCJLJoC+KxcIvUkHrYo|2^20|1:4', 30)
+
+# codec entries by index (src/codec/codec.c table order) and params byte
+# (fuzz_codec.c): bit 2 two channels, bit 3 an fmtp, bits 0-1 the clock
+codec_files = {'codec-pcmu.pcap': (0, 0), 'codec-g722.pcap': (2, 0), 'codec-g726-24.pcap': (4, 0),
+               'codec-g726-32.pcap': (5, 0), 'codec-g726-40.pcap': (6, 0), 'codec-gsm.pcap': (13, 0),
+               'codec-amr.pcap': (15, 8), 'codec-amr-wb.pcap': (16, 8 | 1), 'codec-opus.pcap': (17, 3),
+               'codec-opus-stereo.pcap': (17, 4 | 3), 'codec-l16.pcap': (19, 1)}
+pay = {}
+for name, (proto, src, dst, sp, dp, fl, seq, pl) in packets():
+    if name in codec_files and proto == 17 and len(pl) > 12 and (pl[0] & 0xc0) == 0x80 \
+            and (pl[1] & 0x7f) < 100 and not SIP_START.match(pl):
+        o = 12 + 4 * (pl[0] & 15)
+        if pl[0] & 0x10 and len(pl) >= o + 4:
+            o += 4 + 4 * struct.unpack('>H', pl[o + 2:o + 4])[0]
+        if pl[0] & 0x20:
+            pl = pl[:len(pl) - pl[-1]]
+        pay.setdefault(name, []).append(pl[o:])
+for name, ps in sorted(pay.items()):
+    e, prm = codec_files[name]
+    add('codec', bytes([e, prm]) + SEP.join(ps[:4]), 40)
+    add('codec', bytes([e, prm ^ 8]) + ps[len(ps) // 2], 40)
+# entries without a fixture: one G.711 payload given to each (decoders see
+# foreign bytes; G.729/G.723.1/iLBC frame sizes from the payload length)
+if 'codec-pcmu.pcap' in pay:
+    p = pay['codec-pcmu.pcap'][0]
+    for e, n in ((1, 160), (3, 40), (7, 60), (11, 20), (11, 22), (12, 24), (12, 20), (14, 38), (14, 50),
+                 (18, 60), (19, 160), (20, 8), (21, 40), (22, 40), (23, 40), (24, 40)):
+        add('codec', bytes([e, 0]) + p[:n], 40)
+
 for t, s in sorted(seeds.items()):
     if t.startswith('_'):
         continue
