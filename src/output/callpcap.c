@@ -295,7 +295,8 @@ tail_flush(struct cx_callpcap *cp, struct cpcall *c, size_t keep)
 		rc = -1;
 	}
 	free(w);
-	memmove(b, b + o, c->ntail - o);
+	if (o) /* nothing flushed: b may be NULL (no tail yet), b + 0 is UB then */
+		memmove(b, b + o, c->ntail - o);
 	c->ntail -= o;
 	return rc;
 }
