@@ -273,7 +273,7 @@ codec_files = {'codec-pcmu.pcap': (0, 0), 'codec-g722.pcap': (2, 0), 'codec-g726
 pay = {}
 for name, (proto, src, dst, sp, dp, fl, seq, pl) in packets():
     if name in codec_files and proto == 17 and len(pl) > 12 and (pl[0] & 0xc0) == 0x80 \
-            and (pl[1] & 0x7f) < 100 and not SIP_START.match(pl):
+            and (pl[1] & 0x7f) < 100 and not 192 <= pl[1] <= 223 and not SIP_START.match(pl):
         o = 12 + 4 * (pl[0] & 15)
         if pl[0] & 0x10 and len(pl) >= o + 4:
             o += 4 + 4 * struct.unpack('>H', pl[o + 2:o + 4])[0]
