@@ -212,6 +212,8 @@ record(struct cx_wrap *w, struct tls_conn *t, int dir, uint8_t type, const uint8
 		h->hlen = 0;
 		return;
 	}
+	if (!h->hlen && !n)
+		return; /* realloc(hs, 0) would free hs and return NULL (glibc) */
 	uint8_t *nb = realloc(h->hs, h->hlen + n);
 	if (!nb)
 		return;
