@@ -295,7 +295,8 @@ tail_flush(struct cx_callpcap *cp, struct cpcall *c, size_t keep)
 		rc = -1;
 	}
 	free(w);
-	memmove(b, b + o, c->ntail - o);
+	if (c->ntail > o) /* b is NULL when nothing was ever kept back */
+		memmove(b, b + o, c->ntail - o);
 	c->ntail -= o;
 	return rc;
 }
