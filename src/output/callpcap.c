@@ -295,7 +295,7 @@ tail_flush(struct cx_callpcap *cp, struct cpcall *c, size_t keep)
 		rc = -1;
 	}
 	free(w);
-	if (o) /* nothing flushed: b may be NULL (no tail yet), b + 0 is UB then */
+	if (c->ntail > o) /* b is NULL when nothing was ever kept back */
 		memmove(b, b + o, c->ntail - o);
 	c->ntail -= o;
 	return rc;

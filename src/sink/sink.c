@@ -59,7 +59,7 @@ mix_put(struct cx_stream *s, const int16_t *pcm, size_t n)
 	if (ch == 2) {
 		for (size_t i = 0; i < n; i++)
 			mono[i] = (int16_t)(((int)pcm[2 * i] + (int)pcm[2 * i + 1]) / 2);
-	} else {
+	} else if (n) { /* n 0: the flush of what the resampler holds, pcm NULL */
 		memcpy(mono, pcm, n * sizeof(int16_t));
 	}
 	if (!resample) {
