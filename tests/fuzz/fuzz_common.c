@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "callextract/ctx.h"
 #include "callextract/outdir.h"
+#include "callextract/wrap.h"
 #include "fuzz_common.h"
 
 struct cxf_state {
@@ -130,4 +132,48 @@ cxf_udp(struct cx_packet *p, int dir, uint16_t cport, uint16_t sport, uint64_t f
 	p->l4 = CX_L4_UDP;
 	p->sport = dir ? sport : cport;
 	p->dport = dir ? cport : sport;
+}
+
+int
+cxf_wrap_stream(const uint8_t *data, size_t size, uint16_t sport, const struct cxf_wrap_ops *ops)
+{
+	struct cx_ctx *ctx = cxf_open();
+	if (!ctx)
+		return 0;
+	struct cx_tcp_conn *c = cxf_conn(40000, sport);
+	if (!c) {
+		cxf_close(ctx);
+		return 0;
+	}
+	const uint8_t *rec;
+	size_t len;
+	uint64_t frame = 0;
+	bool mine = false;
+	while (cxf_next(&data, &size, &rec, &len)) {
+		if (!len)
+			continue;
+		int dir = rec[0] & 1;
+		c->last_frame = ++frame;
+		c->last_ts_ns += 20000000LL;
+		uint8_t *d = cxf_copy(rec + 1, len - 1);
+		if (!d)
+			break;
+		if (!mine && ops->looks_like(d, len - 1)) {
+			mine = true;
+			c->owner = ops->owner;
+		}
+		if (mine) {
+			if (rec[0] & 2)
+				ops->gap(ctx->wrap, c, dir, 100);
+			if (len > 1)
+				ops->data(ctx->wrap, c, dir, frame, c->last_ts_ns, d, len - 1);
+		}
+		free(d);
+	}
+	if (mine)
+		ops->close(ctx->wrap, c);
+	free(c);
+	cx_wrap_finish(ctx->wrap);
+	cxf_close(ctx);
+	return 0;
 }

@@ -14,6 +14,8 @@
 #include "callextract/tcp.h"
 #include "fuzz_frame.h"
 
+struct cx_wrap;
+
 #define CXF_SEP "\xff\xfe\xfd"
 #define CXF_SEP_LEN 3
 
@@ -33,6 +35,22 @@ struct cx_tcp_conn *cxf_conn(uint16_t cport, uint16_t sport);
 /* A UDP packet for the dissectors, dir 0 is from 10.0.0.1:cport to 10.0.0.2:sport. */
 void cxf_udp(struct cx_packet *p, int dir, uint16_t cport, uint16_t sport, uint64_t frame,
 	     const uint8_t *d, size_t n);
+
+/* A wrapper room's TCP callbacks (include/callextract/wrap.h). */
+struct cxf_wrap_ops {
+	bool (*looks_like)(const uint8_t *d, size_t n);
+	enum cx_tcp_owner owner;
+	void (*data)(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns,
+		     const uint8_t *d, size_t n);
+	void (*gap)(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missing);
+	void (*close)(struct cx_wrap *w, struct cx_tcp_conn *c);
+};
+/* One connection 10.0.0.1:40000 -> 10.0.0.2:sport fed to a wrapper room.
+ * Each unit is [flags][bytes]: flags bit 0 = direction (server->client),
+ * bit 1 = a gap of lost bytes before this unit. The stream goes to the
+ * room once looks_like accepted a unit (as flow/tcp.c claims a
+ * connection); it is closed and the wrappers finished at the end. */
+int cxf_wrap_stream(const uint8_t *data, size_t size, uint16_t sport, const struct cxf_wrap_ops *ops);
 
 #ifdef CX_LIBFUZZER
 #define CXF_LIBFUZZER_ENTRY \
