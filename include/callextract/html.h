@@ -41,10 +41,18 @@ int cx_html_finish(struct cx_html *h);
  * visible text "\xNN" (written "\\xNN" in the JSON). */
 void cx_html_json_escape(FILE *f, const char *text, size_t len);
 
-/* The pictures of one WAV (pictures.c): a waveform and a spectrogram
- * PNG, width pixels for the whole file (the caller puts them on the
- * page's time axis). 0, or -1 (errors in why). */
-int cx_pictures_write(struct cx_ctx *ctx, const char *wav, const char *wave_png,
+/* The FFT state of the pictures (pictures.c): its buffers and FFTW plan.
+ * FFTW's planner is not thread-safe, so each thread writing pictures has
+ * its own, made and freed by the one thread that starts them all. The
+ * caller owns it (cx_pictures_free). NULL when out of memory. */
+struct cx_pictures;
+struct cx_pictures *cx_pictures_new(void);
+void cx_pictures_free(struct cx_pictures *pic);
+
+/* The pictures of one WAV: a waveform and a spectrogram PNG, width
+ * pixels for the whole file (the caller puts them on the page's time
+ * axis). 0, or -1 (errors in why). */
+int cx_pictures_write(struct cx_ctx *ctx, struct cx_pictures *pic, const char *wav, const char *wave_png,
 		      const char *spec_png, int *width, char *why, size_t whyn);
 
 #endif

@@ -45,6 +45,7 @@ struct cpcall {
 	uint8_t *tail;           /* records kept back so that a late one still
 				    lands in frame order (see tail_insert) */
 	size_t ntail;
+	uint64_t tail_max;       /* highest frame number in the tail */
 	uint64_t flushed;        /* highest frame number written out */
 	int ng_lt[MAX_NG_IFS];   /* pcapng: interface i has link type ng_lt[i] */
 	size_t n_ng;
@@ -333,6 +334,8 @@ tail_insert(struct cx_callpcap *cp, struct cpcall *c, uint64_t frame, const uint
 	if (frame && frame <= c->flushed)
 		(*cp->n_late)++; /* its place was written out already: it goes after */
 	size_t o = 0;
+	if (frame && c->ntail && frame > c->tail_max)
+		o = c->ntail; /* the usual case, frames in order: no scan */
 	while (o < c->ntail) {
 		uint64_t fr = rd64(c->tail + o);
 		if (frame && fr == frame)
@@ -346,6 +349,8 @@ tail_insert(struct cx_callpcap *cp, struct cpcall *c, uint64_t frame, const uint
 	le32(c->tail + o + 8, (uint32_t)len);
 	memcpy(c->tail + o + TAIL_PFX, rec, len);
 	c->ntail += need;
+	if (frame > c->tail_max)
+		c->tail_max = frame;
 	(*cp->n_frames) += frame != 0;
 }
 

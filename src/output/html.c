@@ -2,6 +2,8 @@
  * writer hands over, kept by dialog index in spill files, and the pages
  * written from it at the end. */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,8 +462,9 @@ cx_html_page_tail(FILE *f, const char *root)
 	fprintf(f, "<main id=\"app\"></main>\n<script src=\"%sassets/cx.js\"></script>\n</body>\n</html>\n", root);
 }
 
-int cx_html_call_page(struct cx_ctx *ctx, struct json_object *dialog, struct json_object *streams,
-		      struct json_object *auth, struct json_object *parties, struct json_object *row);
+int cx_html_call_page(struct cx_ctx *ctx, struct cx_pictures *pic, struct json_object *dialog,
+		      struct json_object *streams, struct json_object *auth, struct json_object *parties,
+		      struct json_object *row);
 
 static struct json_object *
 from_spill(struct cx_spill *s, uint64_t slot)
@@ -498,6 +501,61 @@ copy_in(struct cx_html *h, const char *relpath, FILE *f)
 	return n < 0 ? -1 : 0;
 }
 
+/* ---- the call pages, on two cores when there are two ---- */
+
+#define PAGE_BATCH 128
+
+struct page_job {
+	struct json_object *d, *streams, *auth, *parties, *row;
+	int rc;
+};
+
+struct page_batch {
+	struct cx_ctx *ctx;
+	struct page_job *jobs;
+	size_t n;
+	atomic_size_t next;
+};
+
+struct page_thread {
+	struct page_batch *b;
+	struct cx_pictures *pic; /* this thread's own */
+};
+
+/* Each page reads only its own objects and writes only its own files
+ * (the output directory is opened by descriptor, no shared state), so
+ * the pages of a batch are independent; the rows are added in order
+ * afterwards, so the output does not depend on the number of threads. */
+static void *
+page_worker(void *arg)
+{
+	struct page_thread *pt = arg;
+	struct page_batch *b = pt->b;
+	for (size_t k; (k = atomic_fetch_add(&b->next, 1)) < b->n;) {
+		struct page_job *j = &b->jobs[k];
+		j->rc = cx_html_call_page(b->ctx, pt->pic, j->d, j->streams, j->auth, j->parties, j->row);
+	}
+	return NULL;
+}
+
+static void
+run_pages(struct page_batch *b, struct cx_pictures *pic[2], int threads)
+{
+	pthread_t t;
+	struct page_thread mine = { b, pic[0] }, other = { b, pic[1] };
+	bool two = threads > 1 && b->n > 1 && pic[1] && pthread_create(&t, NULL, page_worker, &other) == 0;
+	page_worker(&mine);
+	if (two)
+		pthread_join(t, NULL);
+}
+
+/* --threads 1 keeps the pages on one core, as the rest of the run */
+static int
+page_threads(const struct cx_ctx *ctx)
+{
+	return ctx->cfg->threads == 1 || sysconf(_SC_NPROCESSORS_ONLN) < 2 ? 1 : 2;
+}
+
 int
 cx_html_finish(struct cx_html *h)
 {
@@ -514,32 +572,55 @@ cx_html_finish(struct cx_html *h)
 	if (chunk_close(&h->lanes) < 0)
 		rc = -1;
 	struct chunks rows = { .name = "calls" };
-	for (uint64_t i = 1; i < cx_spill_slots(h->calls); i++) {
-		struct json_object *d = from_spill(h->calls, i);
-		if (!d)
-			continue;
-		struct json_object *streams = json_object_new_array(), *auth = json_object_new_array();
-		for (unsigned k = 0; i < h->nslot && k < h->ns[i]; k++) {
-			struct json_object *s = from_spill(h->streams, i * STREAMS_PER_CALL + k);
-			if (s)
-				json_object_array_add(streams, s);
+	struct page_job *jobs = calloc(PAGE_BATCH, sizeof(*jobs));
+	int threads = page_threads(ctx);
+	struct cx_pictures *pic[2] = { cx_pictures_new(), threads > 1 ? cx_pictures_new() : NULL };
+	if (!jobs)
+		rc = -1;
+	uint64_t slots = cx_spill_slots(h->calls);
+	for (uint64_t i = 1; jobs && i < slots;) {
+		/* a batch read from the spills here (they are not shared
+		 * between threads), written by page_worker */
+		size_t n = 0;
+		for (; i < slots && n < PAGE_BATCH; i++) {
+			struct json_object *d = from_spill(h->calls, i);
+			if (!d)
+				continue;
+			struct page_job *j = &jobs[n++];
+			j->d = d;
+			j->streams = json_object_new_array();
+			j->auth = json_object_new_array();
+			for (unsigned k = 0; i < h->nslot && k < h->ns[i]; k++) {
+				struct json_object *s = from_spill(h->streams, i * STREAMS_PER_CALL + k);
+				if (s)
+					json_object_array_add(j->streams, s);
+			}
+			for (unsigned k = 0; i < h->nslot && k < h->na[i]; k++) {
+				struct json_object *s = from_spill(h->auth, i * AUTH_PER_CALL + k);
+				if (s)
+					json_object_array_add(j->auth, s);
+			}
+			j->parties = from_spill(h->convs, i);
+			j->row = json_object_new_object();
 		}
-		for (unsigned k = 0; i < h->nslot && k < h->na[i]; k++) {
-			struct json_object *s = from_spill(h->auth, i * AUTH_PER_CALL + k);
-			if (s)
-				json_object_array_add(auth, s);
+		struct page_batch b = { .ctx = ctx, .jobs = jobs, .n = n };
+		run_pages(&b, pic, threads);
+		for (size_t k = 0; k < n; k++) {
+			struct page_job *j = &jobs[k];
+			if (j->rc < 0)
+				rc = -1;
+			const char *rt = json_object_to_json_string_ext(j->row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+			chunk_add(ctx->out, &rows, rt, strlen(rt));
+			json_object_put(j->row);
+			json_object_put(j->parties);
+			json_object_put(j->auth);
+			json_object_put(j->streams);
+			json_object_put(j->d);
 		}
-		struct json_object *parties = from_spill(h->convs, i), *row = json_object_new_object();
-		if (cx_html_call_page(ctx, d, streams, auth, parties, row) < 0)
-			rc = -1;
-		const char *rt = json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		chunk_add(ctx->out, &rows, rt, strlen(rt));
-		json_object_put(row);
-		json_object_put(parties);
-		json_object_put(auth);
-		json_object_put(streams);
-		json_object_put(d);
 	}
+	free(jobs);
+	cx_pictures_free(pic[0]);
+	cx_pictures_free(pic[1]);
 	if (chunk_close(&rows) < 0)
 		rc = -1;
 	FILE *f = cx_outdir_fopen(ctx->out, "index.html.tmp", "w");

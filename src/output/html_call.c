@@ -9,8 +9,9 @@
 
 void cx_html_page_head(FILE *f, const char *root, const char *page);
 void cx_html_page_tail(FILE *f, const char *root);
-int cx_html_call_page(struct cx_ctx *ctx, struct json_object *dialog, struct json_object *streams,
-		      struct json_object *auth, struct json_object *parties, struct json_object *row);
+int cx_html_call_page(struct cx_ctx *ctx, struct cx_pictures *pic, struct json_object *dialog,
+		      struct json_object *streams, struct json_object *auth, struct json_object *parties,
+		      struct json_object *row);
 
 static struct json_object *
 get(struct json_object *o, const char *path)
@@ -52,8 +53,9 @@ in_folder(const char *path, const char *folder)
 }
 
 int
-cx_html_call_page(struct cx_ctx *ctx, struct json_object *dialog, struct json_object *streams,
-		  struct json_object *auth, struct json_object *parties, struct json_object *row)
+cx_html_call_page(struct cx_ctx *ctx, struct cx_pictures *pic, struct json_object *dialog,
+		  struct json_object *streams, struct json_object *auth, struct json_object *parties,
+		  struct json_object *row)
 {
 	const char *folder = sget(dialog, "folder");
 	if (!folder)
@@ -124,12 +126,12 @@ cx_html_call_page(struct cx_ctx *ctx, struct json_object *dialog, struct json_ob
 		snprintf(spec, sizeof(spec), "%.*s.spec.png", len - 4, wav);
 		int width = 0;
 		char why[200] = "";
-		if (cx_pictures_write(ctx, wav, wave, spec, &width, why, sizeof(why)) == 0) {
+		if (pic && cx_pictures_write(ctx, pic, wav, wave, spec, &width, why, sizeof(why)) == 0) {
 			json_object_object_add(p, "wave", json_object_new_string(in_folder(wave, folder)));
 			json_object_object_add(p, "spec", json_object_new_string(in_folder(spec, folder)));
 			json_object_object_add(p, "width", json_object_new_int(width));
 		} else {
-			json_object_object_add(p, "error", json_object_new_string(why));
+			json_object_object_add(p, "error", json_object_new_string(pic ? why : "out of memory"));
 		}
 	}
 
