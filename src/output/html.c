@@ -52,6 +52,7 @@ struct cx_html {
 	bool first;                 /* no element in it yet */
 	uint64_t dropped_streams, dropped_auth;
 	struct chunks lanes;        /* the timeline's conversations */
+	struct json_tokener *tok;   /* parse(): the main thread's only */
 };
 
 static void
@@ -128,6 +129,8 @@ cx_html_free(struct cx_html *h)
 	cx_spill_free(h->streams);
 	cx_spill_free(h->auth);
 	cx_spill_free(h->convs);
+	if (h->tok)
+		json_tokener_free(h->tok);
 	if (h->blocks)
 		fclose(h->blocks);
 	chunk_close(&h->lanes);
@@ -192,15 +195,16 @@ cx_html_json_escape(FILE *f, const char *text, size_t len)
 
 /* ---- what the report writer hands over ---- */
 
+/* One tokener for the whole run (making one per element cost more than
+ * the parse of a small element); reset before each element, so an
+ * element cut short does not run into the next. */
 static struct json_object *
-parse(const char *text, size_t len)
+parse(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	if (!tok)
+	if (!h->tok && !(h->tok = json_tokener_new_ex(64)))
 		return NULL;
-	struct json_object *o = json_tokener_parse_ex(tok, text, (int)(len > 0x7fffffff ? 0x7fffffff : len));
-	json_tokener_free(tok);
-	return o;
+	json_tokener_reset(h->tok);
+	return json_tokener_parse_ex(h->tok, text, (int)(len > 0x7fffffff ? 0x7fffffff : len));
 }
 
 static const char *
@@ -321,7 +325,7 @@ block_value(struct cx_html *h, const char *id, const char *text, size_t len)
 static void
 on_dialog(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_object *o = parse(text, len);
+	struct json_object *o = parse(h, text, len);
 	const char *folder = sget(o, "folder"), *cid = sget(o, "call_id");
 	int64_t index = iget(o, "index");
 	if (folder && cid && index > 0 && index < UINT32_MAX && cx_grow(&h->ids, &h->capids, h->nids, sizeof(*h->ids)) == 0) {
@@ -335,7 +339,7 @@ on_dialog(struct cx_html *h, const char *text, size_t len)
 static void
 on_stream(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_object *o = parse(text, len);
+	struct json_object *o = parse(h, text, len);
 	uint32_t idx = call_of(h, sget(o, "call_id"), sget(o, "wav"));
 	if (idx && grow_slots(h, idx)) {
 		if (h->ns[idx] < STREAMS_PER_CALL)
@@ -349,7 +353,7 @@ on_stream(struct cx_html *h, const char *text, size_t len)
 static void
 on_exchange(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_object *o = parse(text, len);
+	struct json_object *o = parse(h, text, len);
 	uint32_t idx = call_of(h, sget(o, "call_id"), NULL);
 	if (idx && grow_slots(h, idx)) {
 		if (h->na[idx] < AUTH_PER_CALL)
@@ -366,7 +370,7 @@ on_exchange(struct cx_html *h, const char *text, size_t len)
 static void
 on_conversation(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_object *o = parse(text, len), *lane = json_object_new_object(), *v;
+	struct json_object *o = parse(h, text, len), *lane = json_object_new_object(), *v;
 	static const char *keep[] = { "kind", "title", "first_frame", "last_frame", "start", "end" };
 	for (size_t i = 0; i < sizeof(keep) / sizeof(*keep); i++)
 		if (json_object_object_get_ex(o, keep[i], &v))
@@ -379,7 +383,7 @@ on_conversation(struct cx_html *h, const char *text, size_t len)
 		 * call's report entry (the dialogs come first in the report) */
 		size_t dl;
 		const char *dt = cx_spill_get(h->calls, idx, &dl);
-		struct json_object *d = dt ? parse(dt, dl) : NULL, *fo;
+		struct json_object *d = dt ? parse(h, dt, dl) : NULL, *fo;
 		if (d && json_object_object_get_ex(d, "folder", &fo))
 			json_object_object_add(lane, "folder", json_object_get(fo));
 		json_object_put(d);
@@ -400,7 +404,7 @@ on_conversation(struct cx_html *h, const char *text, size_t len)
 static void
 on_capture(struct cx_html *h, const char *text, size_t len)
 {
-	struct json_object *o = parse(text, len);
+	struct json_object *o = parse(h, text, len);
 	if (!o) {
 		block_value(h, "capture", text, len);
 		return;
@@ -467,11 +471,11 @@ int cx_html_call_page(struct cx_ctx *ctx, struct cx_pictures *pic, struct json_o
 		      struct json_object *row);
 
 static struct json_object *
-from_spill(struct cx_spill *s, uint64_t slot)
+from_spill(struct cx_html *h, struct cx_spill *s, uint64_t slot)
 {
 	size_t len;
 	const char *t = cx_spill_get(s, slot, &len);
-	return t ? parse(t, len) : NULL;
+	return t ? parse(h, t, len) : NULL;
 }
 
 static int
@@ -583,7 +587,7 @@ cx_html_finish(struct cx_html *h)
 		 * between threads), written by page_worker */
 		size_t n = 0;
 		for (; i < slots && n < PAGE_BATCH; i++) {
-			struct json_object *d = from_spill(h->calls, i);
+			struct json_object *d = from_spill(h, h->calls, i);
 			if (!d)
 				continue;
 			struct page_job *j = &jobs[n++];
@@ -591,16 +595,16 @@ cx_html_finish(struct cx_html *h)
 			j->streams = json_object_new_array();
 			j->auth = json_object_new_array();
 			for (unsigned k = 0; i < h->nslot && k < h->ns[i]; k++) {
-				struct json_object *s = from_spill(h->streams, i * STREAMS_PER_CALL + k);
+				struct json_object *s = from_spill(h, h->streams, i * STREAMS_PER_CALL + k);
 				if (s)
 					json_object_array_add(j->streams, s);
 			}
 			for (unsigned k = 0; i < h->nslot && k < h->na[i]; k++) {
-				struct json_object *s = from_spill(h->auth, i * AUTH_PER_CALL + k);
+				struct json_object *s = from_spill(h, h->auth, i * AUTH_PER_CALL + k);
 				if (s)
 					json_object_array_add(j->auth, s);
 			}
-			j->parties = from_spill(h->convs, i);
+			j->parties = from_spill(h, h->convs, i);
 			j->row = json_object_new_object();
 		}
 		struct page_batch b = { .ctx = ctx, .jobs = jobs, .n = n };
