@@ -552,6 +552,17 @@ cx_callpcap_source(struct cx_callpcap *cp, struct cx_cp_frame *f)
 		cp->source = f;
 }
 
+void
+cx_callpcap_mark_source(struct cx_callpcap *cp, uint32_t call)
+{
+	if (!cp)
+		return;
+	if (cp->source)
+		cx_callpcap_mark_held(cp, cp->source, call);
+	else
+		cx_callpcap_mark(cp, call);
+}
+
 /* ---- IP fragments ---- */
 
 static struct frag_slot *

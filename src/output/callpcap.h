@@ -65,6 +65,9 @@ void cx_callpcap_mark_held(struct cx_callpcap *cp, struct cx_cp_frame *f, uint32
  * queued out of order), hold() gives that frame; NULL: the current one.
  * Borrowed, for the delivery only. */
 void cx_callpcap_source(struct cx_callpcap *cp, struct cx_cp_frame *f);
+/* Marks for call the frame whose bytes are being delivered: the queued
+ * segment's (cx_callpcap_source) if one is, else the frame being processed. */
+void cx_callpcap_mark_source(struct cx_callpcap *cp, uint32_t call);
 
 /* IP fragments: the pipeline holds each fragment under its datagram, and
  * the frame that completes the datagram takes the others along (written

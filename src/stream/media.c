@@ -140,7 +140,7 @@ find_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc)
 {
 	for (struct cx_stream *s = m->sb[cx_stream_hash(&p->src, &p->dst, p->sport, p->dport, ssrc)]; s; s = s->hnext)
 		if (s->ssrc == ssrc && s->sport == p->sport && s->dport == p->dport &&
-		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst))
+		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst) && s->tcp == (p->l4 == CX_L4_TCP))
 			return s;
 	return NULL;
 }
@@ -206,6 +206,7 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	s->sport = p->sport;
 	s->dport = p->dport;
 	s->ssrc = ssrc;
+	s->tcp = p->l4 == CX_L4_TCP;
 	s->kind_pt = -1;
 	s->ep = ep;
 	s->sender = sender;
@@ -415,6 +416,8 @@ on_udp(struct cx_media *m, const struct cx_packet *p)
 	/* RTCP: on a signalled RTCP port, or a strict compound packet anywhere. */
 	if ((d[0] >> 6) == 2 && d[1] >= 192 && d[1] <= 213) {
 		const struct cx_ep *e = cx_ep_signalled(m, p, true, &sender);
+		if (!e) /* rtcp-mux (RFC 5761), and RTCP sharing an RFC 4571 connection */
+			e = cx_ep_signalled(m, p, false, &sender);
 		/* SRTCP: only the first header is in clear (cx_stream_srtp_rtcp) */
 		if ((e && (e->sec || cx_rtcp_looks_like(d, n, false))) || cx_rtcp_looks_like(d, n, true)) {
 			if (e && e->finished) {

@@ -52,6 +52,7 @@ struct cx_ep {
 	struct cx_addr addr;
 	uint16_t port;
 	bool rtcp;
+	bool tcp;                /* a TCP/RTP/ profile: RFC 4571 framing on a TCP connection */
 	char *call_id;           /* owned */
 	uint32_t call_index;
 	bool finished;           /* its call is finished: what comes is late */
@@ -94,6 +95,7 @@ struct cx_stream {
 	struct cx_addr src, dst;
 	uint16_t sport, dport;
 	uint32_t ssrc;
+	bool tcp;                /* framed on a TCP connection (RFC 4571) */
 	char *call_id;           /* owned */
 	uint32_t call_index;
 	int sender;              /* party sending: 0 caller, 1 callee, -1 unknown */
@@ -199,6 +201,8 @@ const char *cx_ep_encoding(const struct cx_ep *e, uint8_t pt, uint32_t *clock);
 /* The payload type's entry in the endpoint's SDP, or NULL. */
 const struct cx_ep_pt *cx_ep_pt(const struct cx_ep *e, uint8_t pt);
 /* The signalled endpoint this packet is for, and the sending party. */
+/* A TCP/RTP/ profile (RFC 4571 framing). */
+bool cx_proto_rfc4571(const char *proto);
 const struct cx_ep *cx_ep_signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender);
 /* Forgets the endpoints of calls finished more than CX_LATE_KEEP_NS ago. */
 void cx_ep_expire(struct cx_media *m, int64_t now_ns);
