@@ -13,7 +13,7 @@
  * stream, loses the framing; it is found again where two plausible RTP or
  * RTCP headers follow each other at the distance the first length gives.
  * A frame whose length goes past what the connection delivered before it
- * closed is counted as truncated. Counters: rtp_tcp.* and error.rtp_tcp.*.
+ * closed is counted as truncated. Counters: proto.rtp_tcp_* and error.rtp_tcp.*.
  * State: conn->user, owned, freed by cx_media_rtp_tcp_close. */
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +66,7 @@ cx_media_rtp_tcp_claim(struct cx_media *m, struct cx_tcp_conn *c)
 		return false;
 	st->call = e->call_index;
 	c->user = st;
-	cx_stats_add(m->ctx->stats, "rtp_tcp.connections", 1);
+	cx_stats_add(m->ctx->stats, "proto.rtp_tcp_connections", 1);
 	return true;
 }
 
@@ -106,7 +106,7 @@ frame_packet(struct cx_media *m, struct cx_tcp_conn *c, struct rtp_tcp_half *h, 
 	p.payload = d;
 	p.payload_len = (uint32_t)n;
 	h->frames++;
-	cx_stats_add(m->ctx->stats, "rtp_tcp.frames", 1);
+	cx_stats_add(m->ctx->stats, "proto.rtp_tcp_frames", 1);
 	if (!cx_media_on_udp(m, &p)) {
 		/* not RTP, RTCP or STUN: the lengths cannot be trusted further */
 		cx_stats_add(m->ctx->stats, "error.rtp_tcp.bad_frame", 1);
@@ -154,7 +154,7 @@ drain(struct cx_media *m, struct cx_tcp_conn *c, struct rtp_tcp_half *h, int dir
 			}
 			off += (size_t)at;
 			h->lost = false;
-			cx_stats_add(m->ctx->stats, "rtp_tcp.resynchronised", 1);
+			cx_stats_add(m->ctx->stats, "error.rtp_tcp.resynchronised", 1);
 		}
 		if (h->n - off < 2)
 			break;

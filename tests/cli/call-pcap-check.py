@@ -4,7 +4,9 @@ tshark attributes to the call in the input: the frames whose SIP carries
 its Call-ID (`sip.Call-ID == "..."`, two-pass, with the TCP segments and IP
 fragments tshark reassembled into them) plus the UDP frames to or from the
 RTP/RTCP endpoints its SDP announced (c= address x m= port, port+1 or
-a=rtcp). Compared frame by frame, in order: timestamp (ns), captured and
+a=rtcp) and, for an m= line with a TCP/RTP/ profile (RFC 4571), the TCP
+segments with payload to or from that address and port (tshark 4.0 has
+no RFC 4571 dissector: the connection is the call's media, all of it). Compared frame by frame, in order: timestamp (ns), captured and
 wire length, link type, bytes. Prints one line per call; exit 1 on any
 difference.
 
@@ -82,16 +84,23 @@ def tshark(t, args):
     return [l.split('\t') for l in r.stdout.splitlines()]
 
 
-def reference(t, inp, call_id, udp, reasm, first_pdu):
+def reference(t, inp, call_id, udp, reasm, first_pdu, tcp=()):
     q = call_id.replace('\\', '\\\\').replace('"', '\\"')
     rows = tshark(t, ['-2', '-r', inp, '-Y', 'sip.Call-ID == "%s"' % q, '-T', 'fields',
                       '-E', 'occurrence=a', '-E', 'aggregator=,',
                       '-e', 'frame.number', '-e', 'sdp.connection_info.address',
-                      '-e', 'sdp.media.port', '-e', 'sdp.media_attr'])
+                      '-e', 'sdp.media.port', '-e', 'sdp.media_attr', '-e', 'sdp.media.proto'])
     sip = set()
     eps = set()
+    tcp_eps = set()
     for r in rows:
-        r += [''] * (4 - len(r))
+        r += [''] * (5 - len(r))
+        protos = r[4].split(',')
+        for i, p in enumerate(r[2].split(',')):
+            if i < len(protos) and protos[i].upper().startswith('TCP/RTP/') and p.isdigit():
+                for a in r[1].split(','):
+                    if a:
+                        tcp_eps.update({(a, int(p)), (a, int(p) + 1)})
         sip.add(int(r[0]))
         addrs = [a for a in r[1].split(',') if a]
         ports = [int(p) for p in r[2].split(',') if p.isdigit() and int(p)]
@@ -110,6 +119,9 @@ def reference(t, inp, call_id, udp, reasm, first_pdu):
             frames.add(n)
     for n, src, sp, dst, dp in udp:
         if (dst, dp) in eps or (src, sp) in eps:
+            frames.add(n)
+    for n, src, sp, dst, dp in tcp:
+        if (dst, dp) in tcp_eps or (src, sp) in tcp_eps:
             frames.add(n)
     return sorted(frames), len(sip)
 
@@ -131,6 +143,13 @@ def main():
         r += [''] * (7 - len(r))
         if r[3] and r[6]:
             udp.append((int(r[0]), r[1] or r[2], int(r[3]), r[4] or r[5], int(r[6])))
+    tcp = []
+    for r in tshark(t, ['-r', inp, '-Y', 'tcp.len > 0 and not icmp and not icmpv6', '-T', 'fields', '-E', 'occurrence=l',
+                        '-e', 'frame.number', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport',
+                        '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'tcp.dstport']):
+        r += [''] * (7 - len(r))
+        if r[3] and r[6]:
+            tcp.append((int(r[0]), r[1] or r[2], int(r[3]), r[4] or r[5], int(r[6])))
     reasm = {}
     for r in tshark(t, ['-2', '-r', inp, '-Y', 'tcp.reassembled_in or ip.reassembled_in or ipv6.reassembled.in',
                         '-T', 'fields', '-E', 'aggregator=,', '-e', 'frame.number', '-e', 'tcp.reassembled_in',
@@ -152,7 +171,7 @@ def main():
             bad += 1
             continue
         got = read_capture(caps[0])
-        want, nsip = reference(t, inp, call_id, udp, reasm, first_pdu)
+        want, nsip = reference(t, inp, call_id, udp, reasm, first_pdu, tcp)
         exp = [frames[n - 1] for n in want]
         # tshark reads the call's capture without complaint
         r = subprocess.run([t, '-r', caps[0], '-q'], capture_output=True, text=True)

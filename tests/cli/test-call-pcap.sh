@@ -14,10 +14,10 @@ if ! command -v tshark > /dev/null; then
 fi
 # UDP calls (auth, busy, cancel, hold, PCMA+DTMF, ICE with STUN before the
 # SDP), SIP over TCP (20 calls, messages across segments and coalesced),
-# SIP in IP fragments, compact headers (the pcapng writer is not covered
+# SIP in IP fragments, compact headers, RTP over TCP (RFC 4571; the pcapng writer is not covered
 # here: no fixture pcapng holds an INVITE dialog)
 for f in sip-call-auth sip-call-busy sip-call-cancel sip-call-hold sip-call-pcma sip-call-ice \
-	 sip-tcp sip-frag sip-compact; do
+	 sip-tcp sip-frag sip-compact rtp-tcp; do
 	out="$tmp/$f"
 	"$exe" -q "$src/fixtures/$f.pcap" -o "$out" 2> "$tmp/err"
 	res=$(python3 "$here/call-pcap-check.py" "$out" "$src/fixtures/$f.pcap" 2>&1)
