@@ -249,10 +249,16 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 		add_endpoint(m, e, true);
 	m->expect_gen++;
 	/* STUN that came before this SDP from or to its ports is the call's */
+	/* ... and so is RTP/RTCP kept waiting for it (placed now, while the
+	 * call's capture still holds its first frames, in frame order) */
 	if (m->ctx->cpcap) {
+		bool tcp = cx_proto_rfc4571(e->proto);
 		cx_stunf_place(m, &e->addr, e->rtp_port, e->call_index);
-		if (e->rtcp_port)
+		cx_stream_place(m, &e->addr, e->rtp_port, tcp, e->call_index);
+		if (e->rtcp_port) {
 			cx_stunf_place(m, &e->addr, e->rtcp_port, e->call_index);
+			cx_stream_place(m, &e->addr, e->rtcp_port, tcp, e->call_index);
+		}
 	}
 }
 

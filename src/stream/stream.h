@@ -133,6 +133,8 @@ struct cx_stream {
 	struct cx_stream *knext; /* the call's streams, in creation order */
 	struct cx_stream_srtp *sec; /* owned (stream/srtp.c); NULL until an SRTP check */
 	struct cx_cp_pend *cp_pend; /* not tied to a call yet: its frames, for the call's capture (owned) */
+	struct cx_stream *pd_prev, *pd_next; /* streams with cp_pend, so that an SDP finds them */
+	bool pd_linked;
 };
 
 struct cx_stun_flow {
@@ -192,6 +194,7 @@ struct cx_media {
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
 	struct cx_media_srtp *sec; /* owned (stream/srtp.c): --srtp-key, decrypt buffer */
+	struct cx_stream *pd_head;  /* streams whose frames wait for an SDP (borrowed) */
 };
 
 /* stream/endpoints.c: SDP endpoints, payload maps, call records */
@@ -217,6 +220,10 @@ void cx_mcall_add_stream(struct cx_media *m, struct cx_stream *s);
 uint32_t cx_stream_hash(const struct cx_addr *src, const struct cx_addr *dst, uint16_t sport, uint16_t dport,
 			uint32_t ssrc);
 void cx_stream_unlink_chain(struct cx_stream **head, struct cx_stream *s);
+/* The call's capture: frames of streams to or from addr:port kept before
+ * the SDP announcing it (tcp: the endpoint's transport) go to call now, in
+ * their place by frame number. */
+void cx_stream_place(struct cx_media *m, const struct cx_addr *addr, uint16_t port, bool tcp, uint32_t call);
 
 /* stream/srtp.c: SRTP between the stream table and playout. A packet is
  * PLAIN (not encrypted, or decrypted: r / out then point into m->sec's

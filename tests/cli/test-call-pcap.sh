@@ -30,6 +30,13 @@ for f in sip-call-auth sip-call-busy sip-call-cancel sip-call-hold sip-call-pcma
 		test $? -eq 0 -a -n "$res"
 	echo "$res" | grep -v '^ok' | sed 's/^/# /'
 done
+# media before its SDP: kept (64 frames per stream) and placed when the SDP
+# comes; past the buffer, the oldest are not kept and are counted
+for k in 30 100; do
+	res=$(python3 "$here/early-media-check.py" "$exe" "$src" "$tmp" $k 2>&1)
+	check "RTP before its SDP ($k packets): kept as the buffer allows, the rest counted" test $? -eq 0
+	echo "$res" | sed 's/^/# /'
+done
 "$exe" -q --no-call-pcap "$src/fixtures/sip-call-pcma.pcap" -o "$tmp/none" 2> "$tmp/err"
 check "--no-call-pcap: no capture" test -z "$(ls "$tmp"/none/calls/*/call.pcap* 2> /dev/null)"
 check "--no-call-pcap: the call is still written" test -s "$(ls "$tmp"/none/calls/*/call.json | head -1)"
