@@ -243,7 +243,7 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 	if (!e->rtp_port || !e->call_id)
 		return;
 	if (e->proto && !strncasecmp(e->proto, "TCP/", 4) && !cx_proto_rfc4571(e->proto))
-		cx_stats_add(m->ctx->stats, "media.tcp_profile_not_followed", 1); /* TCP/TLS/RTP/SAVP, TCP/DTLS/... */
+		cx_stats_add(m->ctx->stats, "proto.sdp_tcp_tls_not_followed", 1); /* TCP/TLS/RTP/SAVP, TCP/DTLS/... */
 	add_endpoint(m, e, false);
 	if (e->rtcp_port)
 		add_endpoint(m, e, true);
