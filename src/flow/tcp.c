@@ -402,7 +402,7 @@ queue(struct cx_tcp *t, struct conn *c, int dir, const struct cx_packet *p, uint
 	/* owners that give the bytes to calls need the frame they came in */
 	enum cx_tcp_owner o = c->pub.owner;
 	s->held = o == CX_TCP_SIP || o == CX_TCP_UNCLAIMED || o == CX_TCP_RTP || o == CX_TCP_STUN ||
-		  o == CX_TCP_WS || o == CX_TCP_HEP ? cx_callpcap_hold(t->ctx->cpcap) : NULL;
+		  o == CX_TCP_WS || o == CX_TCP_HEP || o == CX_TCP_TLS ? cx_callpcap_hold(t->ctx->cpcap) : NULL;
 	s->next = *pp;
 	*pp = s;
 	h->queued += n;
