@@ -29,8 +29,8 @@
 #define RESYNC_KEEP 8192u         /* bytes kept while no frame start is found */
 
 struct rtp_tcp_half {
-	uint8_t *b;                   /* bytes of a frame not complete yet (FRAME_MAX) */
-	size_t n;
+	uint8_t *b;                   /* bytes of frames not complete yet */
+	size_t n, cap;                /* cap grows up to FRAME_MAX, as lengths ask */
 	bool lost;                    /* framing lost: looking for it again */
 	uint64_t frames;
 };
@@ -190,10 +190,21 @@ cx_media_rtp_tcp_data(struct cx_media *m, struct cx_tcp_conn *c, int dir, uint64
 		h->lost = true;
 		return;
 	}
-	if (!h->b && !(h->b = malloc(FRAME_MAX)))
-		return;
 	while (n) {
-		size_t k = FRAME_MAX - h->n < n ? FRAME_MAX - h->n : n;
+		if (h->cap < FRAME_MAX && h->cap - h->n < n) {
+			/* most packets are small: the buffer grows as they ask */
+			size_t nc = h->cap ? h->cap : 2048;
+			while (nc < FRAME_MAX && nc - h->n < n)
+				nc *= 2;
+			if (nc > FRAME_MAX)
+				nc = FRAME_MAX;
+			uint8_t *nb = realloc(h->b, nc);
+			if (!nb)
+				return;
+			h->b = nb;
+			h->cap = nc;
+		}
+		size_t k = h->cap - h->n < n ? h->cap - h->n : n;
 		memcpy(h->b + h->n, d, k);
 		h->n += k;
 		d += k;
