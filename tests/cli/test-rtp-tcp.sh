@@ -48,4 +48,30 @@ for mode in version length snap; do
 	check "$mode ($hit): counted as $want" test "$got" = "$want"
 	[ "$got" = "$want" ] || echo "# got $got"
 done
+# SRTP over TCP: the real SRTP call of sip-call-srtp-80.pcap (baresip, SDES
+# keys) with its SDP profiles made TCP/RTP/SAVP and its RTP and RTCP framed
+# on one TCP connection (udp-to-rfc4571.py): the same streams, decrypted
+# packets and WAVs, byte for byte, as the UDP original
+python3 "$here/udp-to-rfc4571.py" "$src/fixtures/sip-call-srtp-80.pcap" "$tmp/srtp-tcp.pcap" \
+	192.0.2.2 18162 192.0.2.2 18270 --rtcp
+"$exe" -q "$src/fixtures/sip-call-srtp-80.pcap" -o "$tmp/su" 2> /dev/null
+"$exe" -q "$tmp/srtp-tcp.pcap" -o "$tmp/st" 2> /dev/null
+check "SRTP over TCP: read, exit status 0" test $? -eq 0
+summ="sorted((s['ssrc'], s['transport'], s['packets'], s['lost'], s['srtp']['decrypted'], s['srtp']['auth_failures'], s['srtp']['rtcp_decrypted'], s['wav']) for s in r['streams'])"
+u=$(jq "$tmp/su/report.json" "$summ")
+t=$(jq "$tmp/st/report.json" "$summ" | sed 's/TCP (RFC 4571)/UDP/g')
+check "SRTP over TCP: both streams decrypted as over UDP (399 and 397 packets, no auth failure)" \
+	test "$u" = "$t" -a "$(jq "$tmp/st/report.json" "sum(s['srtp']['decrypted'] for s in r['streams'])")" = 796
+check "SRTP over TCP: the streams say TCP (RFC 4571)" \
+	test "$(jq "$tmp/st/report.json" "sorted(set(s['transport'] for s in r['streams']))")" = "['TCP (RFC 4571)']"
+same=1
+for w in "$tmp"/su/calls/*/*.wav; do
+	cmp -s "$w" "$tmp/st/calls/$(basename "$(dirname "$w")")/$(basename "$w")" || same=0
+done
+check "SRTP over TCP: every WAV byte for byte the UDP run's ($(ls "$tmp"/su/calls/*/*.wav | wc -l) files)" test $same = 1
+if command -v tshark > /dev/null; then
+	res=$(python3 "$here/call-pcap-check.py" "$tmp/st" "$tmp/srtp-tcp.pcap" 2>&1)
+	check "SRTP over TCP: the call's capture is every frame of the call" test $? -eq 0
+	echo "$res" | sed 's/^/# /'
+fi
 tap_end
