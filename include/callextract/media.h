@@ -22,7 +22,7 @@ struct cx_media_expect {
 	uint32_t call_index;      /* 1-based call number (sip) */
 	int party;                /* 0 = caller (From of the INVITE), 1 = callee */
 	const char *media;        /* "audio", "video", ... */
-	const char *proto;        /* "RTP/AVP", "RTP/SAVP" (SRTP), ... */
+	const char *proto;        /* "RTP/AVP", "RTP/SAVP" (SRTP), "TCP/RTP/AVP" (RFC 4571), ... */
 	struct cx_addr addr;
 	uint16_t rtp_port;
 	uint16_t rtcp_port;       /* a=rtcp or rtp_port+1 */
@@ -62,6 +62,16 @@ bool cx_media_tcp_looks_like(const uint8_t *d, size_t n);
 void cx_media_tcp_data(struct cx_media *m, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns,
 		       const uint8_t *d, size_t n);
 void cx_media_tcp_close(struct cx_media *m, struct cx_tcp_conn *c);
+/* RTP/RTCP over TCP (RFC 4571, stream/tcprtp.c) on a connection one end of
+ * which a live call's SDP announced with a TCP/RTP/ profile. claim: true
+ * if so (state in conn->user, freed by cx_media_rtp_tcp_close); segment:
+ * every segment with payload of a claimed connection (the call's
+ * capture); data with d NULL: n bytes missing. */
+bool cx_media_rtp_tcp_claim(struct cx_media *m, struct cx_tcp_conn *c);
+void cx_media_rtp_tcp_segment(struct cx_media *m, struct cx_tcp_conn *c);
+void cx_media_rtp_tcp_data(struct cx_media *m, struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns,
+			   const uint8_t *d, size_t n);
+void cx_media_rtp_tcp_close(struct cx_media *m, struct cx_tcp_conn *c);
 
 void cx_media_tick(struct cx_media *m, int64_t now_ns);
 /* End of capture: flush reorder windows, close WAVs, per-call stereo mix. */

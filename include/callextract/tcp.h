@@ -26,6 +26,7 @@ enum cx_tcp_owner {
 	CX_TCP_HEP,        /* HEP to a collector (src/wrap/hep.c) */
 	CX_TCP_WS,         /* WebSocket carrying SIP (src/wrap/ws.c) */
 	CX_TCP_TLS,        /* TLS (src/wrap/tls.c) */
+	CX_TCP_RTP,        /* RTP/RTCP over TCP, RFC 4571 (src/stream/tcprtp.c) */
 };
 
 struct cx_tcp_conn {

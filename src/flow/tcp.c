@@ -117,7 +117,11 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 {
 	struct cx_ctx *ctx = t->ctx;
 	struct cx_tcp_conn *pc = &c->pub;
-	if (cx_dns_is_port(pc->port[1]) || cx_dns_is_port(pc->port[0]))
+	/* an SDP announced it (TCP/RTP/AVP): the lengths of RFC 4571 frames
+	 * look like nothing else */
+	if (cx_media_rtp_tcp_claim(ctx->media, pc))
+		pc->owner = CX_TCP_RTP;
+	else if (cx_dns_is_port(pc->port[1]) || cx_dns_is_port(pc->port[0]))
 		pc->owner = CX_TCP_DNS;
 	else if (cx_sip_looks_like(d, n))
 		pc->owner = CX_TCP_SIP;
@@ -135,7 +139,6 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 		pc->owner = CX_TCP_IGNORED;
 	if (pc->owner == CX_TCP_IGNORED)
 		t->ignored++;
-	(void)ctx;
 }
 
 static void
@@ -158,6 +161,7 @@ deliver(struct cx_tcp *t, struct conn *c, int dir, uint64_t frame, int64_t ts, c
 	case CX_TCP_HEP: cx_hep_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_WS: cx_ws_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
 	case CX_TCP_TLS: cx_tls_tcp_data(ctx->wrap, pc, dir, frame, ts, d, n); break;
+	case CX_TCP_RTP: cx_media_rtp_tcp_data(ctx->media, pc, dir, frame, ts, d, n); break;
 	default: break;
 	}
 }
@@ -178,6 +182,7 @@ deliver_gap(struct cx_tcp *t, struct conn *c, int dir, uint64_t missing)
 	case CX_TCP_HEP: cx_hep_tcp_gap(ctx->wrap, pc, dir, missing); break;
 	case CX_TCP_WS: cx_ws_tcp_gap(ctx->wrap, pc, dir, missing); break;
 	case CX_TCP_TLS: cx_tls_tcp_gap(ctx->wrap, pc, dir, missing); break;
+	case CX_TCP_RTP: cx_media_rtp_tcp_data(ctx->media, pc, dir, 0, 0, NULL, (size_t)missing); break;
 	default: break;
 	}
 }
@@ -225,7 +230,7 @@ skip_hole(struct cx_tcp *t, struct conn *c, int dir)
 	drain(t, c, dir);
 }
 
-static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun", "hep", "websocket", "tls" };
+static const char *owner_names[] = { "unclaimed", "none", "sip", "ftp", "ftp-data", "dns", "stun", "hep", "websocket", "tls", "rtp" };
 
 static void
 record(struct cx_tcp *t, const struct cx_tcp_conn *pc)
@@ -279,6 +284,7 @@ finish_conn(struct cx_tcp *t, struct conn *c)
 	case CX_TCP_HEP: cx_hep_tcp_close(ctx->wrap, pc); break;
 	case CX_TCP_WS: cx_ws_tcp_close(ctx->wrap, pc); break;
 	case CX_TCP_TLS: cx_tls_tcp_close(ctx->wrap, pc); break;
+	case CX_TCP_RTP: cx_media_rtp_tcp_close(ctx->media, pc); break;
 	default: break;
 	}
 	pc->user = NULL;
@@ -393,8 +399,10 @@ queue(struct cx_tcp *t, struct conn *c, int dir, const struct cx_packet *p, uint
 		}
 		pp = &(*pp)->next;
 	}
-	s->held = c->pub.owner == CX_TCP_SIP || c->pub.owner == CX_TCP_UNCLAIMED ?
-		  cx_callpcap_hold(t->ctx->cpcap) : NULL;
+	/* owners that give the bytes to calls need the frame they came in */
+	enum cx_tcp_owner o = c->pub.owner;
+	s->held = o == CX_TCP_SIP || o == CX_TCP_UNCLAIMED || o == CX_TCP_RTP || o == CX_TCP_STUN ||
+		  o == CX_TCP_WS || o == CX_TCP_HEP || o == CX_TCP_TLS ? cx_callpcap_hold(t->ctx->cpcap) : NULL;
 	s->next = *pp;
 	*pp = s;
 	h->queued += n;
@@ -464,6 +472,8 @@ cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p)
 			queue(t, c, dir, p, seq, p->payload, n);
 		}
 	}
+	if (n && pc->owner == CX_TCP_RTP)
+		cx_media_rtp_tcp_segment(t->ctx->media, pc);
 	if (p->tcp_flags & CX_TCP_FIN) {
 		h->fin = true;
 		h->fin_seq = seq + n;

@@ -82,6 +82,8 @@ struct cx_callpcap {
 	size_t nmarks;
 	struct cx_cp_frame *cur;     /* its held copy, if someone holds it */
 	struct cx_cp_frame *source;  /* a queued TCP segment being delivered */
+	const struct cx_cp_spans *carry; /* a wrapped message's stream (cx_callpcap_carry) */
+	uint64_t carry_from;
 	struct cx_cp_frame *comp[FRAG_FRAMES]; /* fragments that came before it */
 	size_t ncomp;
 	struct cpcall *calls[CALL_BUCKETS];
@@ -452,11 +454,30 @@ cx_callpcap_begin(struct cx_callpcap *cp, uint64_t frame, int linktype, int64_t 
 	cp->nmarks = 0;
 }
 
+static void mark_current(struct cx_callpcap *cp, uint32_t call);
+static bool was_written(const struct cx_cp_frame *f, uint32_t call);
+
 void
 cx_callpcap_mark(struct cx_callpcap *cp, uint32_t call)
 {
 	if (!cp || !cp->in_frame || !call)
 		return;
+	mark_current(cp, call);
+	/* a wrapped message: the earlier segments that carried it too */
+	const struct cx_cp_spans *sp = cp->carry;
+	for (size_t i = 0; sp && i < sp->n; i++) {
+		struct cx_cp_frame *f = sp->s[i].f;
+		if (sp->s[i].end <= cp->carry_from || !f || f->current || was_written(f, call))
+			continue;
+		if (f->nwritten < MAX_WRITTEN)
+			f->written[f->nwritten++] = call;
+		write_frame(cp, call, f->frame, f->linktype, f->ts_ns, f->data, f->caplen, f->wirelen);
+	}
+}
+
+static void
+mark_current(struct cx_callpcap *cp, uint32_t call)
+{
 	for (size_t i = 0; i < cp->nmarks; i++)
 		if (cp->marks[i] == call)
 			return;
@@ -481,7 +502,8 @@ cx_callpcap_mark_held(struct cx_callpcap *cp, struct cx_cp_frame *f, uint32_t ca
 	if (!cp || !f || !call)
 		return;
 	if (f->current) {
-		cx_callpcap_mark(cp, call);
+		if (cp->in_frame)
+			mark_current(cp, call);
 		return;
 	}
 	if (was_written(f, call))
@@ -555,6 +577,74 @@ cx_callpcap_source(struct cx_callpcap *cp, struct cx_cp_frame *f)
 {
 	if (cp)
 		cp->source = f;
+}
+
+void
+cx_callpcap_mark_source(struct cx_callpcap *cp, uint32_t call)
+{
+	if (!cp)
+		return;
+	if (cp->source)
+		cx_callpcap_mark_held(cp, cp->source, call);
+	else
+		cx_callpcap_mark(cp, call);
+}
+
+void
+cx_cp_spans_add(struct cx_callpcap *cp, struct cx_cp_spans *sp, size_t n)
+{
+	sp->total += n;
+	if (!cp || !n)
+		return;
+	struct cx_cp_frame *f = cp->source ? cp->source : cp->cur;
+	if (sp->n && f && sp->s[sp->n - 1].f == f) {
+		sp->s[sp->n - 1].end = sp->total; /* the same frame again */
+		return;
+	}
+	if (sp->n == CX_CP_SPANS) {
+		/* pathological segmenting: the bytes go with the last frame kept */
+		sp->s[sp->n - 1].end = sp->total;
+		(*cp->n_dropped)++;
+		return;
+	}
+	sp->s[sp->n].f = cx_callpcap_hold(cp);
+	sp->s[sp->n++].end = sp->total;
+}
+
+void
+cx_cp_spans_release(struct cx_cp_spans *sp, uint64_t upto)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < sp->n; i++) {
+		if (sp->s[i].end <= upto) {
+			cx_cp_frame_put(sp->s[i].f);
+			continue;
+		}
+		sp->s[k++] = sp->s[i];
+	}
+	sp->n = k;
+}
+
+void
+cx_cp_spans_free(struct cx_cp_spans *sp)
+{
+	cx_cp_spans_release(sp, UINT64_MAX);
+}
+
+void
+cx_callpcap_carry(struct cx_callpcap *cp, const struct cx_cp_spans *sp, uint64_t from)
+{
+	if (!cp)
+		return;
+	cp->carry = sp;
+	cp->carry_from = from;
+}
+
+void
+cx_callpcap_carry_end(struct cx_callpcap *cp)
+{
+	if (cp)
+		cp->carry = NULL;
 }
 
 /* ---- IP fragments ---- */

@@ -65,6 +65,32 @@ void cx_callpcap_mark_held(struct cx_callpcap *cp, struct cx_cp_frame *f, uint32
  * queued out of order), hold() gives that frame; NULL: the current one.
  * Borrowed, for the delivery only. */
 void cx_callpcap_source(struct cx_callpcap *cp, struct cx_cp_frame *f);
+/* Marks for call the frame whose bytes are being delivered: the queued
+ * segment's (cx_callpcap_source) if one is, else the frame being processed. */
+void cx_callpcap_mark_source(struct cx_callpcap *cp, uint32_t call);
+
+/* A wrapper's byte stream (WebSocket, HEP over TCP): which frames its
+ * buffered bytes came in, so that a message unwrapped from it takes along
+ * every segment that carried a byte of it. Offsets count the bytes of the
+ * stream appended so far (total). Owned by the wrapper's connection state,
+ * zeroed at first; cx_cp_spans_free() lets go of the frames. */
+#define CX_CP_SPANS 64
+struct cx_cp_spans {
+	struct { struct cx_cp_frame *f; uint64_t end; } s[CX_CP_SPANS];
+	size_t n;
+	uint64_t total;
+};
+/* n more bytes of the stream, delivered with the frame being delivered
+ * (cx_callpcap_source's, or the one being processed). */
+void cx_cp_spans_add(struct cx_callpcap *cp, struct cx_cp_spans *sp, size_t n);
+/* Bytes before offset upto are no longer needed: their frames let go. */
+void cx_cp_spans_release(struct cx_cp_spans *sp, uint64_t upto);
+void cx_cp_spans_free(struct cx_cp_spans *sp);
+/* While a message that begins at offset from of sp (and ends in the
+ * frame being delivered) is handed on, a mark for a call takes every frame
+ * that carried bytes from there on; carry_end stops it. Borrowed. */
+void cx_callpcap_carry(struct cx_callpcap *cp, const struct cx_cp_spans *sp, uint64_t from);
+void cx_callpcap_carry_end(struct cx_callpcap *cp);
 
 /* IP fragments: the pipeline holds each fragment under its datagram, and
  * the frame that completes the datagram takes the others along (written

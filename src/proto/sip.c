@@ -55,6 +55,7 @@ struct seen {
 	int64_t ts;
 	uint64_t frame;
 	uint8_t carrier; /* 0 empty, 1 plain, 2 encrypted on the wire, 3 HEP, 4 both seen */
+	uint32_t call;   /* the call the message went to: its copy's frames go there too */
 };
 
 struct cx_sip {
@@ -68,6 +69,7 @@ struct cx_sip {
 	 * capture (half NULL: in the frame being processed, UDP) */
 	struct tcp_half *half;
 	size_t msg_off, msg_len;
+	struct seen *cur_seen; /* the message's entry in the ring while it is handled */
 };
 
 /* The message just handled belongs to call: the frames that carried it. */
@@ -473,6 +475,8 @@ handle_view(struct cx_sip *s, struct cx_sip_msg_view *v, struct cx_sip_extra *x)
 					   v->is_request ? x->n_via > 1 : x->n_via <= 1);
 	v->call_index = cx_dialogs_on_message(s->dialogs, v, x);
 	attribute(s, v->call_index);
+	if (s->cur_seen)
+		s->cur_seen->call = v->call_index;
 	cx_dialogs_note_auth(s->dialogs, cx_auth_on_sip(s->ctx->auth, v));
 }
 
@@ -658,6 +662,7 @@ duplicate(struct cx_sip *s, const uint8_t *d, size_t n, const char *transport, u
 				 * which would come T1 = 500 ms later at the earliest */
 				if (dt > -HEP_REPEAT_NS && dt < HEP_REPEAT_NS) {
 					cx_stats_add(s->ctx->stats, "proto.hep_repeated_copy", 1);
+					attribute(s, e->call); /* its frames are the call's all the same */
 					return true;
 				}
 				continue;
@@ -674,6 +679,7 @@ duplicate(struct cx_sip *s, const uint8_t *d, size_t n, const char *transport, u
 						(unsigned long long)(car == 3 ? frame : e->frame));
 			e->carrier = 4; /* taken: both copies seen */
 			e->ts = ts;
+			attribute(s, e->call); /* the copy's frames are the call's too */
 			return true;
 		}
 	}
@@ -682,6 +688,8 @@ duplicate(struct cx_sip *s, const uint8_t *d, size_t n, const char *transport, u
 	e->ts = ts;
 	e->frame = frame;
 	e->carrier = car;
+	e->call = 0;
+	s->cur_seen = e;
 	return false;
 }
 
@@ -748,6 +756,7 @@ frame_messages(struct cx_sip *s, const uint8_t *d, size_t n, bool final,
 		s->msg_len = hl + body;
 		if (!duplicate(s, m, hl + body, transport, frame, ts))
 			handle_message(s, m, hl + body, src, sport, dst, dport, transport, frame, ts);
+		s->cur_seen = NULL;
 		off += hl + body;
 	}
 	return off;

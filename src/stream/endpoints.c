@@ -219,6 +219,7 @@ add_endpoint(struct cx_media *m, const struct cx_media_expect *e, bool rtcp)
 	n->addr = e->addr;
 	n->port = port;
 	n->rtcp = rtcp;
+	n->tcp = cx_proto_rfc4571(e->proto);
 	n->call_index = e->call_index;
 	n->party = e->party;
 	if (!rtcp)
@@ -241,29 +242,47 @@ cx_media_expect(struct cx_media *m, const struct cx_media_expect *e)
 {
 	if (!e->rtp_port || !e->call_id)
 		return;
+	if (e->proto && !strncasecmp(e->proto, "TCP/", 4) && !cx_proto_rfc4571(e->proto))
+		cx_stats_add(m->ctx->stats, "proto.sdp_tcp_tls_not_followed", 1); /* TCP/TLS/RTP/SAVP, TCP/DTLS/... */
 	add_endpoint(m, e, false);
 	if (e->rtcp_port)
 		add_endpoint(m, e, true);
 	m->expect_gen++;
 	/* STUN that came before this SDP from or to its ports is the call's */
+	/* ... and so is RTP/RTCP kept waiting for it (placed now, while the
+	 * call's capture still holds its first frames, in frame order) */
 	if (m->ctx->cpcap) {
+		bool tcp = cx_proto_rfc4571(e->proto);
 		cx_stunf_place(m, &e->addr, e->rtp_port, e->call_index);
-		if (e->rtcp_port)
+		cx_stream_place(m, &e->addr, e->rtp_port, tcp, e->call_index);
+		if (e->rtcp_port) {
 			cx_stunf_place(m, &e->addr, e->rtcp_port, e->call_index);
+			cx_stream_place(m, &e->addr, e->rtcp_port, tcp, e->call_index);
+		}
 	}
 }
 
-/* The signalled endpoint this packet is for, and the sending party. */
+bool
+cx_proto_rfc4571(const char *proto)
+{
+	/* TCP/RTP/AVP, TCP/RTP/SAVP, TCP/RTP/AVPF, TCP/RTP/SAVPF (RFC 4571,
+	 * 4145); not TCP/TLS/RTP/SAVP nor TCP/DTLS/RTP/SAVP: TLS around them */
+	return proto && !strncasecmp(proto, "TCP/RTP/", 8);
+}
+
+/* The signalled endpoint this packet is for, and the sending party. A TCP
+ * endpoint takes only packets framed on TCP, and a UDP one only datagrams. */
 const struct cx_ep *
 cx_ep_signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender)
 {
+	bool tcp = p->l4 == CX_L4_TCP;
 	const struct cx_ep *e = cx_ep_find(m, &p->dst, p->dport, rtcp);
-	if (e) {
+	if (e && e->tcp == tcp) {
 		*sender = !e->party;
 		return e;
 	}
 	e = cx_ep_find(m, &p->src, p->sport, rtcp);
-	if (e) {
+	if (e && e->tcp == tcp) {
 		*sender = e->party; /* symmetric RTP: the party sends from where it receives */
 		return e;
 	}

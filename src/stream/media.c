@@ -77,12 +77,57 @@ cx_media_new(struct cx_ctx *ctx)
 	return m;
 }
 
+/* Streams holding frames for a call's capture, in a list of their own. */
+static void
+pend_link(struct cx_media *m, struct cx_stream *s)
+{
+	if (s->pd_linked || !s->cp_pend)
+		return;
+	s->pd_prev = NULL;
+	s->pd_next = m->pd_head;
+	if (m->pd_head)
+		m->pd_head->pd_prev = s;
+	m->pd_head = s;
+	s->pd_linked = true;
+}
+
+/* The kept frames go to call, or with call 0 are let go (counted). */
+static void
+stream_unpend(struct cx_media *m, struct cx_stream *s, uint32_t call)
+{
+	if (call)
+		cx_callpcap_place(m->ctx->cpcap, &s->cp_pend, call);
+	else
+		cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+	if (!s->pd_linked)
+		return;
+	if (s->pd_prev)
+		s->pd_prev->pd_next = s->pd_next;
+	else
+		m->pd_head = s->pd_next;
+	if (s->pd_next)
+		s->pd_next->pd_prev = s->pd_prev;
+	s->pd_prev = s->pd_next = NULL;
+	s->pd_linked = false;
+}
+
+void
+cx_stream_place(struct cx_media *m, const struct cx_addr *addr, uint16_t port, bool tcp, uint32_t call)
+{
+	for (struct cx_stream *s = m->pd_head, *n; s; s = n) {
+		n = s->pd_next;
+		if (s->tcp == tcp && ((s->dport == port && cx_addr_eq(&s->dst, addr)) ||
+				      (s->sport == port && cx_addr_eq(&s->src, addr))))
+			stream_unpend(m, s, call);
+	}
+}
+
 static void
 free_stream(struct cx_media *m, struct cx_stream *s)
 {
 	cx_sink_free(m, s);
 	cx_playout_free(&s->pl);
-	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+	stream_unpend(m, s, 0);
 	for (size_t i = 0; i < s->npend; i++)
 		free((void *)s->pend[i].data);
 	free(s->pend);
@@ -140,7 +185,7 @@ find_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc)
 {
 	for (struct cx_stream *s = m->sb[cx_stream_hash(&p->src, &p->dst, p->sport, p->dport, ssrc)]; s; s = s->hnext)
 		if (s->ssrc == ssrc && s->sport == p->sport && s->dport == p->dport &&
-		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst))
+		    cx_addr_eq(&s->src, &p->src) && cx_addr_eq(&s->dst, &p->dst) && s->tcp == (p->l4 == CX_L4_TCP))
 			return s;
 	return NULL;
 }
@@ -182,7 +227,7 @@ candidate_drop(struct cx_media *m, struct cx_stream *s)
 	cx_stream_unlink_chain(&m->sb[cx_stream_hash(&s->src, &s->dst, s->sport, s->dport, s->ssrc)], s);
 	candidate_unlink(m, s);
 	drop_pending(s);
-	cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+	stream_unpend(m, s, 0);
 	s->dead = true;
 }
 
@@ -206,6 +251,7 @@ new_stream(struct cx_media *m, const struct cx_packet *p, uint32_t ssrc, const s
 	s->sport = p->sport;
 	s->dport = p->dport;
 	s->ssrc = ssrc;
+	s->tcp = p->l4 == CX_L4_TCP;
 	s->kind_pt = -1;
 	s->ep = ep;
 	s->sender = sender;
@@ -415,6 +461,8 @@ on_udp(struct cx_media *m, const struct cx_packet *p)
 	/* RTCP: on a signalled RTCP port, or a strict compound packet anywhere. */
 	if ((d[0] >> 6) == 2 && d[1] >= 192 && d[1] <= 213) {
 		const struct cx_ep *e = cx_ep_signalled(m, p, true, &sender);
+		if (!e) /* rtcp-mux (RFC 5761), and RTCP sharing an RFC 4571 connection */
+			e = cx_ep_signalled(m, p, false, &sender);
 		/* SRTCP: only the first header is in clear (cx_stream_srtp_rtcp) */
 		if ((e && (e->sec || cx_rtcp_looks_like(d, n, false))) || cx_rtcp_looks_like(d, n, true)) {
 			if (e && e->finished) {
@@ -488,10 +536,11 @@ on_udp(struct cx_media *m, const struct cx_packet *p)
 	if (m->ctx->cpcap) {
 		/* media that came before its SDP waits for it, a little */
 		if (s->ep) {
-			cx_callpcap_place(m->ctx->cpcap, &s->cp_pend, s->call_index);
+			stream_unpend(m, s, s->call_index);
 			cx_callpcap_mark(m->ctx->cpcap, s->call_index);
 		} else {
 			cx_callpcap_pend(m->ctx->cpcap, &s->cp_pend);
+			pend_link(m, s);
 		}
 	}
 	int sec = cx_stream_srtp_rtp(m, s, d, n, &r);
@@ -524,11 +573,11 @@ cx_media_tick(struct cx_media *m, int64_t now_ns)
 {
 	expire_candidates(m, now_ns);
 	/* media no SDP claimed within CP_PEND_NS: its frames are not kept */
-	for (size_t i = 0; m->ctx->cpcap && i < m->n; i++) {
-		struct cx_stream *s = m->v[i];
+	for (struct cx_stream *s = m->pd_head, *n; s; s = n) {
+		n = s->pd_next;
 		int64_t first = cx_callpcap_pend_first(s->cp_pend);
-		if (first && now_ns - first > CP_PEND_NS)
-			cx_callpcap_drop(m->ctx->cpcap, &s->cp_pend);
+		if (!first || now_ns - first > CP_PEND_NS)
+			stream_unpend(m, s, 0);
 	}
 	if (m->ctx->cpcap)
 		cx_stunf_pend_expire(m, now_ns, CP_PEND_NS);

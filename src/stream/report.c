@@ -30,7 +30,10 @@ cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_
 			continue;
 		uint64_t expected = cx_rtp_stats_expected(&s->st);
 		char sec[128] = "";
-		cx_stream_srtp_describe(s, sec, sizeof(sec));
+		if (s->tcp) /* the UDP default goes unsaid */
+			snprintf(sec, sizeof(sec), ", TCP (RFC 4571)");
+		size_t sl = strlen(sec);
+		cx_stream_srtp_describe(s, sec + sl, sizeof(sec) - sl);
 		char q[64] = "";
 		double r, mos;
 		if (cx_rtp_quality(&s->st, s->codec, &r, &mos))
@@ -65,6 +68,7 @@ stream_json(struct cx_media *m, struct cx_stream *s, bool take)
 	json_object_object_add(o, "ssrc", json_object_new_string(ssrc));
 	json_object_object_add(o, "src", json_object_new_string(cx_endpoint_str(&s->src, s->sport, ep)));
 	json_object_object_add(o, "dst", json_object_new_string(cx_endpoint_str(&s->dst, s->dport, ep)));
+	json_object_object_add(o, "transport", json_object_new_string(s->tcp ? "TCP (RFC 4571)" : "UDP"));
 	json_object_object_add(o, "call_id", s->call_id ? json_object_new_string(s->call_id) : NULL);
 	json_object_object_add(o, "signalled", json_object_new_boolean(s->ep != NULL));
 	json_object_object_add(o, "sender", s->sender < 0 ? NULL : json_object_new_string(s->sender ? "callee" : "caller"));

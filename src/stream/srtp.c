@@ -85,7 +85,9 @@ void
 cx_ep_srtp_set(struct cx_media *m, struct cx_ep *ep, const struct cx_media_expect *e)
 {
 	(void)m;
-	if (!e->n_crypto && !e->dtls && !proto_secure(e->proto)) {
+	/* on a TCP/RTP/ profile a=setup is RFC 4145's (who connects), not DTLS */
+	bool dtls = e->dtls && !cx_proto_rfc4571(e->proto);
+	if (!e->n_crypto && !dtls && !proto_secure(e->proto)) {
 		cx_ep_srtp_free(ep);
 		return;
 	}
@@ -94,7 +96,7 @@ cx_ep_srtp_set(struct cx_media *m, struct cx_ep *ep, const struct cx_media_expec
 	struct cx_ep_srtp *s = ep->sec;
 	s->mline = e->mline;
 	s->savp = proto_secure(e->proto);
-	s->dtls = e->dtls;
+	s->dtls = dtls;
 	s->sel_tag = -1;
 	s->n = (uint8_t)(e->n_crypto < CX_SRTP_MAX_KEYS ? e->n_crypto : CX_SRTP_MAX_KEYS);
 	memcpy(s->k, e->crypto, s->n * sizeof(s->k[0]));

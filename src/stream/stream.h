@@ -52,6 +52,7 @@ struct cx_ep {
 	struct cx_addr addr;
 	uint16_t port;
 	bool rtcp;
+	bool tcp;                /* a TCP/RTP/ profile: RFC 4571 framing on a TCP connection */
 	char *call_id;           /* owned */
 	uint32_t call_index;
 	bool finished;           /* its call is finished: what comes is late */
@@ -94,6 +95,7 @@ struct cx_stream {
 	struct cx_addr src, dst;
 	uint16_t sport, dport;
 	uint32_t ssrc;
+	bool tcp;                /* framed on a TCP connection (RFC 4571) */
 	char *call_id;           /* owned */
 	uint32_t call_index;
 	int sender;              /* party sending: 0 caller, 1 callee, -1 unknown */
@@ -131,6 +133,8 @@ struct cx_stream {
 	struct cx_stream *knext; /* the call's streams, in creation order */
 	struct cx_stream_srtp *sec; /* owned (stream/srtp.c); NULL until an SRTP check */
 	struct cx_cp_pend *cp_pend; /* not tied to a call yet: its frames, for the call's capture (owned) */
+	struct cx_stream *pd_prev, *pd_next; /* streams with cp_pend, so that an SDP finds them */
+	bool pd_linked;
 };
 
 struct cx_stun_flow {
@@ -190,6 +194,7 @@ struct cx_media {
 	uint64_t *n_rtp, *n_rtcp, *n_stun;
 	size_t max_open;          /* writers kept open: from RLIMIT_NOFILE */
 	struct cx_media_srtp *sec; /* owned (stream/srtp.c): --srtp-key, decrypt buffer */
+	struct cx_stream *pd_head;  /* streams whose frames wait for an SDP (borrowed) */
 };
 
 /* stream/endpoints.c: SDP endpoints, payload maps, call records */
@@ -199,6 +204,8 @@ const char *cx_ep_encoding(const struct cx_ep *e, uint8_t pt, uint32_t *clock);
 /* The payload type's entry in the endpoint's SDP, or NULL. */
 const struct cx_ep_pt *cx_ep_pt(const struct cx_ep *e, uint8_t pt);
 /* The signalled endpoint this packet is for, and the sending party. */
+/* A TCP/RTP/ profile (RFC 4571 framing). */
+bool cx_proto_rfc4571(const char *proto);
 const struct cx_ep *cx_ep_signalled(struct cx_media *m, const struct cx_packet *p, bool rtcp, int *sender);
 /* Forgets the endpoints of calls finished more than CX_LATE_KEEP_NS ago. */
 void cx_ep_expire(struct cx_media *m, int64_t now_ns);
@@ -213,6 +220,10 @@ void cx_mcall_add_stream(struct cx_media *m, struct cx_stream *s);
 uint32_t cx_stream_hash(const struct cx_addr *src, const struct cx_addr *dst, uint16_t sport, uint16_t dport,
 			uint32_t ssrc);
 void cx_stream_unlink_chain(struct cx_stream **head, struct cx_stream *s);
+/* The call's capture: frames of streams to or from addr:port kept before
+ * the SDP announcing it (tcp: the endpoint's transport) go to call now, in
+ * their place by frame number. */
+void cx_stream_place(struct cx_media *m, const struct cx_addr *addr, uint16_t port, bool tcp, uint32_t call);
 
 /* stream/srtp.c: SRTP between the stream table and playout. A packet is
  * PLAIN (not encrypted, or decrypted: r / out then point into m->sec's

@@ -22,6 +22,7 @@
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
+#include "output/callpcap.h"
 #include "wrap/wrap_int.h"
 
 #define HEP_MAX_INFLATE (256u * 1024u)
@@ -409,6 +410,7 @@ struct hep_tcp_half {
 	uint8_t *buf;
 	size_t len, cap;
 	bool lost; /* after a gap or garbage: resynchronise on "HEP3" */
+	struct cx_cp_spans sp; /* frames of the buffered bytes, for the call's capture */
 };
 
 struct hep_tcp {
@@ -436,6 +438,7 @@ cx_hep_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 	if (h->len + n > HEP_TCP_MAX) {
 		bad(w, frame, "tcp_overflow", "more than 128 KiB without a complete HEP message");
 		h->len = 0;
+		cx_cp_spans_release(&h->sp, h->sp.total);
 		h->lost = true;
 		if (n > HEP_TCP_MAX)
 			return;
@@ -452,6 +455,7 @@ cx_hep_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 	}
 	memcpy(h->buf + h->len, d, n);
 	h->len += n;
+	cx_cp_spans_add(w->ctx->cpcap, &h->sp, n);
 	size_t off = 0;
 	for (;;) {
 		if (h->lost) {
@@ -462,7 +466,10 @@ cx_hep_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 		}
 		if (off >= h->len)
 			break;
+		/* a message that ends here began at off: its segments are the call's */
+		cx_callpcap_carry(w->ctx->cpcap, &h->sp, h->sp.total - h->len + off);
 		size_t used = one(w, h->buf + off, h->len - off, false, &c->addr[dir], true, frame, ts, NULL);
+		cx_callpcap_carry_end(w->ctx->cpcap);
 		if (used == 0)
 			break;
 		if (used == (size_t)-1) {
@@ -478,6 +485,7 @@ cx_hep_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 	}
 	memmove(h->buf, h->buf + off, h->len - off);
 	h->len -= off;
+	cx_cp_spans_release(&h->sp, h->sp.total - h->len);
 }
 
 void
@@ -489,6 +497,7 @@ cx_hep_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missi
 	if (st) {
 		st->h[dir].len = 0;
 		st->h[dir].lost = true;
+		cx_cp_spans_release(&st->h[dir].sp, st->h[dir].sp.total);
 	}
 }
 
@@ -502,6 +511,7 @@ cx_hep_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c)
 		if (st->h[d].len)
 			cx_stats_add(w->ctx->stats, "error.hep.incomplete_at_close", 1);
 		free(st->h[d].buf);
+		cx_cp_spans_free(&st->h[d].sp);
 	}
 	free(st);
 	c->user = NULL;

@@ -23,6 +23,7 @@
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
 #include "callextract/wrap.h"
+#include "output/callpcap.h"
 #include "wrap/wrap_int.h"
 
 #define WS_MAX_HTTP (16u * 1024u)
@@ -44,6 +45,8 @@ struct ws_half {
 	bool z_ready;
 	bool no_ctx;           /* <side>_no_context_takeover */
 	uint64_t frames, messages, sip, control, deflated, errors;
+	struct cx_cp_spans sp;  /* frames of the buffered bytes, for the call's capture */
+	uint64_t msg_start;     /* stream offset of the message's first frame */
 };
 
 struct ws_conn {
@@ -334,6 +337,7 @@ frames(struct cx_wrap *w, struct cx_tcp_conn *c, struct ws_conn *wc, int dir, st
 					h->msg_dropped = false;
 					h->msg_deflate = f.rsv1;
 					h->msg_frame = frame;
+					h->msg_start = h->sp.total - h->len + off;
 					if (f.rsv1)
 						wc->deflate = true;
 				}
@@ -342,8 +346,12 @@ frames(struct cx_wrap *w, struct cx_tcp_conn *c, struct ws_conn *wc, int dir, st
 					h->in_msg = false;
 					if (h->msg_dropped)
 						err(w, h, frame, "message_too_long", "message longer than 256 KiB dropped");
-					else
+					else {
+						/* the message takes every segment that carried it */
+						cx_callpcap_carry(w->ctx->cpcap, &h->sp, h->msg_start);
 						message_done(w, c, wc, dir, h, frame, ts);
+						cx_callpcap_carry_end(w->ctx->cpcap);
+					}
 				}
 			}
 		}
@@ -389,6 +397,7 @@ cx_ws_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame
 	if (h->len + n > WS_MAX_FRAME + 16 + WS_MAX_HTTP) {
 		err(w, h, frame, "overflow", "buffer limit reached without a complete frame");
 		h->len = 0;
+		cx_cp_spans_release(&h->sp, h->sp.total);
 		h->phase = PH_LOST;
 		if (n > WS_MAX_FRAME)
 			return;
@@ -405,6 +414,7 @@ cx_ws_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame
 	}
 	memcpy(h->buf + h->len, d, n);
 	h->len += n;
+	cx_cp_spans_add(w->ctx->cpcap, &h->sp, n);
 	for (int round = 0; round < 4; round++) {
 		int before = h->phase;
 		if (h->phase == PH_HTTP)
@@ -418,6 +428,11 @@ cx_ws_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame
 		if (h->phase == PH_LOST)
 			break;
 	}
+	/* what is still buffered, and a message begun, keep their frames */
+	uint64_t keep = h->sp.total - h->len;
+	if (h->in_msg && h->msg_start < keep)
+		keep = h->msg_start;
+	cx_cp_spans_release(&h->sp, keep);
 }
 
 void
@@ -431,6 +446,7 @@ cx_ws_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missin
 	wc->h[dir].len = 0;
 	wc->h[dir].in_msg = false;
 	wc->h[dir].phase = PH_LOST;
+	cx_cp_spans_release(&wc->h[dir].sp, wc->h[dir].sp.total);
 	/* the deflate window lost bytes too */
 	if (wc->h[dir].z_ready)
 		inflateReset(&wc->h[dir].z);
@@ -481,6 +497,7 @@ cx_ws_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c)
 			inflateEnd(&wc->h[d].z);
 		free(wc->h[d].buf);
 		free(wc->h[d].msg);
+		cx_cp_spans_free(&wc->h[d].sp);
 	}
 	free(wc);
 	c->user = NULL;
