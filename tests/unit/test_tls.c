@@ -5,7 +5,7 @@
  * is in callextract's report with the transport it came in; the key log
  * given as a file or as a pcapng Decryption Secrets Block; every suite of
  * wrap-tls-suites.pcap (KeyUpdate, ChaCha20, CBC with and without
- * encrypt-then-MAC); the clear HEP copy of TLS-protected SIP; and damage:
+ * encrypt-then-MAC, a HelloRetryRequest); the clear HEP copy of TLS-protected SIP; and damage:
  * no key log, a missing file, the wrong key log, secrets that do not open
  * the connection, a flipped bit, a truncated record. */
 #include <criterion/criterion.h>
@@ -250,16 +250,17 @@ Test(tls, decryption_secrets_block)
 Test(tls, suites_keyupdate_etm)
 {
 	struct json_object *r = run_keys("fixtures/wrap-tls-suites.pcap", "fixtures/wrap-tls-suites.keys");
-	cr_assert_eq(match_tshark(r, "wrap-tls-suites.pcap.tshark-tls.txt", t1x), 20);
-	cr_assert_eq(messages(r, NULL), 20);
+	cr_assert_eq(match_tshark(r, "wrap-tls-suites.pcap.tshark-tls.txt", t1x), 22);
+	cr_assert_eq(messages(r, NULL), 22);
 	static const struct { const char *suite, *version; bool etm; } want[] = {
 		{ "TLS_AES_128_GCM_SHA256", "TLS 1.3", false },
 		{ "TLS_CHACHA20_POLY1305_SHA256", "TLS 1.3", false },
 		{ "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "TLS 1.2", false },
 		{ "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "TLS 1.2", true },
 		{ "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", "TLS 1.2", false },
+		{ "TLS_AES_256_GCM_SHA384", "TLS 1.3", false },
 	};
-	for (long id = 1; id <= 5; id++) {
+	for (long id = 1; id <= 6; id++) {
 		struct json_object *c = conn(r, id);
 		cr_assert_str_eq(str(c, "suite"), want[id - 1].suite);
 		cr_assert_str_eq(str(c, "version"), want[id - 1].version);
@@ -274,6 +275,9 @@ Test(tls, suites_keyupdate_etm)
 	cr_assert_eq(num(conn(r, 1), "client_to_server.key_updates"), 1);
 	cr_assert_eq(num(conn(r, 1), "server_to_client.key_updates"), 1);
 	cr_assert_eq(count_kind(r, "tls.cbc_suite"), 2);
+	/* the sixth: X25519 offered first, s_server wants P-256 */
+	for (long id = 1; id <= 6; id++)
+		cr_assert_eq(boolean(conn(r, id), "hello_retry_request"), id == 6);
 	json_object_put(r);
 }
 
