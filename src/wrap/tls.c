@@ -24,6 +24,10 @@
 #define TLS_MAX_RECORD (16384u + 2048u)
 #define TLS_MAX_HS (64u * 1024u)
 #define TLS_MAX_CERTS 4
+/* After a gap, the records lost are not known: sequence numbers up to this
+ * many ahead are tried on the first plausible record (a whole lost flight
+ * of a busy SIP trunk is a few dozen records). */
+#define TLS_RESYNC_SEQS 512u
 
 enum inner_kind { IN_NONE = 0, IN_SIP, IN_WS, IN_OTHER };
 
@@ -33,8 +37,10 @@ struct tls_half {
 	uint8_t *hs;           /* handshake bytes not yet a whole message */
 	size_t hlen;
 	bool encrypted;        /* after ChangeCipherSpec (1.2) or ServerHello (1.3) */
-	bool lost;
-	uint64_t lost_frame;
+	bool lost;             /* the rest of this direction is not read */
+	bool resync;           /* after a gap: looking for the next record that opens */
+	uint64_t lost_frame, gaps, resyncs; /* lost_frame: the first gap's */
+	uint64_t last_gap_frame;
 	struct tls_rstate rs;  /* record protection, when the keys are known */
 	uint64_t records, app_records, app_bytes, alerts;
 	uint64_t decrypted, failed, undecrypted, key_updates, plain_bytes;
@@ -337,6 +343,71 @@ deliver(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, u
 		cx_stats_add(w->ctx->stats, "proto.tls_plaintext_not_sip", n);
 }
 
+/* A record that opened: its plaintext by inner content type. */
+static void
+opened(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, uint8_t it,
+       const uint8_t *out, size_t pl, uint64_t frame, int64_t ts)
+{
+	struct tls_half *h = &t->h[dir];
+	h->decrypted++;
+	if (it == 23)
+		deliver(w, c, t, dir, frame, ts, out, pl);
+	else if (it == 22)
+		hs_feed(w, t, dir, out, pl, frame, true);
+	else if (it == 21)
+		h->alerts++;
+}
+
+static bool
+plausible(const uint8_t *d, bool tls13)
+{
+	uint16_t len = (uint16_t)(d[3] << 8 | d[4]);
+	return d[1] == 3 && d[2] == 3 && len >= 16 && len <= TLS_MAX_RECORD &&
+	       (d[0] == 23 || (!tls13 && (d[0] == 21 || d[0] == 22)));
+}
+
+/* After a gap (or a damaged header) in a direction that was decrypting:
+ * find the next record that opens under some sequence number a little
+ * ahead, and go on from there. Returns the bytes of h->buf to drop; sets
+ * *synced when the record at that offset opened (and was handled). */
+static size_t
+resync(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, uint64_t frame,
+       int64_t ts, bool *synced)
+{
+	struct tls_half *h = &t->h[dir];
+	*synced = false;
+	if (!w->tls_out && !(w->tls_out = malloc(TLS_MAX_RECORD)))
+		return 0;
+	size_t p = 0;
+	for (; p + 5 <= h->len; p++) {
+		const uint8_t *d = h->buf + p;
+		if (!plausible(d, t->version == 0x0304))
+			continue;
+		size_t len = (size_t)(d[3] << 8 | d[4]);
+		if (p + 5 + len > h->len)
+			return p; /* wait for the rest of this candidate */
+		uint64_t base = h->rs.seq;
+		for (uint64_t k = 0; k < TLS_RESYNC_SEQS; k++) {
+			h->rs.seq = base + k;
+			uint8_t it;
+			long pl = tls_decrypt(&h->rs, d[0], d + 5, len, w->tls_out, &it);
+			if (pl < 0)
+				continue;
+			h->records++;
+			h->app_records++;
+			h->app_bytes += len;
+			h->resyncs++;
+			cx_stats_add(w->ctx->stats, "proto.tls_resynchronised", 1);
+			opened(w, c, t, dir, it, w->tls_out, (size_t)pl, frame, ts);
+			*synced = true;
+			return p + 5 + len;
+		}
+		h->rs.seq = base;
+	}
+	/* nothing yet: keep the last bytes, a header may straddle */
+	return p;
+}
+
 static void
 record(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, uint8_t type,
        const uint8_t *d, size_t n, uint64_t frame, int64_t ts)
@@ -367,13 +438,7 @@ record(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, ui
 			cx_stats_add(w->ctx->stats, "error.tls.decrypt_failed", 1);
 			return;
 		}
-		h->decrypted++;
-		if (it == 23)
-			deliver(w, c, t, dir, frame, ts, out, (size_t)pl);
-		else if (it == 22)
-			hs_feed(w, t, dir, out, (size_t)pl, frame, true);
-		else if (it == 21)
-			h->alerts++;
+		opened(w, c, t, dir, it, out, (size_t)pl, frame, ts);
 		return;
 	}
 	if (type == 21) {
@@ -407,15 +472,41 @@ cx_tls_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 		h->buf = nb;
 		h->cap = nc;
 	}
-	memcpy(h->buf + h->len, d, n);
+	if (n)
+		memcpy(h->buf + h->len, d, n);
 	h->len += n;
-	size_t off = 0;
+	size_t off;
+again:
+	off = 0;
+	if (h->resync) {
+		bool synced;
+		off = resync(w, c, t, dir, frame, ts, &synced);
+		h->resync = !synced;
+		if (h->resync) {
+			memmove(h->buf, h->buf + off, h->len - off);
+			h->len -= off;
+			return;
+		}
+	}
 	while (h->len - off >= 5) {
 		struct cx_cur r = cx_cur_make(h->buf + off, h->len - off);
 		uint8_t type = cx_get_u8(&r), major = cx_get_u8(&r);
 		cx_skip(&r, 1);
 		uint16_t len = cx_get_be16(&r);
 		if (major != 3 || len > TLS_MAX_RECORD || type < 20 || type > 24) {
+			if (h->rs.on) {
+				/* decrypting: look for the next record that opens */
+				bad(w, t, frame, "record_header", "record header out of range; looking for the next record");
+				h->resync = true;
+				h->gaps++;
+				if (!h->lost_frame)
+					h->lost_frame = frame;
+				h->last_gap_frame = frame;
+				off++;
+				memmove(h->buf, h->buf + off, h->len - off);
+				h->len -= off;
+				goto again;
+			}
 			bad(w, t, frame, "record_header", "record header out of range; the rest of this direction is not read");
 			h->lost = true;
 			h->lost_frame = frame;
@@ -438,10 +529,18 @@ cx_tls_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missi
 	struct tls_conn *t = c->user;
 	if (!t)
 		return;
-	/* record boundaries and sequence numbers are gone with the bytes */
-	if (!t->h[dir].lost)
-		t->h[dir].lost_frame = c->last_frame;
-	t->h[dir].lost = true;
+	/* record boundaries and sequence numbers are gone with the bytes; a
+	 * direction that was decrypting looks for the next record that opens */
+	struct tls_half *h = &t->h[dir];
+	if (!h->lost && !h->lost_frame)
+		h->lost_frame = c->last_frame;
+	h->gaps++;
+	h->last_gap_frame = c->last_frame;
+	h->len = 0;
+	if (h->rs.on && !h->lost)
+		h->resync = true;
+	else
+		h->lost = true;
 	if (t->kind == IN_SIP)
 		cx_sip_tcp_gap(w->ctx->sip, &t->in, dir, missing);
 	else if (t->kind == IN_WS)
@@ -537,7 +636,11 @@ cx_tls_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c)
 			json_object_object_add(x, "plaintext_bytes", json_object_new_int64((int64_t)h->plain_bytes));
 			json_object_object_add(x, "key_updates", json_object_new_int64((int64_t)h->key_updates));
 			json_object_object_add(x, "alerts", json_object_new_int64((int64_t)h->alerts));
-			json_object_object_add(x, "lost_from_frame", h->lost ? json_object_new_int64((int64_t)h->lost_frame) : NULL);
+			json_object_object_add(x, "gaps", json_object_new_int64((int64_t)h->gaps));
+			json_object_object_add(x, "resynchronised", json_object_new_int64((int64_t)h->resyncs));
+			json_object_object_add(x, "first_gap_frame", h->gaps ? json_object_new_int64((int64_t)h->lost_frame) : NULL);
+			json_object_object_add(x, "lost_from_frame", h->lost || h->resync ?
+					       json_object_new_int64((int64_t)(h->resync ? h->last_gap_frame : h->lost_frame)) : NULL);
 			json_object_object_add(o, dn[d], x);
 		}
 		json_object_object_add(o, "errors", json_object_new_int64((int64_t)t->errors));
