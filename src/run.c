@@ -10,6 +10,8 @@
 #include "callextract/callextract.h"
 #include "callextract/decode.h"
 #include "callextract/outdir.h"
+#include "callextract/wrap.h"
+#include "capture/pcapng.h"
 #include "capture/readahead.h"
 #include "capture/source.h"
 #include "output/callpcap.h"
@@ -66,6 +68,12 @@ use_threads(const struct cx_config *cfg)
 	if (cfg->threads == 1)
 		return false;
 	return cfg->threads >= 2 || sysconf(_SC_NPROCESSORS_ONLN) > 1;
+}
+
+static void
+dsb(void *w, uint32_t type, const uint8_t *d, size_t n)
+{
+	cx_wrap_tls_secrets(w, type, d, n);
 }
 
 int
@@ -129,6 +137,15 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 		json_object_put(files);
 		return CX_EXIT_INTERNAL;
 	}
+
+	/* TLS secrets before the first frame: --tls-keylog files, then the
+	 * pcapng inputs' Decryption Secrets Blocks (wherever they sit) */
+	for (size_t i = 0; i < cfg->n_tls_keylogs; i++)
+		if (cx_wrap_tls_keylog(ctx->wrap, cfg->tls_keylogs[i], err, sizeof(err)) < 0)
+			fprintf(stderr, "callextract: --tls-keylog: %s (TLS stays closed)\n", err);
+	for (size_t i = 0; !opts->iface && i < opts->n_inputs; i++)
+		if (cx_pcapng_secrets(opts->inputs[i], dsb, ctx->wrap, err, sizeof(err)) < 0)
+			cx_stats_add(ctx->stats, "error.capture.secrets_block", 1);
 
 	/* each call's capture: classic pcap when the inputs are pcap files of
 	 * one link type, pcapng otherwise */

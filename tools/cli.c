@@ -23,6 +23,7 @@ enum {
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
 	OPT_SRTP_KEY,
+	OPT_TLS_KEYLOG,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "srtp-key", required_argument, NULL, OPT_SRTP_KEY },
+	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -87,6 +89,9 @@ cx_cli_usage(FILE *out)
 	      "      --srtp-key 'STREAM SUITE inline:KEY'\n"
 	      "                         SRTP key of the stream sent from STREAM (address:port or\n"
 	      "                         SSRC), RFC 4568 suite and key parameters (repeatable)\n"
+	      "      --tls-keylog FILE  TLS secrets in the NSS key log format (SSLKEYLOGFILE)\n"
+	      "                         to decrypt SIP over TLS and WSS (repeatable; pcapng\n"
+	      "                         Decryption Secrets Blocks are read as well)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -191,6 +196,10 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 				return CX_EXIT_INTERNAL;
 			break;
 		}
+		case OPT_TLS_KEYLOG:
+			if (push(&cli->tls_keylogs, &cli->cfg.n_tls_keylogs, optarg) < 0)
+				return CX_EXIT_INTERNAL;
+			break;
 		case 'h': cli->show_help = 1; break;
 		case 'V': cli->show_version = 1; break;
 		case ':':
@@ -211,6 +220,7 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 	cli->cfg.wordlists = cli->wordlists;
 	cli->cfg.passwords = cli->passwords;
 	cli->cfg.srtp_keys = cli->srtp_keys;
+	cli->cfg.tls_keylogs = cli->tls_keylogs;
 	if (progress_forced >= 0)
 		cli->cfg.progress = progress_forced;
 	if (cli->cfg.verbosity < 0)
@@ -241,4 +251,5 @@ cx_cli_free(struct cx_cli *cli)
 	free(cli->wordlists);
 	free(cli->passwords);
 	free(cli->srtp_keys);
+	free(cli->tls_keylogs);
 }

@@ -11,6 +11,7 @@ struct cx_cli {
 	const char **wordlists;
 	const char **passwords;
 	const char **srtp_keys;
+	const char **tls_keylogs;
 	int show_help, show_version;
 };
 

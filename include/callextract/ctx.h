@@ -48,6 +48,7 @@ struct cx_config {
 	uint32_t call_idle_s;    /* a call with no SIP and no media for this long
 				    is finished whatever its state; 0 never */
 	const char **srtp_keys; size_t n_srtp_keys; /* --srtp-key "STREAM SUITE inline:KEY" */
+	const char **tls_keylogs; size_t n_tls_keylogs; /* --tls-keylog FILE (NSS key log) */
 };
 
 void cx_config_defaults(struct cx_config *cfg);

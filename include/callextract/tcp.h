@@ -42,6 +42,10 @@ struct cx_tcp_conn {
 	uint64_t retrans[2], out_of_order[2], overlaps[2];
 	enum cx_tcp_owner owner;
 	void *user;              /* owner's state; owned by the owner */
+	/* What SIP read from this connection says it came in ("TLS 1.3" for
+	 * the plaintext a wrapper feeds through its own inner connection,
+	 * src/wrap/tls.c); NULL = "TCP". Static string, borrowed. */
+	const char *transport;
 };
 
 struct cx_tcp *cx_tcp_new(struct cx_ctx *ctx);

@@ -1,6 +1,7 @@
 /* Wrappers SIP travels in, each a room under the stream layer (src/wrap/):
  * HEP (capture agents' copies, hep.c), WebSocket (RFC 6455/7118, ws.c) and
- * TLS (tls.c: the handshake read in clear, no decryption yet).
+ * TLS (tls.c: the handshake, and the records decrypted when a key log or a
+ * pcapng Decryption Secrets Block holds the connection's secrets).
  * A wrapper takes a UDP datagram or owns a TCP connection (flow/tcp.c asks
  * the *_looks_like functions on its first bytes), unwraps, and hands each
  * SIP message to the SIP module (cx_sip_on_wrapped) with what it came in.
@@ -49,7 +50,16 @@ void cx_ws_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t 
 void cx_ws_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missing);
 void cx_ws_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c);
 
-/* ---- TLS (handshake in clear; no decryption yet) ---- */
+/* ---- TLS ---- */
+/* --tls-keylog FILE: NSS key log lines into the key store (several calls
+ * add up). -1 with err filled when the file cannot be read (the run goes on
+ * without it; the report says so). path is borrowed until cx_wrap_free. */
+int cx_wrap_tls_keylog(struct cx_wrap *w, const char *path, char *err, size_t errlen);
+/* pcapng Decryption Secrets Block (type 0x0000000A): its secrets type and
+ * data (borrowed for the call); TLS key log text goes to the key store,
+ * other types are counted. */
+#define CX_DSB_TLS_KEYLOG 0x544c534bu
+void cx_wrap_tls_secrets(struct cx_wrap *w, uint32_t secrets_type, const uint8_t *d, size_t n);
 /* True when a TCP stream's first bytes are a handshake record with a ClientHello. */
 bool cx_tls_looks_like(const uint8_t *d, size_t n);
 void cx_tls_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t frame,

@@ -54,6 +54,7 @@ struct dialog {
 	char *ua[2];                /* software of caller and callee */
 	bool ua_firsthand[2];       /* ... taken from a message its party sent itself */
 	bool sdes_reported;         /* the SDES-in-cleartext finding was made */
+	bool sdes_tls_reported;     /* SDES keys seen inside TLS (hop-by-hop only) */
 	char *contact, *expires, *aor;
 	char *subject;
 	struct cx_addr caller;
@@ -602,7 +603,16 @@ media_crypto(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_vie
 		}
 		e->crypto[e->n_crypto++].frame = v->frame;
 	}
-	if (e->n_crypto && !g->sdes_reported) {
+	bool tls = v->transport && (!strncmp(v->transport, "TLS", 3) || !strcmp(v->transport, "WSS"));
+	if (e->n_crypto && tls && !g->sdes_tls_reported) {
+		/* decrypted from TLS (src/wrap/tls.c): not cleartext on the wire,
+		 * but protected hop by hop only */
+		g->sdes_tls_reported = true;
+		cx_findings_add(d->ctx->findings, CX_SEV_MEDIUM, "srtp.sdes_over_tls", v->frame,
+				"SRTP keys (SDES a=crypto) of call %u travel in SIP protected only hop by hop "
+				"by TLS (%s): every proxy on the path, and whoever holds the TLS key log, can "
+				"decrypt its media", g->index, v->transport);
+	} else if (e->n_crypto && !tls && !g->sdes_reported) {
 		g->sdes_reported = true;
 		cx_findings_add(d->ctx->findings, CX_SEV_HIGH, "srtp.sdes_cleartext", v->frame,
 				"SRTP keys (SDES a=crypto) of call %u crossed the wire in cleartext SIP: "
@@ -1380,6 +1390,8 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 		 tls ? "TLS" : "none: signalling is cleartext SIP, readable and modifiable by anyone on the path",
 		 !is_call(g) ? "none" : srtp && g->sdes_reported ?
 		 "SRTP, but its SDES keys (a=crypto) are in this cleartext SIP: decrypted (see the media lines)" :
+		 srtp && g->sdes_tls_reported ?
+		 "SRTP, its SDES keys (a=crypto) inside the TLS-protected SIP: opened with the TLS key log, decrypted (see the media lines)" :
 		 srtp ? "offered as SRTP (RTP/SAVP): content not readable without the keys" :
 		 "plain RTP: the audio can be listened to and altered");
 	snprintf(data, sizeof(data), "%s%s",

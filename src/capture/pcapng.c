@@ -256,3 +256,85 @@ cx_pcapng_close(struct cx_pcapng *r)
 	free(r->buf);
 	free(r);
 }
+
+#define MAX_DSB (16u << 20)
+
+int
+cx_pcapng_secrets(const char *path, void (*cb)(void *arg, uint32_t type, const uint8_t *d, size_t n),
+		  void *arg, char *err, size_t errlen)
+{
+	if (!strcmp(path, "-"))
+		return 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0; /* the source reports what cannot be opened */
+	struct cx_pcapng r = { .f = f };
+	int found = 0;
+	uint8_t hdr[12];
+	for (;;) {
+		size_t got = fread(hdr, 1, 8, f);
+		if (got == 0)
+			break;
+		bool shb = got >= 4 && hdr[0] == 0x0a && hdr[1] == 0x0d && hdr[2] == 0x0d && hdr[3] == 0x0a;
+		if (r.pos == 0 && !shb)
+			break; /* classic pcap or something else: no DSB there */
+		if (got < 8) {
+			snprintf(err, errlen, "pcapng: block header cut at byte %llu", (unsigned long long)r.pos);
+			found = -1;
+			break;
+		}
+		if (shb) {
+			if (fread(hdr + 8, 1, 4, f) != 4)
+				break;
+			if (hdr[8] == 0x1a && hdr[9] == 0x2b)
+				r.swap = false;
+			else if (hdr[8] == 0x4d && hdr[9] == 0x3c)
+				r.swap = true;
+			else {
+				snprintf(err, errlen, "pcapng: bad byte-order magic at byte %llu", (unsigned long long)r.pos);
+				found = -1;
+				break;
+			}
+		}
+		struct cx_cur h = cx_cur_make(hdr, 8);
+		uint32_t type = rd32(&r, &h), len = rd32(&r, &h);
+		if (len < 12 || len % 4 || len > MAX_BLOCK) {
+			snprintf(err, errlen, "pcapng: block of absurd length %u at byte %llu", len, (unsigned long long)r.pos);
+			found = -1;
+			break;
+		}
+		size_t done = shb ? 12 : 8;
+		if (type == 0x0000000A && len >= 20 && len - 12 <= MAX_DSB) {
+			size_t body = len - 12;
+			if (r.cap < body) {
+				uint8_t *nb = realloc(r.buf, body);
+				if (!nb)
+					break;
+				r.buf = nb;
+				r.cap = body;
+			}
+			if (fread(r.buf, 1, body, f) != body) {
+				snprintf(err, errlen, "pcapng: secrets block cut at byte %llu", (unsigned long long)r.pos);
+				found = -1;
+				break;
+			}
+			struct cx_cur c = cx_cur_make(r.buf, body);
+			uint32_t st = rd32(&r, &c), sl = rd32(&r, &c);
+			struct cx_cur d = cx_take(&c, sl);
+			if (!d.err) {
+				cb(arg, st, d.p, sl);
+				found++;
+			}
+			done += body;
+		}
+		/* the rest of the block (its options and trailing length) unread */
+		if (fseek(f, (long)(len - done), SEEK_CUR) != 0) {
+			found = -1;
+			break;
+		}
+		r.pos += len;
+	}
+	fclose(f);
+	free(r.buf);
+	return found;
+}

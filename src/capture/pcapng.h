@@ -21,4 +21,13 @@ int cx_pcapng_next(struct cx_pcapng *r, int *linktype, int64_t *ts_ns, const uin
 size_t cx_pcapng_linktypes(const struct cx_pcapng *r, int *out, size_t max);
 void cx_pcapng_close(struct cx_pcapng *r);
 
+/* Decryption Secrets Blocks (type 0x0000000A: secrets type, length, data)
+ * anywhere in the pcapng file at path: cb gets each one's secrets type and
+ * data (borrowed for the call). Other blocks are skipped with fseek, not
+ * read. Returns the number of DSBs, 0 when the file is not pcapng (or is
+ * "-"), -1 on damage (err filled; the DSBs before it were delivered). The
+ * frames themselves are read by libpcap or cx_pcapng_next, which skip DSBs. */
+int cx_pcapng_secrets(const char *path, void (*cb)(void *arg, uint32_t type, const uint8_t *d, size_t n),
+		      void *arg, char *err, size_t errlen);
+
 #endif

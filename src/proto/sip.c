@@ -846,7 +846,8 @@ cx_sip_tcp_data(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t frame
 		}
 	}
 	s->half = h;
-	size_t used = frame_messages(s, h->buf, h->len, false, src, sport, dst, dport, "TCP",
+	size_t used = frame_messages(s, h->buf, h->len, false, src, sport, dst, dport,
+				     c->transport ? c->transport : "TCP",
 				     frame, ts);
 	s->half = NULL;
 	spans_consumed(h, used);
@@ -877,7 +878,8 @@ cx_sip_tcp_close(struct cx_sip *s, struct cx_tcp_conn *c)
 		s->half = &st->h[d];
 		if (st->h[d].len)
 			frame_messages(s, st->h[d].buf, st->h[d].len, true, &c->addr[d], c->port[d],
-				       &c->addr[!d], c->port[!d], "TCP", c->last_frame, c->last_ts_ns);
+				       &c->addr[!d], c->port[!d], c->transport ? c->transport : "TCP",
+				       c->last_frame, c->last_ts_ns);
 		s->half = NULL;
 		spans_consumed(&st->h[d], SIZE_MAX);
 		free(st->h[d].buf);

@@ -5,6 +5,7 @@
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
 #include "callextract/wrap.h"
+#include "wrap/tls_int.h"
 #include "wrap/wrap_int.h"
 
 struct cx_wrap *
@@ -25,6 +26,8 @@ cx_wrap_free(struct cx_wrap *w)
 	json_object_put(w->hep_reports);
 	json_object_put(w->ws_conns);
 	json_object_put(w->tls_conns);
+	tls_keys_free(w->keys);
+	free(w->tls_out);
 	free(w);
 }
 
@@ -86,6 +89,7 @@ cx_wrap_report(struct cx_wrap *w, struct json_object *holder)
 	struct json_object *tls = json_object_new_object();
 	json_object_object_add(tls, "connections", w->tls_conns ? json_object_get(w->tls_conns) : json_object_new_array());
 	json_object_object_add(tls, "connections_dropped", json_object_new_int64((int64_t)w->tls_conns_dropped));
+	cx_wrap_tls_report(w, tls);
 	json_object_object_add(r, "tls", tls);
 	json_object_object_add(holder, "wrappers", r);
 }

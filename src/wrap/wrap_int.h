@@ -8,6 +8,7 @@
 
 struct cx_ctx;
 struct json_object;
+struct tls_keys;
 
 #define WRAP_MAX_AGENTS 64
 #define WRAP_MAX_LISTED 256
@@ -35,6 +36,13 @@ struct cx_wrap {
 	uint64_t ws_conns_dropped;
 	struct json_object *tls_conns;   /* one entry per TLS connection (owned) */
 	uint64_t tls_conns_dropped;
+	struct tls_keys *keys;           /* key log + pcapng secrets (owned; NULL: none given) */
+	const char *keylog_path;         /* borrowed from the config */
+	char keylog_error[256];
+	uint8_t *tls_out;                /* one record's plaintext (owned) */
 };
+
+/* tls.c: adds "keys" (what the key store holds) to the report's "tls". */
+void cx_wrap_tls_report(struct cx_wrap *w, struct json_object *tls);
 
 #endif

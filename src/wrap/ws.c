@@ -264,7 +264,9 @@ message_done(struct cx_wrap *w, struct cx_tcp_conn *c, struct ws_conn *wc, int d
 	if (cx_sip_looks_like(d, n)) {
 		h->sip++;
 		struct cx_sip_origin o = { .src = c->addr[dir], .dst = c->addr[!dir], .sport = c->port[dir],
-					   .dport = c->port[!dir], .transport = "WS", .frame = frame,
+					   .dport = c->port[!dir],
+					   /* owner TLS: the inner connection of tls.c's plaintext */
+					   .transport = c->owner == CX_TCP_TLS ? "WSS" : "WS", .frame = frame,
 					   .ts_ns = ts, .hep = false };
 		cx_stats_add(w->ctx->stats, "proto.websocket_sip", 1);
 		cx_sip_on_wrapped(w->ctx->sip, d, n, &o);
@@ -467,6 +469,7 @@ cx_ws_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c)
 		json_object_object_add(o, "client", json_object_new_string(cx_endpoint_str(&c->addr[0], c->port[0], a)));
 		json_object_object_add(o, "server", json_object_new_string(cx_endpoint_str(&c->addr[1], c->port[1], b)));
 		json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)c->first_frame));
+		json_object_object_add(o, "over_tls", json_object_new_boolean(c->owner == CX_TCP_TLS));
 		json_object_object_add(o, "upgrade_seen", json_object_new_boolean(wc->upgrade_seen));
 		json_object_object_add(o, "path", wc->upgrade_seen ? json_object_new_string(wc->path) : NULL);
 		json_object_object_add(o, "protocol", wc->protocol[0] ? json_object_new_string(wc->protocol) : NULL);

@@ -152,6 +152,10 @@ cxf_wrap_stream(const uint8_t *data, size_t size, uint16_t sport, const struct c
 	while (cxf_next(&data, &size, &rec, &len)) {
 		if (!len)
 			continue;
+		if ((rec[0] & 4) && ops->side) {
+			ops->side(ctx->wrap, rec + 1, len - 1);
+			continue;
+		}
 		int dir = rec[0] & 1;
 		c->last_frame = ++frame;
 		c->last_ts_ns += 20000000LL;

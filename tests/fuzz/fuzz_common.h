@@ -44,6 +44,9 @@ struct cxf_wrap_ops {
 		     const uint8_t *d, size_t n);
 	void (*gap)(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missing);
 	void (*close)(struct cx_wrap *w, struct cx_tcp_conn *c);
+	/* units with flag 4 go here instead of the connection (NULL: ignored
+	 * flag): fuzz_tls.c's key log text */
+	void (*side)(struct cx_wrap *w, const uint8_t *d, size_t n);
 };
 /* One connection 10.0.0.1:40000 -> 10.0.0.2:sport fed to a wrapper room.
  * Each unit is [flags][bytes]: flags bit 0 = direction (server->client),

@@ -417,10 +417,10 @@ Test(wrap, websocket_corpus_heplify)
 	json_object_put(r);
 }
 
-/* TLS: the handshake read in clear (no key log support yet): version,
- * suite, SNI, and in TLS 1.2 the certificate's subject; findings for RSA
- * key exchange and CBC. tshark with the key log finds 15 SIP messages in
- * each (fixtures/wrap-tls*.tshark-sip.txt); callextract does not open them yet. */
+/* TLS without a key log: the handshake read in clear: version, suite,
+ * SNI, and in TLS 1.2 the certificate's subject; findings for RSA key
+ * exchange and CBC. With the key log (tests/unit/test_tls.c) the 15 SIP
+ * messages tshark finds in each are decrypted. */
 static struct json_object *
 tls_conn0(struct json_object *r)
 {
