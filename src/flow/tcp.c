@@ -199,7 +199,7 @@ drain(struct cx_tcp *t, struct conn *c, int dir)
 			break;
 		h->ooo = s->next;
 		h->queued -= s->len;
-		uint32_t skip = (uint32_t)(-diff);
+		uint32_t skip = h->next - s->seq; /* -diff without the overflow at INT32_MIN */
 		if (skip < s->len) {
 			if (skip)
 				c->pub.overlaps[dir]++;
@@ -457,7 +457,7 @@ cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p)
 	if (n) {
 		int32_t diff = (int32_t)(seq - h->next);
 		if (diff <= 0) {
-			uint32_t skip = (uint32_t)(-diff);
+			uint32_t skip = h->next - seq; /* -diff without the overflow at INT32_MIN */
 			if (skip >= n) {
 				pc->retrans[dir]++;
 				cx_stats_add(t->ctx->stats, "tcp.retransmissions", 1);
