@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "callextract/packet.h"
 
 struct cx_ctx;
@@ -47,6 +48,25 @@ struct cx_tcp_conn {
 	 * src/wrap/tls.c); NULL = "TCP". Static string, borrowed. */
 	const char *transport;
 };
+
+/* A packet of n bytes at d sent in direction dir (0: client to server) of
+ * c, for a consumer that cuts datagrams out of the stream (STUN's RFC
+ * 4571 framing, RTP over TCP). Only the addresses, ports, frame, time and
+ * payload are set; d is borrowed. */
+static inline void
+cx_tcp_conn_packet(const struct cx_tcp_conn *c, int dir, uint64_t frame, int64_t ts_ns, const uint8_t *d,
+		   size_t n, struct cx_packet *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->frame = frame;
+	p->ts_ns = ts_ns;
+	p->src = c->addr[dir];
+	p->dst = c->addr[!dir];
+	p->sport = c->port[dir];
+	p->dport = c->port[!dir];
+	p->payload = d;
+	p->payload_len = (uint32_t)n;
+}
 
 struct cx_tcp *cx_tcp_new(struct cx_ctx *ctx);
 /* Closes (delivers on_close for) every open connection first. */

@@ -252,15 +252,7 @@ stun_tcp_drain(struct cx_media *m, struct cx_tcp_conn *c, struct stun_tcp *st, i
 			break;
 		if ((h[0] >> 6) == 0) {
 			struct cx_packet p;
-			memset(&p, 0, sizeof(p));
-			p.frame = frame;
-			p.ts_ns = ts_ns;
-			p.src = c->addr[dir];
-			p.dst = c->addr[!dir];
-			p.sport = c->port[dir];
-			p.dport = c->port[!dir];
-			p.payload = h;
-			p.payload_len = (uint32_t)need;
+			cx_tcp_conn_packet(c, dir, frame, ts_ns, h, need, &p);
 			cx_stunf_packet(m, &p, true);
 		} else {
 			cx_stats_add(m->ctx->stats, "proto.turn_channel_data", 1);

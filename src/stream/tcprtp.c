@@ -93,18 +93,10 @@ frame_packet(struct cx_media *m, struct cx_tcp_conn *c, struct rtp_tcp_half *h, 
 	     int64_t ts_ns, const uint8_t *d, size_t n)
 {
 	struct cx_packet p;
-	memset(&p, 0, sizeof(p));
-	p.frame = frame;
-	p.ts_ns = ts_ns;
-	p.src = c->addr[dir];
-	p.dst = c->addr[!dir];
-	p.sport = c->port[dir];
-	p.dport = c->port[!dir];
+	cx_tcp_conn_packet(c, dir, frame, ts_ns, d, n, &p);
 	p.ip_ver = c->addr[dir].family;
 	p.ip_proto = 6;
 	p.l4 = CX_L4_TCP;
-	p.payload = d;
-	p.payload_len = (uint32_t)n;
 	h->frames++;
 	cx_stats_add(m->ctx->stats, "proto.rtp_tcp_frames", 1);
 	if (!cx_media_on_udp(m, &p)) {
