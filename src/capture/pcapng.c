@@ -37,11 +37,12 @@ rd16(const struct cx_pcapng *r, struct cx_cur *c)
 	return r->swap ? cx_get_le16(c) : cx_get_be16(c);
 }
 
-/* Reads one block; returns its type, 0 at a clean end, -1 on damage. */
+/* Reads a block's header: 8 bytes, 12 for a section header (whose
+ * byte-order magic sets r->swap). *already: bytes of the body read with
+ * it. Returns the block type, 0 at a clean end, -1 on damage. */
 static int64_t
-read_block(struct cx_pcapng *r, struct cx_cur *body, char *err, size_t n)
+read_header(struct cx_pcapng *r, uint8_t hdr[12], uint32_t *len, size_t *already, char *err, size_t n)
 {
-	uint8_t hdr[12];
 	size_t got = fread(hdr, 1, 8, r->f);
 	if (got == 0)
 		return 0;
@@ -49,7 +50,7 @@ read_block(struct cx_pcapng *r, struct cx_cur *body, char *err, size_t n)
 		snprintf(err, n, "pcapng: block header cut at byte %llu", (unsigned long long)r->pos);
 		return -1;
 	}
-	uint32_t type = 0, len = 0;
+	uint32_t type = 0;
 	if (hdr[0] == 0x0a && hdr[1] == 0x0d && hdr[2] == 0x0d && hdr[3] == 0x0a) {
 		/* Section header: its byte-order magic decides the endianness. */
 		if (fread(hdr + 8, 1, 4, r->f) != 4) {
@@ -71,12 +72,25 @@ read_block(struct cx_pcapng *r, struct cx_cur *body, char *err, size_t n)
 		type = rd32(r, &h);
 	else
 		cx_skip(&h, 4);
-	len = rd32(r, &h);
-	if (len < 12 || len % 4 || len > MAX_BLOCK) {
-		snprintf(err, n, "pcapng: block of absurd length %u at byte %llu", len, (unsigned long long)r->pos);
+	*len = rd32(r, &h);
+	if (*len < 12 || *len % 4 || *len > MAX_BLOCK) {
+		snprintf(err, n, "pcapng: block of absurd length %u at byte %llu", *len, (unsigned long long)r->pos);
 		return -1;
 	}
-	size_t already = type == 0x0A0D0D0A ? 4 : 0;
+	*already = type == 0x0A0D0D0A ? 4 : 0;
+	return type;
+}
+
+/* Reads one block; returns its type, 0 at a clean end, -1 on damage. */
+static int64_t
+read_block(struct cx_pcapng *r, struct cx_cur *body, char *err, size_t n)
+{
+	uint8_t hdr[12];
+	uint32_t len;
+	size_t already;
+	int64_t type = read_header(r, hdr, &len, &already, err, n);
+	if (type <= 0)
+		return type;
 	size_t rest = len - 8 - already;
 	if (r->cap < len) {
 		uint8_t *nb = realloc(r->buf, len);
@@ -271,39 +285,20 @@ cx_pcapng_secrets(const char *path, void (*cb)(void *arg, uint32_t type, const u
 	struct cx_pcapng r = { .f = f };
 	int found = 0;
 	uint8_t hdr[12];
+	if (fread(hdr, 1, 4, f) != 4 || memcmp(hdr, "\x0a\x0d\x0d\x0a", 4) || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return 0; /* classic pcap or something else: no DSB there */
+	}
 	for (;;) {
-		size_t got = fread(hdr, 1, 8, f);
-		if (got == 0)
-			break;
-		bool shb = got >= 4 && hdr[0] == 0x0a && hdr[1] == 0x0d && hdr[2] == 0x0d && hdr[3] == 0x0a;
-		if (r.pos == 0 && !shb)
-			break; /* classic pcap or something else: no DSB there */
-		if (got < 8) {
-			snprintf(err, errlen, "pcapng: block header cut at byte %llu", (unsigned long long)r.pos);
-			found = -1;
-			break;
-		}
-		if (shb) {
-			if (fread(hdr + 8, 1, 4, f) != 4)
-				break;
-			if (hdr[8] == 0x1a && hdr[9] == 0x2b)
-				r.swap = false;
-			else if (hdr[8] == 0x4d && hdr[9] == 0x3c)
-				r.swap = true;
-			else {
-				snprintf(err, errlen, "pcapng: bad byte-order magic at byte %llu", (unsigned long long)r.pos);
+		uint32_t len;
+		size_t done;
+		int64_t type = read_header(&r, hdr, &len, &done, err, errlen);
+		if (type <= 0) {
+			if (type < 0)
 				found = -1;
-				break;
-			}
-		}
-		struct cx_cur h = cx_cur_make(hdr, 8);
-		uint32_t type = rd32(&r, &h), len = rd32(&r, &h);
-		if (len < 12 || len % 4 || len > MAX_BLOCK) {
-			snprintf(err, errlen, "pcapng: block of absurd length %u at byte %llu", len, (unsigned long long)r.pos);
-			found = -1;
 			break;
 		}
-		size_t done = shb ? 12 : 8;
+		done += 8;
 		if (type == 0x0000000A && len >= 20 && len - 12 <= MAX_DSB) {
 			size_t body = len - 12;
 			if (r.cap < body) {
