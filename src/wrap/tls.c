@@ -28,6 +28,10 @@
  * many ahead are tried on the first plausible record (a whole lost flight
  * of a busy SIP trunk is a few dozen records). */
 #define TLS_RESYNC_SEQS 512u
+/* Decryptions a direction may spend looking for its records again, over
+ * the whole connection: bytes that only look like record headers would
+ * otherwise cost TLS_RESYNC_SEQS decryptions per byte. */
+#define TLS_RESYNC_BUDGET (16u * TLS_RESYNC_SEQS)
 
 enum inner_kind { IN_NONE = 0, IN_SIP, IN_WS, IN_OTHER };
 
@@ -40,6 +44,7 @@ struct tls_half {
 	bool lost;             /* the rest of this direction is not read */
 	bool resync;           /* after a gap: looking for the next record that opens */
 	uint64_t lost_frame, gaps, resyncs; /* lost_frame: the first gap's */
+	uint32_t resync_tries;  /* decryptions spent resynchronising so far */
 	uint64_t last_gap_frame;
 	struct tls_rstate rs;  /* record protection, when the keys are known */
 	uint64_t records, app_records, app_bytes, alerts;
@@ -372,10 +377,11 @@ plausible(const uint8_t *d, bool tls13)
  * *synced when the record at that offset opened (and was handled). */
 static size_t
 resync(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, uint64_t frame,
-       int64_t ts, bool *synced)
+       int64_t ts, bool *synced, bool *budget_out)
 {
 	struct tls_half *h = &t->h[dir];
 	*synced = false;
+	*budget_out = false;
 	if (!w->tls_out && !(w->tls_out = malloc(TLS_MAX_RECORD)))
 		return 0;
 	size_t p = 0;
@@ -388,6 +394,12 @@ resync(struct cx_wrap *w, struct cx_tcp_conn *c, struct tls_conn *t, int dir, ui
 			return p; /* wait for the rest of this candidate */
 		uint64_t base = h->rs.seq;
 		for (uint64_t k = 0; k < TLS_RESYNC_SEQS; k++) {
+			if (h->resync_tries >= TLS_RESYNC_BUDGET) {
+				h->rs.seq = base;
+				*budget_out = true;
+				return h->len;
+			}
+			h->resync_tries++;
 			h->rs.seq = base + k;
 			uint8_t it;
 			long pl = tls_decrypt(&h->rs, d[0], d + 5, len, w->tls_out, &it);
@@ -479,9 +491,17 @@ cx_tls_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 again:
 	off = 0;
 	if (h->resync) {
-		bool synced;
-		off = resync(w, c, t, dir, frame, ts, &synced);
+		bool synced, spent;
+		off = resync(w, c, t, dir, frame, ts, &synced, &spent);
 		h->resync = !synced;
+		if (spent) {
+			bad(w, t, frame, "resync_budget", "no record opened within the resynchronisation budget; "
+							   "the rest of this direction is not read");
+			h->lost = true;
+			h->resync = false;
+			h->len = 0;
+			return;
+		}
 		if (h->resync) {
 			memmove(h->buf, h->buf + off, h->len - off);
 			h->len -= off;

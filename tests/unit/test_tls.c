@@ -467,6 +467,42 @@ Test(tls, truncated_record)
 	unlink(a);
 }
 
+/* Frame 34's record header damaged and the rest of its payload made of
+ * records that only look like ones (application data, length 16): each
+ * would cost up to 512 decryptions while the direction resynchronises. */
+static void
+fake_records(u_char *d, struct pcap_pkthdr *h)
+{
+	size_t pl = payload_at(d);
+	cr_assert_gt(h->caplen, pl + 21 * 20, "frame 34 has room for 20 fake records");
+	d[pl] = 0; /* no record type: the direction, decrypting, resynchronises */
+	for (size_t i = pl + 1; i + 21 <= h->caplen; i += 21) {
+		static const u_char fake[5] = { 23, 3, 3, 0, 16 };
+		memcpy(d + i, fake, 5);
+		memset(d + i + 5, 0, 16);
+	}
+}
+
+Test(tls, resync_budget)
+{
+	char a[128];
+	struct json_object *r = run_keys(mutated(cxt_path("fixtures/wrap-tls13-srtp.pcap"), 34, fake_records, a, sizeof(a)),
+					 "fixtures/wrap-tls13-srtp.keys");
+	struct json_object *c = conn(r, 2);
+	/* the search stops at its budget: counted, the rest of alice's side
+	 * not read, bob's side and the other connection untouched */
+	cr_assert_eq(num(r, "capture.errors.tls.resync_budget"), 1);
+	cr_assert_eq(num(c, "client_to_server.resynchronised"), 0);
+	cr_assert_eq(num(c, "client_to_server.lost_from_frame"), 34);
+	cr_assert_eq(num(c, "server_to_client.failed_records"), 0);
+	cr_assert(boolean(conn(r, 1), "decrypted"));
+	cr_assert_eq(num(conn(r, 1), "failed_records"), 0);
+	cr_assert_lt(messages(r, NULL), 23);
+	cr_assert_gt(messages(r, NULL), 0);
+	json_object_put(r);
+	unlink(a);
+}
+
 /* Key log lines that are not: counted, never a crash. */
 Test(tls, hostile_key_log)
 {
