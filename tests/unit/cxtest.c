@@ -159,3 +159,17 @@ cxt_get(struct json_object *o, const char *dotted)
 	}
 	return o;
 }
+
+long
+cxt_num(struct json_object *o, const char *dotted)
+{
+	struct json_object *v = cxt_get(o, dotted);
+	return v ? (long)json_object_get_int64(v) : -1;
+}
+
+const char *
+cxt_str(struct json_object *o, const char *dotted)
+{
+	struct json_object *v = cxt_get(o, dotted);
+	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : "-";
+}

@@ -35,5 +35,9 @@ char *cxt_slurp(const char *dir, const char *rel, size_t *len);
 
 /* json_object_object_get with a dotted path ("capture.frames"). Borrowed. */
 struct json_object *cxt_get(struct json_object *o, const char *dotted);
+/* The integer at a dotted path, -1 when absent. */
+long cxt_num(struct json_object *o, const char *dotted);
+/* The string at a dotted path (borrowed), "-" when absent or null. */
+const char *cxt_str(struct json_object *o, const char *dotted);
 
 #endif

@@ -43,20 +43,6 @@ run_keys(const char *cap, const char *keys)
 	return r;
 }
 
-static long
-num(struct json_object *r, const char *path)
-{
-	struct json_object *o = cxt_get(r, path);
-	return o ? (long)json_object_get_int64(o) : -1;
-}
-
-static const char *
-str(struct json_object *o, const char *k)
-{
-	struct json_object *v = cxt_get(o, k);
-	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : "-";
-}
-
 static bool
 boolean(struct json_object *o, const char *k)
 {
@@ -69,7 +55,7 @@ conn(struct json_object *r, long id)
 {
 	struct json_object *cs = cxt_get(r, "wrappers.tls.connections");
 	for (size_t i = 0; cs && i < json_object_array_length(cs); i++)
-		if (num(json_object_array_get_idx(cs, i), "tcp_connection") == id)
+		if (cxt_num(json_object_array_get_idx(cs, i), "tcp_connection") == id)
 			return json_object_array_get_idx(cs, i);
 	cr_assert_fail("no TLS connection %ld", id);
 	return NULL;
@@ -83,7 +69,7 @@ messages(struct json_object *r, const char *transport)
 	for (size_t i = 0; dl && i < json_object_array_length(dl); i++) {
 		struct json_object *ms = cxt_get(json_object_array_get_idx(dl, i), "messages");
 		for (size_t k = 0; ms && k < json_object_array_length(ms); k++)
-			n += !transport || !strcmp(str(json_object_array_get_idx(ms, k), "transport"), transport);
+			n += !transport || !strcmp(cxt_str(json_object_array_get_idx(ms, k), "transport"), transport);
 	}
 	return n;
 }
@@ -94,7 +80,7 @@ count_kind(struct json_object *r, const char *kind)
 	struct json_object *f = cxt_get(r, "findings");
 	size_t n = 0;
 	for (size_t i = 0; f && i < json_object_array_length(f); i++)
-		n += !strcmp(str(json_object_array_get_idx(f, i), "kind"), kind);
+		n += !strcmp(cxt_str(json_object_array_get_idx(f, i), "kind"), kind);
 	return n;
 }
 
@@ -132,19 +118,19 @@ match_tshark(struct json_object *r, const char *txt, const char *const *transpor
 		bool hit = false;
 		for (size_t i = 0; i < json_object_array_length(dl) && !hit; i++) {
 			struct json_object *d = json_object_array_get_idx(dl, i);
-			if (strcmp(str(d, "call_id"), f[5]))
+			if (strcmp(cxt_str(d, "call_id"), f[5]))
 				continue;
 			struct json_object *ms = cxt_get(d, "messages");
 			for (size_t k = 0; k < json_object_array_length(ms) && !hit; k++) {
 				struct json_object *m = json_object_array_get_idx(ms, k);
-				if (num(m, "frame") != frame || strcmp(str(m, "src"), src) || strcmp(str(m, "dst"), dst) ||
-				    strcmp(str(m, "cseq"), f[6]))
+				if (cxt_num(m, "frame") != frame || strcmp(cxt_str(m, "src"), src) || strcmp(cxt_str(m, "dst"), dst) ||
+				    strcmp(cxt_str(m, "cseq"), f[6]))
 					continue;
-				if (f[7][0] && num(m, "status") != atol(f[7]))
+				if (f[7][0] && cxt_num(m, "status") != atol(f[7]))
 					continue;
-				if (!f[7][0] && !strcmp(str(m, "request"), "-"))
+				if (!f[7][0] && !strcmp(cxt_str(m, "request"), "-"))
 					continue;
-				const char *text = str(m, "text");
+				const char *text = cxt_str(m, "text");
 				/* digest response(s): "resp" or "r1","r2" */
 				bool ok = true;
 				for (char *sv = NULL, *x = strtok_r(f[8], ",", &sv); x; x = strtok_r(NULL, ",", &sv)) {
@@ -159,9 +145,9 @@ match_tshark(struct json_object *r, const char *txt, const char *const *transpor
 				}
 				bool tr = false;
 				for (size_t j = 0; transports[j]; j++)
-					tr |= !strcmp(str(m, "transport"), transports[j]);
+					tr |= !strcmp(cxt_str(m, "transport"), transports[j]);
 				cr_assert(ok, "%s frame %ld: digest response or SDP differ", txt, frame);
-				cr_assert(tr, "%s frame %ld: transport %s", txt, frame, str(m, "transport"));
+				cr_assert(tr, "%s frame %ld: transport %s", txt, frame, cxt_str(m, "transport"));
 				hit = true;
 			}
 		}
@@ -184,14 +170,14 @@ Test(tls, srtp13_as_tshark)
 	cr_assert_eq(json_object_array_length(cxt_get(r, "dialogs")), 3);
 	for (long id = 1; id <= 2; id++) {
 		struct json_object *c = conn(r, id);
-		cr_assert_str_eq(str(c, "version"), "TLS 1.3");
-		cr_assert_str_eq(str(c, "suite"), "TLS_AES_256_GCM_SHA384");
+		cr_assert_str_eq(cxt_str(c, "version"), "TLS 1.3");
+		cr_assert_str_eq(cxt_str(c, "suite"), "TLS_AES_256_GCM_SHA384");
 		cr_assert(boolean(c, "decrypted"));
-		cr_assert_str_eq(str(c, "why_not"), "-");
-		cr_assert_str_eq(str(c, "carries"), "SIP");
-		cr_assert_eq(num(c, "failed_records"), 0);
+		cr_assert_str_eq(cxt_str(c, "why_not"), "-");
+		cr_assert_str_eq(cxt_str(c, "carries"), "SIP");
+		cr_assert_eq(cxt_num(c, "failed_records"), 0);
 		/* in 1.3 the certificate is encrypted: read only once decrypted */
-		cr_assert_str_eq(str(c, "certificate_subjects.0"), "/O=callextract fixtures/CN=sip.callextract.test");
+		cr_assert_str_eq(cxt_str(c, "certificate_subjects.0"), "/O=callextract fixtures/CN=sip.callextract.test");
 	}
 	/* the SDES keys were in the TLS-protected SDP: the SRTP is opened */
 	struct json_object *st = cxt_get(r, "streams");
@@ -199,14 +185,14 @@ Test(tls, srtp13_as_tshark)
 	for (size_t i = 0; i < 2; i++) {
 		struct json_object *s = json_object_array_get_idx(st, i);
 		cr_assert(boolean(s, "srtp.key_works"));
-		cr_assert_geq(num(s, "srtp.decrypted"), 400);
-		cr_assert_eq(num(s, "srtp.auth_failures"), 0);
-		cr_assert_gt(num(s, "audio.samples"), 60000);
+		cr_assert_geq(cxt_num(s, "srtp.decrypted"), 400);
+		cr_assert_eq(cxt_num(s, "srtp.auth_failures"), 0);
+		cr_assert_gt(cxt_num(s, "audio.samples"), 60000);
 	}
 	cr_assert_eq(count_kind(r, "srtp.sdes_over_tls"), 1);
 	cr_assert_eq(count_kind(r, "srtp.sdes_cleartext"), 0);
-	cr_assert_eq(num(r, "wrappers.tls.keys.secrets"), 8);
-	cr_assert_eq(num(r, "wrappers.tls.keys.ignored_lines"), 2, "EXPORTER_SECRET");
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.secrets"), 8);
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.ignored_lines"), 2, "EXPORTER_SECRET");
 	json_object_put(r);
 }
 
@@ -216,12 +202,12 @@ Test(tls, srtp12_as_tshark_and_clear_hep_copy)
 	cr_assert_eq(match_tshark(r, "wrap-tls12-srtp.pcap.tshark-tls.txt", t12), 24);
 	cr_assert_eq(messages(r, NULL), 24, "the HEP copies are the same messages");
 	struct json_object *c = conn(r, 1);
-	cr_assert_str_eq(str(c, "suite"), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+	cr_assert_str_eq(cxt_str(c, "suite"), "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
 	cr_assert(boolean(c, "decrypted"));
 	cr_assert(boolean(conn(r, 2), "decrypted"));
 	/* kamailio's siptrace mirrored every message in clear HEP3 */
 	cr_assert_eq(count_kind(r, "hep.clear_copy_of_tls"), 24, "one per message");
-	cr_assert_eq(num(r, "capture.protocols.hep_duplicate"), 24);
+	cr_assert_eq(cxt_num(r, "capture.protocols.hep_duplicate"), 24);
 	struct json_object *st = cxt_get(r, "streams");
 	for (size_t i = 0; i < json_object_array_length(st); i++)
 		cr_assert(boolean(json_object_array_get_idx(st, i), "srtp.key_works"));
@@ -232,7 +218,7 @@ Test(tls, srtp12_as_tshark_and_clear_hep_copy)
 	cr_assert_eq(count_kind(r, "hep.clear_copy_of_tls"), 0);
 	cr_assert_eq(messages(r, "TLS 1.2"), 0);
 	cr_assert_gt(messages(r, NULL), 0);
-	cr_assert_str_eq(str(conn(r, 1), "why_not"), "no key log (--tls-keylog) and no pcapng Decryption Secrets Block");
+	cr_assert_str_eq(cxt_str(conn(r, 1), "why_not"), "no key log (--tls-keylog) and no pcapng Decryption Secrets Block");
 	json_object_put(r);
 }
 
@@ -240,8 +226,8 @@ Test(tls, decryption_secrets_block)
 {
 	/* editcap --inject-secrets tls,wrap-tls13-srtp.keys: no --tls-keylog */
 	struct json_object *r = run_keys("fixtures/wrap-tls13-srtp-dsb.pcapng", NULL);
-	cr_assert_eq(num(r, "wrappers.tls.keys.secrets_blocks"), 1);
-	cr_assert_eq(num(r, "wrappers.tls.keys.secrets"), 8);
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.secrets_blocks"), 1);
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.secrets"), 8);
 	cr_assert_eq(match_tshark(r, "wrap-tls13-srtp.pcap.tshark-tls.txt", t13), 24);
 	cr_assert(boolean(conn(r, 1), "decrypted") && boolean(conn(r, 2), "decrypted"));
 	json_object_put(r);
@@ -262,18 +248,18 @@ Test(tls, suites_keyupdate_etm)
 	};
 	for (long id = 1; id <= 6; id++) {
 		struct json_object *c = conn(r, id);
-		cr_assert_str_eq(str(c, "suite"), want[id - 1].suite);
-		cr_assert_str_eq(str(c, "version"), want[id - 1].version);
+		cr_assert_str_eq(cxt_str(c, "suite"), want[id - 1].suite);
+		cr_assert_str_eq(cxt_str(c, "version"), want[id - 1].version);
 		cr_assert_eq(boolean(c, "encrypt_then_mac"), want[id - 1].etm, "connection %ld", id);
 		cr_assert(boolean(c, "decrypted"), "connection %ld", id);
-		cr_assert_eq(num(c, "failed_records"), 0, "connection %ld", id);
-		cr_assert_eq(num(c, "client_to_server.records_without_key"), 0);
-		cr_assert_eq(num(c, "server_to_client.records_without_key"), 0);
+		cr_assert_eq(cxt_num(c, "failed_records"), 0, "connection %ld", id);
+		cr_assert_eq(cxt_num(c, "client_to_server.records_without_key"), 0);
+		cr_assert_eq(cxt_num(c, "server_to_client.records_without_key"), 0);
 	}
 	/* s_client's "K": a KeyUpdate each way, and the second OPTIONS and its
 	 * answer decrypted under the next secrets */
-	cr_assert_eq(num(conn(r, 1), "client_to_server.key_updates"), 1);
-	cr_assert_eq(num(conn(r, 1), "server_to_client.key_updates"), 1);
+	cr_assert_eq(cxt_num(conn(r, 1), "client_to_server.key_updates"), 1);
+	cr_assert_eq(cxt_num(conn(r, 1), "server_to_client.key_updates"), 1);
 	cr_assert_eq(count_kind(r, "tls.cbc_suite"), 2);
 	/* the sixth: X25519 offered first, s_server wants P-256 */
 	for (long id = 1; id <= 6; id++)
@@ -292,7 +278,7 @@ Test(tls, wss_as_tshark)
 	for (long id = 1; id <= 3; id += 2) {
 		struct json_object *c = conn(r, id);
 		cr_assert(boolean(c, "decrypted"));
-		cr_assert_str_eq(str(c, "carries"), "WebSocket");
+		cr_assert_str_eq(cxt_str(c, "carries"), "WebSocket");
 	}
 	struct json_object *ws = cxt_get(r, "wrappers.websocket.connections");
 	size_t over_tls = 0;
@@ -318,7 +304,7 @@ Test(tls, python_client_fixtures)
 		/* kamailio's own connection: its secrets are not in the log */
 		struct json_object *c2 = conn(r, 2);
 		cr_assert(!boolean(c2, "decrypted"));
-		cr_assert_str_eq(str(c2, "why_not"), "no key for this client random in the key log");
+		cr_assert_str_eq(cxt_str(c2, "why_not"), "no key for this client random in the key log");
 		json_object_put(r);
 	}
 }
@@ -326,17 +312,17 @@ Test(tls, python_client_fixtures)
 Test(tls, missing_and_wrong_key_log)
 {
 	struct json_object *r = run_keys("fixtures/wrap-tls13-srtp.pcap", "/nonexistent/keys.log");
-	cr_assert_str_neq(str(r, "wrappers.tls.keys.keylog_error"), "-");
+	cr_assert_str_neq(cxt_str(r, "wrappers.tls.keys.keylog_error"), "-");
 	cr_assert_eq(messages(r, NULL), 0);
 	cr_assert(!boolean(conn(r, 1), "decrypted"));
 	/* the rest is still analysed: the SRTP streams are found (heuristic,
 	 * not decrypted) and the TLS handshake is read */
-	cr_assert_str_eq(str(conn(r, 1), "suite"), "TLS_AES_256_GCM_SHA384");
-	cr_assert_gt(num(r, "capture.frames"), 800);
+	cr_assert_str_eq(cxt_str(conn(r, 1), "suite"), "TLS_AES_256_GCM_SHA384");
+	cr_assert_gt(cxt_num(r, "capture.frames"), 800);
 	json_object_put(r);
 	/* another capture's key log: no entry for these client randoms */
 	r = run_keys("fixtures/wrap-tls13-srtp.pcap", "fixtures/wrap-tls12-srtp.keys");
-	cr_assert_str_eq(str(conn(r, 1), "why_not"), "no key for this client random in the key log");
+	cr_assert_str_eq(cxt_str(conn(r, 1), "why_not"), "no key for this client random in the key log");
 	cr_assert_eq(messages(r, NULL), 0);
 	json_object_put(r);
 }
@@ -363,10 +349,10 @@ Test(tls, secrets_that_do_not_open)
 	struct json_object *c = conn(r, 1);
 	cr_assert(boolean(c, "key_found"));
 	cr_assert(!boolean(c, "decrypted"));
-	cr_assert_gt(num(c, "failed_records"), 0);
-	cr_assert_str_eq(str(c, "why_not"),
+	cr_assert_gt(cxt_num(c, "failed_records"), 0);
+	cr_assert_str_eq(cxt_str(c, "why_not"),
 			 "every record failed its AEAD tag or MAC check: the key log's secrets are not this connection's");
-	cr_assert_geq(num(r, "capture.errors.tls.decrypt_failed"), 2);
+	cr_assert_geq(cxt_num(r, "capture.errors.tls.decrypt_failed"), 2);
 	cr_assert_eq(count_kind(r, "tls.decrypt_failed"), 2);
 	cr_assert_eq(messages(r, NULL), 0);
 	json_object_put(r);
@@ -429,9 +415,9 @@ Test(tls, flipped_bit)
 					 "fixtures/wrap-tls13-srtp.keys");
 	struct json_object *c = conn(r, 2);
 	cr_assert(boolean(c, "decrypted"));
-	cr_assert_eq(num(c, "client_to_server.failed_records"), 1);
-	cr_assert_eq(num(c, "server_to_client.failed_records"), 0);
-	cr_assert_eq(num(r, "capture.errors.tls.decrypt_failed"), 1);
+	cr_assert_eq(cxt_num(c, "client_to_server.failed_records"), 1);
+	cr_assert_eq(cxt_num(c, "server_to_client.failed_records"), 0);
+	cr_assert_eq(cxt_num(r, "capture.errors.tls.decrypt_failed"), 1);
 	cr_assert_eq(count_kind(r, "tls.decrypt_failed"), 1);
 	/* that INVITE is lost, the records after it decrypt (sequence numbers
 	 * move on): 23 of 24 messages */
@@ -452,17 +438,17 @@ Test(tls, truncated_record)
 	 * gives up waiting for it), the TLS layer finds the next record that
 	 * opens under a later sequence number and goes on; the server's side
 	 * and the other connection are not touched */
-	cr_assert_eq(num(c, "client_to_server.gaps"), 1);
-	cr_assert_eq(num(c, "client_to_server.resynchronised"), 1);
-	cr_assert_geq(num(c, "client_to_server.first_gap_frame"), 34);
-	cr_assert_str_eq(str(c, "client_to_server.lost_from_frame"), "-");
-	cr_assert_eq(num(c, "server_to_client.gaps"), 0);
-	cr_assert_eq(num(c, "failed_records"), 0);
-	cr_assert_eq(num(r, "capture.protocols.tls_resynchronised"), 1);
+	cr_assert_eq(cxt_num(c, "client_to_server.gaps"), 1);
+	cr_assert_eq(cxt_num(c, "client_to_server.resynchronised"), 1);
+	cr_assert_geq(cxt_num(c, "client_to_server.first_gap_frame"), 34);
+	cr_assert_str_eq(cxt_str(c, "client_to_server.lost_from_frame"), "-");
+	cr_assert_eq(cxt_num(c, "server_to_client.gaps"), 0);
+	cr_assert_eq(cxt_num(c, "failed_records"), 0);
+	cr_assert_eq(cxt_num(r, "capture.protocols.tls_resynchronised"), 1);
 	/* only the cut INVITE is missing */
 	cr_assert_eq(messages(r, NULL), 23);
 	cr_assert(boolean(conn(r, 1), "decrypted"));
-	cr_assert_eq(num(conn(r, 1), "failed_records"), 0);
+	cr_assert_eq(cxt_num(conn(r, 1), "failed_records"), 0);
 	json_object_put(r);
 	unlink(a);
 }
@@ -491,12 +477,12 @@ Test(tls, resync_budget)
 	struct json_object *c = conn(r, 2);
 	/* the search stops at its budget: counted, the rest of alice's side
 	 * not read, bob's side and the other connection untouched */
-	cr_assert_eq(num(r, "capture.errors.tls.resync_budget"), 1);
-	cr_assert_eq(num(c, "client_to_server.resynchronised"), 0);
-	cr_assert_eq(num(c, "client_to_server.lost_from_frame"), 34);
-	cr_assert_eq(num(c, "server_to_client.failed_records"), 0);
+	cr_assert_eq(cxt_num(r, "capture.errors.tls.resync_budget"), 1);
+	cr_assert_eq(cxt_num(c, "client_to_server.resynchronised"), 0);
+	cr_assert_eq(cxt_num(c, "client_to_server.lost_from_frame"), 34);
+	cr_assert_eq(cxt_num(c, "server_to_client.failed_records"), 0);
 	cr_assert(boolean(conn(r, 1), "decrypted"));
-	cr_assert_eq(num(conn(r, 1), "failed_records"), 0);
+	cr_assert_eq(cxt_num(conn(r, 1), "failed_records"), 0);
 	cr_assert_lt(messages(r, NULL), 23);
 	cr_assert_gt(messages(r, NULL), 0);
 	json_object_put(r);
@@ -516,10 +502,10 @@ Test(tls, hostile_key_log)
 	fprintf(f, "\nUNKNOWN_LABEL %064d 00\n", 0);
 	fclose(f);
 	struct json_object *r = run_keys("fixtures/wrap-tls13-srtp.pcap", path);
-	cr_assert_eq(num(r, "wrappers.tls.keys.secrets"), 0);
-	cr_assert_eq(num(r, "wrappers.tls.keys.bad_lines"), 5);
-	cr_assert_eq(num(r, "wrappers.tls.keys.ignored_lines"), 1);
-	cr_assert_str_eq(str(conn(r, 1), "why_not"), "no key log (--tls-keylog) and no pcapng Decryption Secrets Block");
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.secrets"), 0);
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.bad_lines"), 5);
+	cr_assert_eq(cxt_num(r, "wrappers.tls.keys.ignored_lines"), 1);
+	cr_assert_str_eq(cxt_str(conn(r, 1), "why_not"), "no key log (--tls-keylog) and no pcapng Decryption Secrets Block");
 	json_object_put(r);
 	unlink(path);
 }

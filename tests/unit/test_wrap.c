@@ -43,20 +43,6 @@ run(const char *path)
 	return r;
 }
 
-static long
-num(struct json_object *r, const char *path)
-{
-	struct json_object *o = cxt_get(r, path);
-	return o ? (long)json_object_get_int64(o) : -1;
-}
-
-static const char *
-s(struct json_object *o, const char *k)
-{
-	struct json_object *v = cxt_get(o, k);
-	return v && !json_object_is_type(v, json_type_null) ? json_object_get_string(v) : "-";
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -79,23 +65,23 @@ canon(struct json_object *r, const char *only_port)
 		struct json_object *ms = cxt_get(d, "messages");
 		for (size_t k = 0; ms && k < json_object_array_length(ms); k++) {
 			struct json_object *m = json_object_array_get_idx(ms, k);
-			if (only_port && !strstr(s(m, "src"), only_port) && !strstr(s(m, "dst"), only_port))
+			if (only_port && !strstr(cxt_str(m, "src"), only_port) && !strstr(cxt_str(m, "dst"), only_port))
 				continue;
 			char *l;
-			cr_assert(asprintf(&l, "msg %s %s %s %s %s %s %s", s(d, "call_id"), s(m, "src"), s(m, "dst"),
-					   s(m, "request"), s(m, "status"), s(m, "cseq"), s(m, "sdp")) > 0);
+			cr_assert(asprintf(&l, "msg %s %s %s %s %s %s %s", cxt_str(d, "call_id"), cxt_str(m, "src"), cxt_str(m, "dst"),
+					   cxt_str(m, "request"), cxt_str(m, "status"), cxt_str(m, "cseq"), cxt_str(m, "sdp")) > 0);
 			lines[n++] = l;
 		}
 		if (!only_port) {
 			char *l;
-			cr_assert(asprintf(&l, "dialog %s %s %s %s", s(d, "call_id"), s(d, "kind"), s(d, "state"),
-					   s(d, "final_status")) > 0);
+			cr_assert(asprintf(&l, "dialog %s %s %s %s", cxt_str(d, "call_id"), cxt_str(d, "kind"), cxt_str(d, "state"),
+					   cxt_str(d, "final_status")) > 0);
 			lines[n++] = l;
 			struct json_object *sdp = cxt_get(d, "sdp");
 			for (size_t k = 0; sdp && k < json_object_array_length(sdp); k++) {
 				struct json_object *x = json_object_array_get_idx(sdp, k);
-				cr_assert(asprintf(&l, "sdp %s %s %s %s %s %s", s(d, "call_id"), s(x, "origin"), s(x, "party"),
-						   s(x, "type"), s(x, "message"),
+				cr_assert(asprintf(&l, "sdp %s %s %s %s %s %s", cxt_str(d, "call_id"), cxt_str(x, "origin"), cxt_str(x, "party"),
+						   cxt_str(x, "type"), cxt_str(x, "message"),
 						   json_object_to_json_string(cxt_get(x, "media"))) > 0);
 				lines[n++] = l;
 			}
@@ -105,12 +91,12 @@ canon(struct json_object *r, const char *only_port)
 	struct json_object *ex = cxt_get(r, "auth.exchanges");
 	for (size_t i = 0; ex && i < json_object_array_length(ex); i++) {
 		struct json_object *e = json_object_array_get_idx(ex, i);
-		if (only_port && !strstr(s(e, "client"), only_port))
+		if (only_port && !strstr(cxt_str(e, "client"), only_port))
 			continue;
 		char *l;
-		cr_assert(asprintf(&l, "auth %s %s %s %s %s %s %s %s %s", s(e, "method"), s(e, "username"), s(e, "realm"),
-				   s(e, "nonce"), s(e, "uri"), s(e, "response"), s(e, "qop"), s(e, "nc"),
-				   s(e, "verdict")) > 0);
+		cr_assert(asprintf(&l, "auth %s %s %s %s %s %s %s %s %s", cxt_str(e, "method"), cxt_str(e, "username"), cxt_str(e, "realm"),
+				   cxt_str(e, "nonce"), cxt_str(e, "uri"), cxt_str(e, "response"), cxt_str(e, "qop"), cxt_str(e, "nc"),
+				   cxt_str(e, "verdict")) > 0);
 		lines[n++] = l;
 		cr_assert_lt(n, cap - 8);
 	}
@@ -143,18 +129,18 @@ leg(struct json_object *r, unsigned port)
 		struct json_object *ms = cxt_get(d, "messages");
 		for (size_t k = 0; k < json_object_array_length(ms); k++) {
 			struct json_object *m = json_object_array_get_idx(ms, k);
-			bool up = !strcmp(s(m, "src"), me), down = !strcmp(s(m, "dst"), me);
+			bool up = !strcmp(cxt_str(m, "src"), me), down = !strcmp(cxt_str(m, "dst"), me);
 			if (up || down)
 				o += (size_t)snprintf(t + o, 65536 - o, "%s %s %s %s %s %s\n", up ? "up" : "down",
-						      s(d, "call_id"), s(m, "request"), s(m, "status"), s(m, "cseq"), s(m, "sdp"));
+						      cxt_str(d, "call_id"), cxt_str(m, "request"), cxt_str(m, "status"), cxt_str(m, "cseq"), cxt_str(m, "sdp"));
 		}
 	}
 	struct json_object *ex = cxt_get(r, "auth.exchanges");
 	for (size_t i = 0; ex && i < json_object_array_length(ex); i++) {
 		struct json_object *e = json_object_array_get_idx(ex, i);
-		if (!strcmp(s(e, "client"), me))
-			o += (size_t)snprintf(t + o, 65536 - o, "auth %s %s %s %s %s %s\n", s(e, "method"), s(e, "username"),
-					      s(e, "nonce"), s(e, "response"), s(e, "nc"), s(e, "verdict"));
+		if (!strcmp(cxt_str(e, "client"), me))
+			o += (size_t)snprintf(t + o, 65536 - o, "auth %s %s %s %s %s %s\n", cxt_str(e, "method"), cxt_str(e, "username"),
+					      cxt_str(e, "nonce"), cxt_str(e, "response"), cxt_str(e, "nc"), cxt_str(e, "verdict"));
 	}
 	cr_assert_lt(o, 65000u);
 	return t;
@@ -169,7 +155,7 @@ all_transports(struct json_object *r, const char *prefix)
 	for (size_t i = 0; i < json_object_array_length(dl); i++) {
 		struct json_object *ms = cxt_get(json_object_array_get_idx(dl, i), "messages");
 		for (size_t k = 0; k < json_object_array_length(ms); k++, seen++)
-			cr_assert_str_eq(s(json_object_array_get_idx(ms, k), "transport"), prefix);
+			cr_assert_str_eq(cxt_str(json_object_array_get_idx(ms, k), "transport"), prefix);
 	}
 	cr_assert_gt(seen, 0);
 }
@@ -184,11 +170,11 @@ hep_case(const char *fixture, const char *transport, long agent, int version, co
 	struct json_object *only = run(split(cap, "port 19060", true, a, sizeof(a)));
 	struct json_object *plain = run(split(cap, "port 19060", false, b, sizeof(b)));
 	/* 24 SIP messages on the wire (tshark sip,stat on the plain part) */
-	cr_assert_eq(num(plain, "capture.protocols.sip"), 24);
-	cr_assert_eq(num(only, "capture.protocols.sip"), 24);
-	cr_assert_eq(num(only, "capture.protocols.hep"), 25);
+	cr_assert_eq(cxt_num(plain, "capture.protocols.sip"), 24);
+	cr_assert_eq(cxt_num(only, "capture.protocols.sip"), 24);
+	cr_assert_eq(cxt_num(only, "capture.protocols.hep"), 25);
 	/* kamailio ships the ACK it absorbs twice: taken once */
-	cr_assert_eq(num(only, "capture.protocols.hep_repeated_copy"), 1);
+	cr_assert_eq(cxt_num(only, "capture.protocols.hep_repeated_copy"), 1);
 	all_transports(only, transport);
 	all_transports(plain, "UDP");
 	char *co = canon(only, NULL), *cp = canon(plain, NULL);
@@ -196,14 +182,14 @@ hep_case(const char *fixture, const char *transport, long agent, int version, co
 	cr_assert_gt(strlen(cp), 1000);
 	cr_assert(strstr(cp, "auth INVITE 1001"), "the INVITE's digest exchange is there");
 	/* both copies in one capture: each message taken once, the wire's */
-	cr_assert_eq(num(full, "capture.protocols.sip"), 24);
-	cr_assert_eq(num(full, "capture.protocols.hep_duplicate"), 24);
+	cr_assert_eq(cxt_num(full, "capture.protocols.sip"), 24);
+	cr_assert_eq(cxt_num(full, "capture.protocols.hep_duplicate"), 24);
 	all_transports(full, "UDP");
 	char *cf = canon(full, NULL);
 	cr_assert_str_eq(cf, cp);
-	cr_assert_eq(num(only, "wrappers.hep.agents.0.agent"), agent);
-	cr_assert_eq(num(only, "wrappers.hep.agents.0.versions.0"), version);
-	cr_assert_eq(num(only, "wrappers.hep.agents.0.sip"), 25);
+	cr_assert_eq(cxt_num(only, "wrappers.hep.agents.0.agent"), agent);
+	cr_assert_eq(cxt_num(only, "wrappers.hep.agents.0.versions.0"), version);
+	cr_assert_eq(cxt_num(only, "wrappers.hep.agents.0.sip"), 25);
 	struct json_object *k = cxt_get(only, "wrappers.hep.agents.0.auth_key");
 	if (key)
 		cr_assert_str_eq(json_object_get_string(k), key);
@@ -212,7 +198,7 @@ hep_case(const char *fixture, const char *transport, long agent, int version, co
 	struct json_object *f = cxt_get(only, "findings");
 	size_t nokey = 0;
 	for (size_t i = 0; i < json_object_array_length(f); i++)
-		nokey += !strcmp(s(json_object_array_get_idx(f, i), "kind"), "hep.no_auth_key");
+		nokey += !strcmp(cxt_str(json_object_array_get_idx(f, i), "kind"), "hep.no_auth_key");
 	cr_assert_eq(nokey, key ? 0u : 1u);
 	free(co);
 	free(cp);
@@ -280,16 +266,16 @@ Test(wrap, hep_hostile_lengths)
 	const char *cap = mutated(cxt_path("fixtures/wrap-hep3.pcap"), spoil_hep, a, sizeof(a));
 	struct json_object *r = run(cap);
 	cr_assert_eq(hep_hits[0] + hep_hits[1] + hep_hits[2] + hep_hits[3], 25);
-	cr_assert_eq(num(r, "capture.errors.hep.length"), hep_hits[0]);
-	cr_assert_eq(num(r, "capture.errors.hep.chunk_length"), hep_hits[1] + hep_hits[2]);
+	cr_assert_eq(cxt_num(r, "capture.errors.hep.length"), hep_hits[0]);
+	cr_assert_eq(cxt_num(r, "capture.errors.hep.chunk_length"), hep_hits[1] + hep_hits[2]);
 	/* the plain SIP and the intact copies are all still there */
-	cr_assert_eq(num(r, "capture.protocols.sip"), 24);
-	cr_assert_eq(num(r, "capture.protocols.hep"), hep_hits[3]);
+	cr_assert_eq(cxt_num(r, "capture.protocols.sip"), 24);
+	cr_assert_eq(cxt_num(r, "capture.protocols.hep"), hep_hits[3]);
 	json_object_put(r);
 	/* and the HEP part alone keeps the messages of the intact copies */
 	struct json_object *o = run(split(cap, "port 19060", true, b, sizeof(b)));
-	cr_assert_geq(num(o, "capture.protocols.sip"), (long)hep_hits[3] - 1);
-	cr_assert_leq(num(o, "capture.protocols.sip"), (long)hep_hits[3]);
+	cr_assert_geq(cxt_num(o, "capture.protocols.sip"), (long)hep_hits[3] - 1);
+	cr_assert_leq(cxt_num(o, "capture.protocols.sip"), (long)hep_hits[3]);
 	json_object_put(o);
 	unlink(a);
 	unlink(b);
@@ -300,25 +286,25 @@ Test(wrap, hep_hostile_lengths)
 Test(wrap, websocket_kamailio_deflate)
 {
 	struct json_object *r = run(cxt_path("fixtures/wrap-ws.pcap"));
-	cr_assert_eq(num(r, "capture.protocols.websocket_sip"), 38);
-	cr_assert_eq(num(r, "capture.protocols.sip"), 38);
+	cr_assert_eq(cxt_num(r, "capture.protocols.websocket_sip"), 38);
+	cr_assert_eq(cxt_num(r, "capture.protocols.sip"), 38);
 	all_transports(r, "WS");
 	struct json_object *cs = cxt_get(r, "wrappers.websocket.connections");
 	cr_assert_eq(json_object_array_length(cs), 3);
 	int deflate = 0;
 	for (size_t i = 0; i < 3; i++) {
 		struct json_object *c = json_object_array_get_idx(cs, i);
-		cr_assert_str_eq(s(c, "protocol"), "sip");
+		cr_assert_str_eq(cxt_str(c, "protocol"), "sip");
 		cr_assert(json_object_get_boolean(cxt_get(c, "upgrade_seen")));
-		cr_assert_eq(num(c, "client_to_server.errors") + num(c, "server_to_client.errors"), 0);
-		cr_assert_eq(num(c, "client_to_server.close_code"), 1000);
+		cr_assert_eq(cxt_num(c, "client_to_server.errors") + cxt_num(c, "server_to_client.errors"), 0);
+		cr_assert_eq(cxt_num(c, "client_to_server.close_code"), 1000);
 		if (json_object_get_boolean(cxt_get(c, "permessage_deflate"))) {
 			deflate++;
-			cr_assert_eq(num(c, "client_to_server.deflated"), 7);
-			cr_assert_eq(num(c, "server_to_client.deflated"), 7);
+			cr_assert_eq(cxt_num(c, "client_to_server.deflated"), 7);
+			cr_assert_eq(cxt_num(c, "server_to_client.deflated"), 7);
 			/* two INVITEs of 4 frames each (python-websockets' last
 			 * fragment is the 1-byte deflate flush), 5 whole messages, close */
-			cr_assert_eq(num(c, "client_to_server.frames"), 14);
+			cr_assert_eq(cxt_num(c, "client_to_server.frames"), 14);
 		}
 	}
 	cr_assert_eq(deflate, 1);
@@ -355,7 +341,7 @@ Test(wrap, websocket_kamailio_deflate)
 				snprintf(src, sizeof(src), "127.0.0.1:%u", sp);
 				snprintf(dst, sizeof(dst), "127.0.0.1:%u", dp);
 				snprintf(cq, sizeof(cq), "%u %s", cseq, what);
-				hit = !strcmp(s(m, "src"), src) && !strcmp(s(m, "dst"), dst) && !strncmp(s(m, "cseq"), cq, strlen(cq));
+				hit = !strcmp(cxt_str(m, "src"), src) && !strcmp(cxt_str(m, "dst"), dst) && !strncmp(cxt_str(m, "cseq"), cq, strlen(cq));
 			}
 			if (hit) {
 				found++;
@@ -395,10 +381,10 @@ Test(wrap, websocket_hostile_length)
 	ws_spoiled = 0;
 	struct json_object *r = run(mutated(cxt_path("fixtures/wrap-ws.pcap"), spoil_ws, a, sizeof(a)));
 	cr_assert_eq(ws_spoiled, 1);
-	cr_assert_geq(num(r, "capture.errors.websocket.frame_too_long"), 1);
+	cr_assert_geq(cxt_num(r, "capture.errors.websocket.frame_too_long"), 1);
 	/* one message lost to the spoiled frame; the connection resynchronises
 	 * on the next frame holding SIP, the others are whole */
-	cr_assert_eq(num(r, "capture.protocols.websocket_sip"), 37);
+	cr_assert_eq(cxt_num(r, "capture.protocols.websocket_sip"), 37);
 	json_object_put(r);
 	unlink(a);
 }
@@ -411,9 +397,9 @@ Test(wrap, websocket_corpus_heplify)
 	if (!cxt_exists(p))
 		cr_skip_test("corpus not present");
 	struct json_object *r = run(p);
-	cr_assert_eq(num(r, "capture.protocols.websocket_sip"), 11);
-	cr_assert_eq(num(r, "capture.protocols.sip"), 39);
-	cr_assert_eq(num(r, "wrappers.websocket.connections.0.client_to_server.errors"), 0);
+	cr_assert_eq(cxt_num(r, "capture.protocols.websocket_sip"), 11);
+	cr_assert_eq(cxt_num(r, "capture.protocols.sip"), 39);
+	cr_assert_eq(cxt_num(r, "wrappers.websocket.connections.0.client_to_server.errors"), 0);
 	json_object_put(r);
 }
 
@@ -428,7 +414,7 @@ tls_conn0(struct json_object *r)
 	 * its (no secrets for it in the key log) */
 	struct json_object *cs = cxt_get(r, "wrappers.tls.connections");
 	for (size_t i = 0; cs && i < json_object_array_length(cs); i++)
-		if (num(json_object_array_get_idx(cs, i), "tcp_connection") == 1)
+		if (cxt_num(json_object_array_get_idx(cs, i), "tcp_connection") == 1)
 			return json_object_array_get_idx(cs, i);
 	cr_assert_fail("no TLS connection 1");
 	return NULL;
@@ -440,7 +426,7 @@ count_kind(struct json_object *r, const char *kind)
 	struct json_object *f = cxt_get(r, "findings");
 	size_t n = 0;
 	for (size_t i = 0; i < json_object_array_length(f); i++)
-		n += !strcmp(s(json_object_array_get_idx(f, i), "kind"), kind);
+		n += !strcmp(cxt_str(json_object_array_get_idx(f, i), "kind"), kind);
 	return n;
 }
 
@@ -448,15 +434,15 @@ Test(wrap, tls13_handshake)
 {
 	struct json_object *r = run(cxt_path("fixtures/wrap-tls13.pcap"));
 	struct json_object *c = tls_conn0(r);
-	cr_assert_str_eq(s(c, "version"), "TLS 1.3");
-	cr_assert_str_eq(s(c, "suite"), "TLS_AES_256_GCM_SHA384");
-	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
+	cr_assert_str_eq(cxt_str(c, "version"), "TLS 1.3");
+	cr_assert_str_eq(cxt_str(c, "suite"), "TLS_AES_256_GCM_SHA384");
+	cr_assert_str_eq(cxt_str(c, "sni"), "sip.callextract.test");
 	cr_assert_eq(json_object_array_length(cxt_get(c, "certificate_subjects")), 0, "encrypted in 1.3");
 	cr_assert_eq(json_object_get_boolean(cxt_get(c, "decrypted")), 0);
-	cr_assert_eq(num(c, "errors"), 0);
-	cr_assert_gt(num(c, "client_to_server.encrypted_records"), 0);
+	cr_assert_eq(cxt_num(c, "errors"), 0);
+	cr_assert_gt(cxt_num(c, "client_to_server.encrypted_records"), 0);
 	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange") + count_kind(r, "tls.cbc_suite"), 0);
-	cr_assert_eq(num(r, "capture.protocols.sip"), 0);
+	cr_assert_eq(cxt_num(r, "capture.protocols.sip"), 0);
 	json_object_put(r);
 }
 
@@ -464,14 +450,14 @@ Test(wrap, tls12_handshake_and_findings)
 {
 	struct json_object *r = run(cxt_path("fixtures/wrap-tls12.pcap"));
 	struct json_object *c = tls_conn0(r);
-	cr_assert_str_eq(s(c, "version"), "TLS 1.2");
-	cr_assert_str_eq(s(c, "suite"), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
-	cr_assert_str_eq(s(c, "certificate_subjects.0"), "/O=callextract fixtures/CN=sip.callextract.test");
+	cr_assert_str_eq(cxt_str(c, "version"), "TLS 1.2");
+	cr_assert_str_eq(cxt_str(c, "suite"), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+	cr_assert_str_eq(cxt_str(c, "sni"), "sip.callextract.test");
+	cr_assert_str_eq(cxt_str(c, "certificate_subjects.0"), "/O=callextract fixtures/CN=sip.callextract.test");
 	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange") + count_kind(r, "tls.cbc_suite"), 0);
 	json_object_put(r);
 	r = run(cxt_path("fixtures/wrap-tls12-rsa-cbc.pcap"));
-	cr_assert_str_eq(s(tls_conn0(r), "suite"), "TLS_RSA_WITH_AES_128_CBC_SHA");
+	cr_assert_str_eq(cxt_str(tls_conn0(r), "suite"), "TLS_RSA_WITH_AES_128_CBC_SHA");
 	cr_assert_eq(count_kind(r, "tls.rsa_key_exchange"), 1);
 	cr_assert_eq(count_kind(r, "tls.cbc_suite"), 1);
 	json_object_put(r);
@@ -507,11 +493,11 @@ Test(wrap, tls_hostile)
 	memset(tls_spoiled, 0, sizeof(tls_spoiled));
 	struct json_object *r = run(mutated(cxt_path("fixtures/wrap-tls12.pcap"), spoil_tls, a, sizeof(a)));
 	cr_assert_eq(tls_spoiled[0] + tls_spoiled[1], 2);
-	cr_assert_geq(num(r, "capture.errors.tls.record_header"), 1);
+	cr_assert_geq(cxt_num(r, "capture.errors.tls.record_header"), 1);
 	struct json_object *c = tls_conn0(r);
 	/* the client's side is still read */
-	cr_assert_str_eq(s(c, "sni"), "sip.callextract.test");
-	cr_assert_geq(num(c, "errors"), 1);
+	cr_assert_str_eq(cxt_str(c, "sni"), "sip.callextract.test");
+	cr_assert_geq(cxt_num(c, "errors"), 1);
 	json_object_put(r);
 	unlink(a);
 }
