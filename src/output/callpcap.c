@@ -84,6 +84,8 @@ struct cx_callpcap {
 	struct cx_cp_frame *source;  /* a queued TCP segment being delivered */
 	const struct cx_cp_spans *carry; /* a wrapped message's stream (cx_callpcap_carry) */
 	uint64_t carry_from;
+	const struct cx_cp_spans *carry_out; /* the carry a nested one replaced (TLS under WS) */
+	uint64_t carry_out_from;
 	struct cx_cp_frame *comp[FRAG_FRAMES]; /* fragments that came before it */
 	size_t ncomp;
 	struct cpcall *calls[CALL_BUCKETS];
@@ -601,14 +603,40 @@ cx_cp_spans_add(struct cx_callpcap *cp, struct cx_cp_spans *sp, size_t n)
 		sp->s[sp->n - 1].end = sp->total; /* the same frame again */
 		return;
 	}
-	if (sp->n == CX_CP_SPANS) {
-		/* pathological segmenting: the bytes go with the last frame kept */
-		sp->s[sp->n - 1].end = sp->total;
-		(*cp->n_dropped)++;
-		return;
+	/* bytes unwrapped from an outer stream (TLS records across segments):
+	 * every frame that carried them, all ending here */
+	struct cx_cp_frame *outer[CX_CP_SPANS];
+	size_t no = cp->carry && cp->carry != sp ? cx_callpcap_carried(cp, outer, CX_CP_SPANS) : 0;
+	for (size_t i = 0; i <= no; i++) {
+		struct cx_cp_frame *g = i < no ? outer[i] : NULL;
+		if (sp->n == CX_CP_SPANS) {
+			/* pathological segmenting: the bytes go with the last frame kept */
+			sp->s[sp->n - 1].end = sp->total;
+			(*cp->n_dropped)++;
+			cx_cp_frame_put(g);
+			continue;
+		}
+		sp->s[sp->n].f = i < no ? g : cx_callpcap_hold(cp);
+		sp->s[sp->n++].end = sp->total;
 	}
-	sp->s[sp->n].f = cx_callpcap_hold(cp);
-	sp->s[sp->n++].end = sp->total;
+}
+
+size_t
+cx_callpcap_carried(struct cx_callpcap *cp, struct cx_cp_frame **out, size_t max)
+{
+	if (!cp || !cp->carry)
+		return 0;
+	const struct cx_cp_spans *sp = cp->carry;
+	struct cx_cp_frame *self = cp->source ? cp->source : cp->cur;
+	size_t n = 0;
+	for (size_t i = 0; i < sp->n && n < max; i++) {
+		struct cx_cp_frame *f = sp->s[i].f;
+		if (sp->s[i].end <= cp->carry_from || !f || f->current || f == self)
+			continue;
+		f->refs++;
+		out[n++] = f;
+	}
+	return n;
 }
 
 void
@@ -636,6 +664,8 @@ cx_callpcap_carry(struct cx_callpcap *cp, const struct cx_cp_spans *sp, uint64_t
 {
 	if (!cp)
 		return;
+	cp->carry_out = cp->carry;
+	cp->carry_out_from = cp->carry_from;
 	cp->carry = sp;
 	cp->carry_from = from;
 }
@@ -643,8 +673,11 @@ cx_callpcap_carry(struct cx_callpcap *cp, const struct cx_cp_spans *sp, uint64_t
 void
 cx_callpcap_carry_end(struct cx_callpcap *cp)
 {
-	if (cp)
-		cp->carry = NULL;
+	if (!cp)
+		return;
+	cp->carry = cp->carry_out;
+	cp->carry_from = cp->carry_out_from;
+	cp->carry_out = NULL;
 }
 
 /* ---- IP fragments ---- */

@@ -90,7 +90,14 @@ void cx_cp_spans_free(struct cx_cp_spans *sp);
  * frame being delivered) is handed on, a mark for a call takes every frame
  * that carried bytes from there on; carry_end stops it. Borrowed. */
 void cx_callpcap_carry(struct cx_callpcap *cp, const struct cx_cp_spans *sp, uint64_t from);
+/* Ends the carry; one nested carry (WebSocket inside a TLS record) gives
+ * back the outer one. */
 void cx_callpcap_carry_end(struct cx_callpcap *cp);
+/* The frames of the active carry before the one being delivered (a TLS
+ * record's earlier segments), each held for the caller (cx_cp_frame_put()):
+ * a stream consumer below the carrier keeps them with the bytes. At most
+ * max; returns how many. cx_cp_spans_add() takes them by itself. */
+size_t cx_callpcap_carried(struct cx_callpcap *cp, struct cx_cp_frame **out, size_t max);
 
 /* IP fragments: the pipeline holds each fragment under its datagram, and
  * the frame that completes the datagram takes the others along (written

@@ -25,8 +25,9 @@
 #define MAX_SPANS 64 /* frames whose bytes wait in one direction's buffer */
 
 /* The frames the buffered bytes came from, for the calls' captures: span
- * i holds buf[spans[i-1].end, spans[i].end). A message marks every frame
- * that carried a byte of it. */
+ * i holds buf[spans[i-1].end, spans[i].end), where spans of the same end
+ * (the segments of one TLS record) share the range. A message marks every
+ * frame that carried a byte of it. */
 struct span {
 	struct cx_cp_frame *f;
 	size_t end;
@@ -83,12 +84,15 @@ attribute(struct cx_sip *s, uint32_t call)
 		cx_callpcap_mark(cp, call);
 		return;
 	}
-	size_t a = s->msg_off, b = s->msg_off + s->msg_len, start = 0;
+	/* spans with the same end share their start (a TLS record's segments) */
+	size_t a = s->msg_off, b = s->msg_off + s->msg_len, start = 0, prev = 0;
 	for (size_t i = 0; i < s->half->nspans; i++) {
 		const struct span *sp = &s->half->spans[i];
+		if (sp->end != prev)
+			start = prev;
 		if (start < b && sp->end > a)
 			cx_callpcap_mark_held(cp, sp->f, call);
-		start = sp->end;
+		prev = sp->end;
 	}
 }
 
@@ -836,13 +840,21 @@ cx_sip_tcp_data(struct cx_sip *s, struct cx_tcp_conn *c, int dir, uint64_t frame
 	memcpy(h->buf + h->len, data, len);
 	h->len += len;
 	if (s->ctx->cpcap) {
-		if (h->nspans < MAX_SPANS) {
-			h->spans[h->nspans].f = cx_callpcap_hold(s->ctx->cpcap);
-			h->spans[h->nspans++].end = h->len;
-		} else {
-			/* pathological segmenting: the bytes go with the last frame kept */
-			h->spans[h->nspans - 1].end = h->len;
-			cx_stats_add(s->ctx->stats, "call_pcap.not_kept", 1);
+		/* plaintext of a TLS record: the segments before this one that
+		 * carried the record too, as spans ending with these bytes */
+		struct cx_cp_frame *outer[MAX_SPANS];
+		size_t no = cx_callpcap_carried(s->ctx->cpcap, outer, MAX_SPANS);
+		for (size_t i = 0; i <= no; i++) {
+			if (h->nspans < MAX_SPANS) {
+				h->spans[h->nspans].f = i < no ? outer[i] : cx_callpcap_hold(s->ctx->cpcap);
+				h->spans[h->nspans++].end = h->len;
+			} else {
+				/* pathological segmenting: the bytes go with the last frame kept */
+				h->spans[h->nspans - 1].end = h->len;
+				if (i < no)
+					cx_cp_frame_put(outer[i]);
+				cx_stats_add(s->ctx->stats, "call_pcap.not_kept", 1);
+			}
 		}
 	}
 	s->half = h;

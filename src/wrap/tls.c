@@ -17,6 +17,7 @@
 #include "callextract/findings.h"
 #include "callextract/sip.h"
 #include "callextract/tcp.h"
+#include "output/callpcap.h"
 #include "callextract/wrap.h"
 #include "wrap/tls_int.h"
 #include "wrap/wrap_int.h"
@@ -49,6 +50,7 @@ struct tls_half {
 	struct tls_rstate rs;  /* record protection, when the keys are known */
 	uint64_t records, app_records, app_bytes, alerts;
 	uint64_t decrypted, failed, undecrypted, key_updates, plain_bytes;
+	struct cx_cp_spans sp;  /* frames of the buffered bytes, for the call's capture */
 };
 
 struct tls_conn {
@@ -487,6 +489,7 @@ cx_tls_tcp_data(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t fram
 	if (n)
 		memcpy(h->buf + h->len, d, n);
 	h->len += n;
+	cx_cp_spans_add(w->ctx->cpcap, &h->sp, n);
 	size_t off;
 again:
 	off = 0;
@@ -500,11 +503,13 @@ again:
 			h->lost = true;
 			h->resync = false;
 			h->len = 0;
+			cx_cp_spans_release(&h->sp, h->sp.total);
 			return;
 		}
 		if (h->resync) {
 			memmove(h->buf, h->buf + off, h->len - off);
 			h->len -= off;
+			cx_cp_spans_release(&h->sp, h->sp.total - h->len);
 			return;
 		}
 	}
@@ -535,11 +540,15 @@ again:
 		}
 		if (cx_cur_left(&r) < len)
 			break;
+		/* the plaintext takes along every segment that carried the record */
+		cx_callpcap_carry(w->ctx->cpcap, &h->sp, h->sp.total - h->len + off);
 		record(w, c, t, dir, type, r.p, len, frame, ts);
+		cx_callpcap_carry_end(w->ctx->cpcap);
 		off += 5u + len;
 	}
 	memmove(h->buf, h->buf + off, h->len - off);
 	h->len -= off;
+	cx_cp_spans_release(&h->sp, h->sp.total - h->len);
 }
 
 void
@@ -557,6 +566,7 @@ cx_tls_tcp_gap(struct cx_wrap *w, struct cx_tcp_conn *c, int dir, uint64_t missi
 	h->gaps++;
 	h->last_gap_frame = c->last_frame;
 	h->len = 0;
+	cx_cp_spans_release(&h->sp, h->sp.total);
 	if (h->rs.on && !h->lost)
 		h->resync = true;
 	else
@@ -676,6 +686,7 @@ cx_tls_tcp_close(struct cx_wrap *w, struct cx_tcp_conn *c)
 	for (int d = 0; d < 2; d++) {
 		free(t->h[d].buf);
 		free(t->h[d].hs);
+		cx_cp_spans_free(&t->h[d].sp);
 		tls_rstate_clear(&t->h[d].rs);
 	}
 	free(t);

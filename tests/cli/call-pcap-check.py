@@ -17,7 +17,7 @@ its last frame's end). Compared frame by frame, in order: timestamp (ns), captur
 wire length, link type, bytes. Prints one line per call; exit 1 on any
 difference.
 
-usage: call-pcap-check.py [--tshark T] OUTDIR INPUT...
+usage: call-pcap-check.py [--tshark T] [--keylog K] OUTDIR INPUT...
 """
 import glob
 import json
@@ -232,8 +232,11 @@ def wrapped(t, inp):
     return att
 
 
+TSHARK_OPTS = []  # -o tls.keylog_file:K with --keylog K
+
+
 def tshark(t, args):
-    r = subprocess.run([t] + args, capture_output=True, text=True)
+    r = subprocess.run([t] + TSHARK_OPTS + args, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError('tshark %s: %s' % (' '.join(args), r.stderr.strip()))
     return [l.split('\t') for l in r.stdout.splitlines()]
@@ -287,6 +290,9 @@ def main():
     t = 'tshark'
     if argv and argv[0] == '--tshark':
         t, argv = argv[1], argv[2:]
+    if argv and argv[0] == '--keylog':
+        TSHARK_OPTS.extend(['-o', 'tls.keylog_file:' + argv[1]])
+        argv = argv[2:]
     outdir, inputs = argv[0], argv[1:]
     if len(inputs) != 1:
         sys.exit('one input at a time')

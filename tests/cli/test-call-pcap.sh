@@ -30,6 +30,18 @@ for f in sip-call-auth sip-call-busy sip-call-cancel sip-call-hold sip-call-pcma
 		test $? -eq 0 -a -n "$res"
 	echo "$res" | grep -v '^ok' | sed 's/^/# /'
 done
+# SIP over TLS, decrypted with the key log (tshark with the same key log is
+# the reference): TLS 1.3 and 1.2 (with clear HEP copies), and TLS 1.3 on an
+# MTU of 576, where the records of every INVITE, 200 and ACK are spread over
+# 2-3 segments, each of which belongs in the call's capture
+for f in wrap-tls13-srtp wrap-tls12-srtp wrap-tls13-srtp-mtu576; do
+	out="$tmp/$f"
+	"$exe" -q "$src/fixtures/$f.pcap" --tls-keylog "$src/fixtures/$f.keys" -o "$out" 2> "$tmp/err"
+	res=$(python3 "$here/call-pcap-check.py" --keylog "$src/fixtures/$f.keys" "$out" "$src/fixtures/$f.pcap" 2>&1)
+	check "$f (TLS): every call's capture is what tshark attributes ($(echo "$res" | grep -c '^ok') calls)" \
+		test $? -eq 0 -a -n "$res"
+	echo "$res" | grep -v '^ok' | sed 's/^/# /'
+done
 # media before its SDP: kept (64 frames per stream) and placed when the SDP
 # comes; past the buffer, the oldest are not kept and are counted
 for k in 30 100; do
