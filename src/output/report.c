@@ -67,6 +67,15 @@ options_json(const struct cx_config *c)
 	json_object_object_add(o, "wordlists", wl);
 	/* the guesses themselves stay out of the report */
 	json_object_object_add(o, "passwords_given", json_object_new_int64((int64_t)c->n_passwords));
+	json_object_object_add(o, "call_pcap", json_object_new_boolean(!c->no_call_pcap));
+	json_object_object_add(o, "html", json_object_new_boolean(!c->no_html));
+	/* the keys too: how many, and the key logs by path (their hashes are in
+	 * wrappers.tls.keys.keylog_files) */
+	json_object_object_add(o, "srtp_keys_given", json_object_new_int64((int64_t)c->n_srtp_keys));
+	struct json_object *kl = json_object_new_array();
+	for (size_t i = 0; i < c->n_tls_keylogs; i++)
+		json_object_array_add(kl, json_object_new_string(c->tls_keylogs[i]));
+	json_object_object_add(o, "tls_keylogs", kl);
 	return o;
 }
 

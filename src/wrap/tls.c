@@ -702,7 +702,17 @@ cx_wrap_tls_keylog(struct cx_wrap *w, const char *path, char *err, size_t errlen
 	}
 	if (!w->keylog_path)
 		w->keylog_path = path;
-	int rc = tls_keys_load_file(w->keys, path, err, errlen);
+	struct wrap_keylog *kl = realloc(w->keylogs, (w->n_keylogs + 1) * sizeof(*kl));
+	if (!kl) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->keylogs = kl;
+	kl = &w->keylogs[w->n_keylogs++];
+	memset(kl, 0, sizeof(*kl));
+	kl->path = path;
+	int rc = tls_keys_load_file(w->keys, path, kl->sha256, &kl->size, err, errlen);
+	kl->read = rc == 0;
 	if (rc < 0 && !w->keylog_error[0])
 		snprintf(w->keylog_error, sizeof(w->keylog_error), "%s", err);
 	return rc;
@@ -726,6 +736,20 @@ cx_wrap_tls_report(struct cx_wrap *w, struct json_object *tls)
 	const struct tls_keys_stats *st = w->keys ? tls_keys_stats(w->keys) : NULL;
 	json_object_object_add(k, "keylog_file", w->keylog_path ? json_object_new_string(w->keylog_path) : NULL);
 	json_object_object_add(k, "keylog_error", w->keylog_error[0] ? json_object_new_string(w->keylog_error) : NULL);
+	/* each key log as evidence: what was read, by size and SHA-256 */
+	struct json_object *files = json_object_new_array();
+	for (size_t i = 0; i < w->n_keylogs; i++) {
+		const struct wrap_keylog *kl = &w->keylogs[i];
+		struct json_object *o = json_object_new_object();
+		char hex[65];
+		for (int b = 0; b < 32; b++)
+			snprintf(hex + 2 * b, 3, "%02x", kl->sha256[b]);
+		json_object_object_add(o, "path", json_object_new_string(kl->path));
+		json_object_object_add(o, "size", kl->read ? json_object_new_int64((int64_t)kl->size) : NULL);
+		json_object_object_add(o, "sha256", kl->read ? json_object_new_string(hex) : NULL);
+		json_object_array_add(files, o);
+	}
+	json_object_object_add(k, "keylog_files", files);
 	json_object_object_add(k, "secrets_blocks", json_object_new_int64(st ? (int64_t)st->dsb_blocks : 0));
 	json_object_object_add(k, "other_secrets_blocks", json_object_new_int64(st ? (int64_t)st->dsb_other : 0));
 	json_object_object_add(k, "lines", json_object_new_int64(st ? (int64_t)st->lines : 0));

@@ -28,8 +28,10 @@ void tls_keys_free(struct tls_keys *k);
  * <secret hex>; '#' comments; other labels such as EXPORTER_SECRET or
  * EARLY_TRAFFIC_SECRET counted as ignored). Returns the secrets taken. */
 size_t tls_keys_parse(struct tls_keys *k, const char *text, size_t n);
-/* Reads a key log file; -1 with err filled when it cannot be read. */
-int tls_keys_load_file(struct tls_keys *k, const char *path, char *err, size_t errlen);
+/* Reads a key log file, and its size and SHA-256 (computed as it is read);
+ * -1 with err filled when it cannot be read. */
+int tls_keys_load_file(struct tls_keys *k, const char *path, uint8_t sha256[32], uint64_t *size,
+		       char *err, size_t errlen);
 /* The secret for this client random, NULL when the log has none. */
 const uint8_t *tls_keys_find(const struct tls_keys *k, const uint8_t cr[32], enum tls_secret s,
 			     size_t *len);

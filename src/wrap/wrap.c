@@ -27,6 +27,7 @@ cx_wrap_free(struct cx_wrap *w)
 	json_object_put(w->ws_conns);
 	json_object_put(w->tls_conns);
 	tls_keys_free(w->keys);
+	free(w->keylogs);
 	free(w->tls_out);
 	free(w);
 }

@@ -37,8 +37,16 @@ struct cx_wrap {
 	struct json_object *tls_conns;   /* one entry per TLS connection (owned) */
 	uint64_t tls_conns_dropped;
 	struct tls_keys *keys;           /* key log + pcapng secrets (owned; NULL: none given) */
-	const char *keylog_path;         /* borrowed from the config */
+	const char *keylog_path;         /* the first, borrowed from the config */
 	char keylog_error[256];
+	/* every --tls-keylog as read: path borrowed from the config; the array owned */
+	struct wrap_keylog {
+		const char *path;
+		uint64_t size;
+		uint8_t sha256[32];
+		bool read;
+	} *keylogs;
+	size_t n_keylogs;
 	uint8_t *tls_out;                /* one record's plaintext (owned) */
 };
 

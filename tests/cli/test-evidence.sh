@@ -48,6 +48,17 @@ jqq() { jq -e "$@" > /dev/null; }
 check "report: version and options" jqq '.version and (.options | has("audio") and has("linger_ms"))' "$tmp/s/report.json"
 "$exe" "$src/fixtures/sip-call-auth.pcap" --no-audio -o "$tmp/na" -q 2>/dev/null
 check "report: --no-audio recorded" jqq '.options.audio == false' "$tmp/na/report.json"
+# a key log is evidence too: named in the options, its size and SHA-256 taken as it is read
+k="$src/fixtures/wrap-tls13-srtp.keys"
+kmt=$(stat -c %Y "$k")
+"$exe" "$src/fixtures/wrap-tls13-srtp.pcap" --tls-keylog "$k" --tls-keylog "$tmp/no-such.keys" \
+	--no-html --srtp-key '10.0.0.1:4000 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz' \
+	-o "$tmp/kl" -q 2>/dev/null
+check "key log: sha256 is sha256sum's" test "$(jq -r '.wrappers.tls.keys.keylog_files[0].sha256' "$tmp/kl/report.json")" = "$(sha256sum < "$k" | cut -d' ' -f1)"
+check "key log: size is the file's" test "$(jq -r '.wrappers.tls.keys.keylog_files[0].size' "$tmp/kl/report.json")" = "$(stat -c %s "$k")"
+check "key log: one that cannot be read is listed with no hash" jqq '.wrappers.tls.keys.keylog_files[1] | .sha256 == null and .size == null and (.path | endswith("no-such.keys"))' "$tmp/kl/report.json"
+check "key log: unchanged (mtime)" test "$(stat -c %Y "$k")" = "$kmt"
+check "report: key logs, SRTP keys, --no-html recorded" jqq '(.options.tls_keylogs | length) == 2 and .options.srtp_keys_given == 1 and .options.html == false and .options.call_pcap == true' "$tmp/kl/report.json"
 
 # ---- manifest ----
 check "manifest verifies (sha256sum -c)" bash -c "cd '$tmp/h' && sha256sum -c --quiet SHA256SUMS"
