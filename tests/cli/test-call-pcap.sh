@@ -34,8 +34,8 @@ done
 # the reference): TLS 1.3 and 1.2 (with clear HEP copies), and TLS 1.3 on an
 # MTU of 576, where the records of every INVITE, 200 and ACK are spread over
 # 2-3 segments, each of which belongs in the call's capture; WSS (WebSocket
-# in TLS, tshark decodes both layers)
-for f in wrap-tls13-srtp wrap-tls12-srtp wrap-tls13-srtp-mtu576 wrap-wss; do
+# in TLS, tshark decodes both layers), also on an MTU of 576
+for f in wrap-tls13-srtp wrap-tls12-srtp wrap-tls13-srtp-mtu576 wrap-wss wrap-wss-mtu576; do
 	out="$tmp/$f"
 	"$exe" -q "$src/fixtures/$f.pcap" --tls-keylog "$src/fixtures/$f.keys" -o "$out" 2> "$tmp/err"
 	res=$(python3 "$here/call-pcap-check.py" --keylog "$src/fixtures/$f.keys" "$out" "$src/fixtures/$f.pcap" 2>&1)
