@@ -141,8 +141,12 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 	/* TLS secrets before the first frame: --tls-keylog files, then the
 	 * pcapng inputs' Decryption Secrets Blocks (wherever they sit) */
 	for (size_t i = 0; i < cfg->n_tls_keylogs; i++)
-		if (cx_wrap_tls_keylog(ctx->wrap, cfg->tls_keylogs[i], err, sizeof(err)) < 0)
-			fprintf(stderr, "callextract: --tls-keylog: %s (TLS stays closed)\n", err);
+		if (cx_wrap_tls_keylog(ctx->wrap, cfg->tls_keylogs[i], err, sizeof(err)) < 0) {
+			/* an input that could not be read, as a capture would be: exit 1 */
+			fprintf(stderr, "callextract: --tls-keylog: %s (its keys are not used)\n", err);
+			cx_stats_add(ctx->stats, "error.tls.keylog_unreadable", 1);
+			exit_code = CX_EXIT_PARTIAL;
+		}
 	for (size_t i = 0; !opts->iface && i < opts->n_inputs; i++)
 		if (cx_pcapng_secrets(opts->inputs[i], dsb, ctx->wrap, err, sizeof(err)) < 0)
 			cx_stats_add(ctx->stats, "error.capture.secrets_block", 1);

@@ -95,7 +95,8 @@ cx_cli_usage(FILE *out)
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
-	      "Exit status: 0 ok; 1 an input was damaged (what was read is written);\n"
+	      "Exit status: 0 ok; 1 an input was damaged or could not be read, a key log\n"
+	      "included (what was read is written);\n"
 	      "2 usage; 3 no input could be read; 4 the output directory could not be\n"
 	      "used; 5 internal error.\n",
 	      out);

@@ -54,6 +54,10 @@ kmt=$(stat -c %Y "$k")
 "$exe" "$src/fixtures/wrap-tls13-srtp.pcap" --tls-keylog "$k" --tls-keylog "$tmp/no-such.keys" \
 	--no-html --srtp-key '10.0.0.1:4000 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz' \
 	-o "$tmp/kl" -q 2>/dev/null
+klrc=$?
+check "key log: one that cannot be read gives exit 1 (an input not read), the rest analysed" \
+	test $klrc -eq 1 -a "$(jq '.capture.errors.tls.keylog_unreadable' "$tmp/kl/report.json")" = 1 \
+	-a "$(jq '[.wrappers.tls.connections[] | select(.decrypted)] | length' "$tmp/kl/report.json")" = 2
 check "key log: sha256 is sha256sum's" test "$(jq -r '.wrappers.tls.keys.keylog_files[0].sha256' "$tmp/kl/report.json")" = "$(sha256sum < "$k" | cut -d' ' -f1)"
 check "key log: size is the file's" test "$(jq -r '.wrappers.tls.keys.keylog_files[0].size' "$tmp/kl/report.json")" = "$(stat -c %s "$k")"
 check "key log: one that cannot be read is listed with no hash" jqq '.wrappers.tls.keys.keylog_files[1] | .sha256 == null and .size == null and (.path | endswith("no-such.keys"))' "$tmp/kl/report.json"
