@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "audit/digest.h"
+#include "util/text.h"
 
 enum cx_digest_alg
 cx_digest_alg(const char *name, bool *sess)
@@ -46,9 +47,7 @@ cx_digest_hex(enum cx_digest_alg alg, const void *data, size_t n, char *out)
 	unsigned int hl = 0;
 	if (!md || !EVP_Digest(data, n, h, &hl, md, NULL))
 		return -1;
-	for (unsigned int i = 0; i < hl; i++)
-		sprintf(out + 2 * i, "%02x", h[i]);
-	out[2 * hl] = '\0';
+	cx_hex(h, hl, out);
 	return 0;
 }
 

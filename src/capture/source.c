@@ -19,6 +19,7 @@
 
 #define IOBUF (1u << 20)
 #include "capture/source.h"
+#include "util/text.h"
 
 #define MAX_LT 16
 
@@ -460,8 +461,8 @@ finish_hash(struct cx_source *s)
 	unsigned int dl = 0;
 	if (EVP_DigestFinal_ex(s->md, d, &dl) != 1 || dl != 32)
 		s->hash_bad = true;
-	for (unsigned i = 0; i < 32 && !s->hash_bad; i++)
-		snprintf(s->sha_hex + 2 * i, 3, "%02x", d[i]);
+	if (!s->hash_bad)
+		cx_hex(d, 32, s->sha_hex);
 }
 
 struct json_object *

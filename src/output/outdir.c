@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "callextract/outdir.h"
+#include "util/text.h"
 
 struct cx_outdir {
 	int fd;
@@ -368,8 +369,8 @@ hash_file(struct cx_outdir *d, const char *rel, char hex[65], unsigned char *buf
 	unsigned int dl = 0;
 	if (rc == 0 && (EVP_DigestFinal_ex(md, dg, &dl) != 1 || dl != 32))
 		rc = -1;
-	for (unsigned i = 0; rc == 0 && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+	if (rc == 0)
+		cx_hex(dg, 32, hex);
 	EVP_MD_CTX_free(md);
 	close(fd);
 	return rc;

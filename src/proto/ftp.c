@@ -122,8 +122,7 @@ xfer_close_file(struct transfer *t)
 		unsigned char h[32];
 		unsigned int hl = 0;
 		EVP_DigestFinal_ex(t->sha, h, &hl);
-		for (unsigned int i = 0; i < hl; i++)
-			sprintf(t->sha_hex + 2 * i, "%02x", h[i]);
+		cx_hex(h, hl, t->sha_hex);
 		EVP_MD_CTX_free(t->sha);
 		t->sha = NULL;
 	}

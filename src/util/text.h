@@ -8,6 +8,19 @@
 #include <string.h>
 #include <stdlib.h>
 
+/* Lower-case hex of n bytes into out (2n characters and a NUL): digests
+ * as the report and sha256sum(1) write them. */
+static inline void
+cx_hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
  * forms, no surrogates, nothing above U+10FFFF), or 0. */
 static inline size_t

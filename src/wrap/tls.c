@@ -21,6 +21,7 @@
 #include "callextract/wrap.h"
 #include "wrap/tls_int.h"
 #include "wrap/wrap_int.h"
+#include "util/text.h"
 
 #define TLS_MAX_RECORD (16384u + 2048u)
 #define TLS_MAX_HS (64u * 1024u)
@@ -742,8 +743,7 @@ cx_wrap_tls_report(struct cx_wrap *w, struct json_object *tls)
 		const struct wrap_keylog *kl = &w->keylogs[i];
 		struct json_object *o = json_object_new_object();
 		char hex[65];
-		for (int b = 0; b < 32; b++)
-			snprintf(hex + 2 * b, 3, "%02x", kl->sha256[b]);
+		cx_hex(kl->sha256, 32, hex);
 		json_object_object_add(o, "path", json_object_new_string(kl->path));
 		json_object_object_add(o, "size", kl->read ? json_object_new_int64((int64_t)kl->size) : NULL);
 		json_object_object_add(o, "sha256", kl->read ? json_object_new_string(hex) : NULL);
