@@ -95,6 +95,12 @@ cx_ctx_new(struct cx_ctx **out, const struct cx_config *cfg, struct cx_outdir *d
 		cx_ctx_free(c);
 		return -1;
 	}
+	if (cfg->shard.on) {
+		c->frames = cfg->shard.frames_before;
+		c->first_ts_ns = cfg->shard.origin_ts;
+		c->life_ns = cfg->shard.life_ns;
+		c->life_prev_ts = cfg->shard.prev_ts;
+	}
 	static const char *hot_names[] = { "proto.ipv4", "proto.ipv6", "proto.udp", "proto.tcp",
 		"proto.icmp", "proto.icmpv6", "proto.non_ip", "proto.udp_other", "proto.ip_other",
 		"proto.tunnelled", "error.snaplen" };

@@ -77,6 +77,18 @@ check_trailer(struct cx_ctx *ctx, const struct cx_packet *p)
 			p->trailer_len, text);
 }
 
+/* Ticks fall on whole seconds of their clock, not a second after the
+ * previous tick: so a shard that starts reading in the middle of a
+ * capture ticks on the same frames as the single pass does. */
+static int64_t
+next_second(int64_t t)
+{
+	int64_t s = t / 1000000000LL;
+	if (t < 0 && t % 1000000000LL)
+		s--;
+	return (s + 1) * 1000000000LL;
+}
+
 static void
 tick(struct cx_ctx *ctx, int64_t now)
 {
@@ -90,7 +102,7 @@ tick(struct cx_ctx *ctx, int64_t now)
 static void
 life_advance(struct cx_ctx *ctx, int64_t ts_ns)
 {
-	if (ctx->frames == 0)
+	if (ctx->frames == 0 && !ctx->cfg->shard.on)
 		ctx->life_prev_ts = ts_ns;
 	int64_t d = ts_ns - ctx->life_prev_ts;
 	if (d > 0)
@@ -104,7 +116,7 @@ life_tick(struct cx_ctx *ctx)
 	if (ctx->life_ns >= ctx->next_life_tick) {
 		cx_sip_tick(ctx->sip, ctx->life_ns);
 		cx_media_life_tick(ctx->media, ctx->life_ns);
-		ctx->next_life_tick = ctx->life_ns + 1000000000LL;
+		ctx->next_life_tick = next_second(ctx->life_ns);
 	}
 }
 
@@ -139,15 +151,16 @@ frame(struct cx_ctx *ctx, int linktype, int64_t ts_ns, const uint8_t *data, uint
 	p.caplen = caplen;
 	p.wirelen = wirelen;
 	p.linktype = linktype;
-	if (ctx->frames == 1) {
-		ctx->first_ts_ns = ts_ns;
-		ctx->next_tick_ns = ts_ns + 1000000000LL;
+	if (ctx->frames == 1 || (ctx->cfg->shard.on && ctx->frames == ctx->cfg->shard.frames_before + 1)) {
+		if (!ctx->cfg->shard.on)
+			ctx->first_ts_ns = ts_ns;
+		ctx->next_tick_ns = next_second(ts_ns);
 	}
 	if (ts_ns > ctx->last_ts_ns)
 		ctx->last_ts_ns = ts_ns;
 	if (ts_ns >= ctx->next_tick_ns) {
 		tick(ctx, ts_ns);
-		ctx->next_tick_ns = ts_ns + 1000000000LL;
+		ctx->next_tick_ns = next_second(ts_ns);
 	}
 
 	if (caplen < wirelen)

@@ -10,6 +10,8 @@
 #include "callextract/callextract.h"
 #include "callextract/decode.h"
 #include "callextract/outdir.h"
+#include "callextract/shard.h"
+#include "callextract/sip.h"
 #include "callextract/wrap.h"
 #include "capture/pcapng.h"
 #include "capture/readahead.h"
@@ -51,12 +53,21 @@ show_progress(struct progress *pr, struct cx_ctx *ctx, uint64_t done, bool final
 		fputc('\n', stderr);
 }
 
+/* By first frame time; files that start together in the order given, so
+ * that the order is the same whatever the sort (and callextract index's). */
+struct ordered {
+	struct cx_source *s;
+	size_t pos;
+};
+
 static int
 cmp_first_ts(const void *a, const void *b)
 {
-	struct cx_source *x = *(struct cx_source *const *)a, *y = *(struct cx_source *const *)b;
-	int64_t tx = cx_source_first_ts(x), ty = cx_source_first_ts(y);
-	return tx < ty ? -1 : tx > ty;
+	const struct ordered *x = a, *y = b;
+	int64_t tx = cx_source_first_ts(x->s), ty = cx_source_first_ts(y->s);
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 /* --threads N: 1 keeps everything on one core besides the audio writer;
@@ -110,7 +121,15 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 			nsrc++;
 		}
 		/* Rotated ring-buffer files are one capture: read them in time order. */
-		qsort(src, nsrc, sizeof(*src), cmp_first_ts);
+		struct ordered *o = calloc(nsrc, sizeof(*o));
+		if (o) {
+			for (size_t i = 0; i < nsrc; i++)
+				o[i] = (struct ordered){ src[i], i };
+			qsort(o, nsrc, sizeof(*o), cmp_first_ts);
+			for (size_t i = 0; i < nsrc; i++)
+				src[i] = o[i].s;
+			free(o);
+		}
 	}
 	if (nsrc == 0) {
 		free(src);
@@ -171,7 +190,10 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 	for (size_t i = 0; i < nsrc; i++)
 		pr.total += cx_source_size(src[i]);
 	uint64_t done_before = 0;
-	for (size_t i = 0; i < nsrc; i++) {
+	bool shard_done = false;
+	struct cx_shard_state shs = { 0 };
+	size_t own_src = SIZE_MAX;
+	for (size_t i = 0; i < nsrc && !shard_done; i++) {
 		struct cx_source *s = src[i];
 		int lt;
 		int64_t ts;
@@ -193,6 +215,25 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 				rc = cx_source_next(s, &lt, &ts, &d, &cap, &wire, &timeout, err, sizeof(err));
 			}
 			if (rc == 1) {
+				if (cfg->shard.on) {
+					uint64_t next = ctx->frames + 1;
+					if (next == cfg->shard.own_first) {
+						cx_shard_begin(&shs, ctx);
+						own_src = i;
+					} else if (next == cfg->shard.own_last + 1) {
+						cx_shard_end(&shs, ctx, false);
+					}
+					/* past its own frames, a shard reads on only
+					 * while a call it owns is open */
+					if (next > cfg->shard.own_last && !cx_sip_owned_live(ctx->sip)) {
+						shard_done = true;
+						break;
+					}
+					if (next >= cfg->shard.own_first && next <= cfg->shard.own_last) {
+						if (!shs.own_read++ || ts > shs.own_max_ts)
+							shs.own_max_ts = ts;
+					}
+				}
 				cx_ctx_frame(ctx, lt, ts, d, cap, wire);
 				if ((++k & 1023) == 0)
 					show_progress(&pr, ctx, done_before + (ra ? cx_readahead_pos(ra) : cx_source_pos(s)), false);
@@ -224,7 +265,10 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 	}
 
 	for (size_t i = 0; i < nsrc; i++) {
-		json_object_array_add(files, cx_source_report(src[i]));
+		struct json_object *fr = cx_source_report(src[i]);
+		if (i == own_src)
+			shs.own_file = json_object_get(fr);
+		json_object_array_add(files, fr);
 		cx_source_close(src[i]);
 	}
 	free(src);
@@ -255,6 +299,13 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 	json_object_object_add(cap, "bytes", json_object_new_int64((int64_t)bytes));
 	if (cx_ctx_finish(ctx, cap) < 0)
 		exit_code = CX_EXIT_OUTPUT;
+	if (cfg->shard.on) {
+		/* no frame after its own: it holds the end of the capture */
+		cx_shard_end(&shs, ctx, true);
+		if (cx_shard_write(&shs, ctx, shard_done) < 0)
+			exit_code = CX_EXIT_OUTPUT;
+		cx_shard_state_free(&shs);
+	}
 	if (ctx->frames == 0 && exit_code == CX_EXIT_OK)
 		cx_log(ctx, CX_LOG_WARN, "the capture holds no frames");
 	cx_ctx_free(ctx);

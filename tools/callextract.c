@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include "callextract/callextract.h"
+#include "callextract/shard.h"
 #include "cli.h"
 #include "explain.h"
 
@@ -35,11 +36,89 @@ cmd_explain(int argc, char **argv)
 	return cx_explain(argv[2], (uint64_t)frame, stdout);
 }
 
+struct ixpos {
+	struct cx_index ix;
+	size_t pos;
+};
+
+static int
+cmp_ix(const void *a, const void *b)
+{
+	const struct ixpos *x = a, *y = b;
+	if (x->ix.sort_ts != y->ix.sort_ts)
+		return x->ix.sort_ts < y->ix.sort_ts ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* callextract index FILE...: one JSON line per file, in the order the
+ * single pass reads them, with the --shard argument of a shard that
+ * starts at that file and owns its frames (doc/distributed.md). */
+static int
+cmd_index(int argc, char **argv)
+{
+	if (argc < 3) {
+		fprintf(stderr, "callextract: usage: callextract index CAPTURE...\n");
+		return CX_EXIT_USAGE;
+	}
+	size_t n = (size_t)argc - 2;
+	struct ixpos *v = calloc(n, sizeof(*v));
+	if (!v)
+		return CX_EXIT_INTERNAL;
+	int rc = CX_EXIT_OK;
+	for (size_t i = 0; i < n; i++) {
+		char err[512];
+		v[i].pos = i;
+		if (cx_index_file(argv[i + 2], &v[i].ix, err, sizeof(err)) < 0) {
+			fprintf(stderr, "callextract: %s\n", err);
+			free(v);
+			return CX_EXIT_INPUT;
+		}
+		if (v[i].ix.damaged) {
+			fprintf(stderr, "callextract: %s: damaged after %llu records\n", argv[i + 2],
+				(unsigned long long)v[i].ix.frames);
+			rc = CX_EXIT_PARTIAL;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_ix);
+	struct cx_index *ix = calloc(n, sizeof(*ix));
+	if (!ix) {
+		free(v);
+		return CX_EXIT_INTERNAL;
+	}
+	for (size_t i = 0; i < n; i++)
+		ix[i] = v[i].ix;
+	cx_index_chain(ix, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct cx_shard *s = &ix[i].shard;
+		/* the path as given: a JSON string, escaped */
+		fputs("{\"path\":\"", stdout);
+		for (const unsigned char *c = (const unsigned char *)argv[v[i].pos + 2]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				printf("\\%c", *c);
+			else if (*c < 0x20)
+				printf("\\u%04x", *c);
+			else
+				putchar(*c);
+		}
+		printf("\",\"frames\":%llu,\"first_ts\":%lld,\"last_ts\":%lld,\"sort_ts\":%lld,\"life_within\":%lld,"
+		       "\"shard\":\"%llu,%lld,%lld,%lld,%llu-%llu\"}\n",
+		       (unsigned long long)ix[i].frames, (long long)ix[i].first_ts, (long long)ix[i].last_ts,
+		       (long long)ix[i].sort_ts, (long long)ix[i].life_within,
+		       (unsigned long long)s->frames_before, (long long)s->origin_ts, (long long)s->life_ns,
+		       (long long)s->prev_ts, (unsigned long long)s->own_first, (unsigned long long)s->own_last);
+	}
+	free(ix);
+	free(v);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "explain"))
 		return cmd_explain(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "index"))
+		return cmd_index(argc, argv);
 
 	struct cx_cli cli;
 	int rc = cx_cli_parse(&cli, argc, argv);

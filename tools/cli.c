@@ -24,6 +24,7 @@ enum {
 	OPT_NO_PROGRESS,
 	OPT_SRTP_KEY,
 	OPT_TLS_KEYLOG,
+	OPT_SHARD,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "srtp-key", required_argument, NULL, OPT_SRTP_KEY },
 	{ "tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -92,6 +94,14 @@ cx_cli_usage(FILE *out)
 	      "      --tls-keylog FILE  TLS secrets in the NSS key log format (SSLKEYLOGFILE)\n"
 	      "                         to decrypt SIP over TLS and WSS (repeatable; pcapng\n"
 	      "                         Decryption Secrets Blocks are read as well)\n"
+	      "      --shard FRAMES,ORIGIN,LIFE,PREV,FIRST-LAST\n"
+	      "                         the inputs are files from the middle of a larger capture:\n"
+	      "                         FRAMES frames came before them, ORIGIN (ns) is the time\n"
+	      "                         of its first frame, LIFE and PREV (ns) its lifecycle\n"
+	      "                         clock and the time of the frame before; only calls and\n"
+	      "                         streams begun in frames FIRST-LAST are written, and\n"
+	      "                         reading stops when they are over (callextract index\n"
+	      "                         gives the numbers; doc/distributed.md)\n"
 	      "  -h, --help             this help\n"
 	      "  -V, --version          version\n"
 	      "\n"
@@ -201,6 +211,20 @@ cx_cli_parse(struct cx_cli *cli, int argc, char **argv)
 			if (push(&cli->tls_keylogs, &cli->cfg.n_tls_keylogs, optarg) < 0)
 				return CX_EXIT_INTERNAL;
 			break;
+		case OPT_SHARD: {
+			struct cx_shard *sh = &cli->cfg.shard;
+			unsigned long long f, a, b;
+			long long o, l, p;
+			int used = 0;
+			if (sscanf(optarg, "%llu,%lld,%lld,%lld,%llu-%llu%n", &f, &o, &l, &p, &a, &b, &used) != 6 ||
+			    optarg[used] || a == 0 || b < a || a <= f) {
+				fprintf(stderr, "callextract: --shard: '%s' is not FRAMES,ORIGIN,LIFE,PREV,FIRST-LAST "
+						"(FIRST after FRAMES, LAST not before FIRST)\n", optarg);
+				return CX_EXIT_USAGE;
+			}
+			*sh = (struct cx_shard){ true, f, o, l, p, a, b };
+			break;
+		}
 		case 'h': cli->show_help = 1; break;
 		case 'V': cli->show_version = 1; break;
 		case ':':

@@ -49,7 +49,29 @@ struct cx_config {
 				    is finished whatever its state; 0 never */
 	const char **srtp_keys; size_t n_srtp_keys; /* --srtp-key "STREAM SUITE inline:KEY" */
 	const char **tls_keylogs; size_t n_tls_keylogs; /* --tls-keylog FILE (NSS key log) */
+	/* A shard of a larger capture (doc/distributed.md): the inputs are a
+	 * run of files from the middle of the set. base gives what the whole
+	 * capture would have counted before their first frame, so frame
+	 * numbers, times and the lifecycle clock are the whole capture's;
+	 * only entities (calls, streams) whose first frame lies in
+	 * [own_first, own_last] are written out, and reading stops once past
+	 * own_last none of them is still open. */
+	struct cx_shard {
+		bool on;
+		uint64_t frames_before;  /* frames of the set before the first one read */
+		int64_t origin_ts;       /* time of the set's first frame */
+		int64_t life_ns, prev_ts; /* lifecycle clock, and the time of the frame before */
+		uint64_t own_first, own_last;
+	} shard;
 };
+
+/* Whether the entity that began at frame is this run's to write out
+ * (always, outside shard mode). */
+static inline bool
+cx_config_owns(const struct cx_config *cfg, uint64_t frame)
+{
+	return !cfg->shard.on || (frame >= cfg->shard.own_first && frame <= cfg->shard.own_last);
+}
 
 void cx_config_defaults(struct cx_config *cfg);
 
@@ -80,6 +102,9 @@ struct cx_ctx {
 	 * capture's bogus timestamps neither finish every call at once nor
 	 * stop calls from finishing. */
 	int64_t life_ns, life_prev_ts, next_life_tick;
+	/* Shard mode: owned entities begun mid-way, which an earlier start
+	 * might show to be continuations (count, and the first one's frame). */
+	uint64_t shard_uncertain, shard_uncertain_frame;
 	/* Per-frame counters, looked up once (cx_stats_counter). */
 	struct {
 		uint64_t *ipv4, *ipv6, *udp, *tcp, *icmp, *icmpv6, *non_ip, *udp_other;
@@ -119,6 +144,8 @@ uint64_t cx_stats_get(const struct cx_stats *s, const char *name);
  * pointer. Valid until cx_stats_free. NULL on allocation failure. */
 uint64_t *cx_stats_counter(struct cx_stats *s, const char *name);
 struct json_object *cx_stats_to_json(const struct cx_stats *s, const char *prefix);
+/* Every counter, by full name, sorted (a shard's counters, shard.json). */
+struct json_object *cx_stats_flat(const struct cx_stats *s);
 
 /* ----- log to stderr ----- */
 void cx_log(const struct cx_ctx *ctx, int level, const char *fmt, ...)

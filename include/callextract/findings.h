@@ -28,6 +28,16 @@ uint64_t cx_findings_count(const struct cx_findings *f, const char *kind);
 /* New JSON array (owned by caller) of {severity, kind, frame, message}. */
 struct json_object *cx_findings_to_json(const struct cx_findings *f);
 
+/* Shards (doc/distributed.md). clear: forget every finding and count (a
+ * shard's warm-up). kinds_json: [[kind, count], ...] in order of first
+ * finding. add_listed: a listed finding again, from its JSON fields (-1:
+ * unknown severity); add_unlisted: n more of kind that were not listed. */
+void cx_findings_clear(struct cx_findings *f);
+struct json_object *cx_findings_kinds_json(const struct cx_findings *f);
+int cx_findings_add_listed(struct cx_findings *f, const char *sev, const char *kind, uint64_t frame,
+			   const char *msg);
+void cx_findings_add_unlisted(struct cx_findings *f, const char *kind, uint64_t n);
+
 /* Iterate for summary writing; returns 0 at end. */
 int cx_findings_get(const struct cx_findings *f, size_t i, enum cx_severity *sev,
 		    const char **kind, uint64_t *frame, const char **msg);

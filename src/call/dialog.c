@@ -80,12 +80,13 @@ struct dialog {
 	struct json_object *vias;   /* distinct Via chains */
 	struct json_object *texts;  /* MESSAGE/INFO bodies */
 	struct json_object *rr;     /* Record-Route */
-	char dir[160];              /* calls/NNNN-callid, "" if not a call */
+	char dir[160];              /* calls/FFFFFFFFFF-callid, "" if not a call */
 	uint32_t n_auth;            /* digest answers the dialog carried */
-	uint32_t continues;         /* index of the finished dialog this one continues */
+	uint64_t continues;         /* id of the finished dialog this one continues */
 	uint32_t last_cseq[2];      /* highest request CSeq of caller and callee */
 	uint64_t from_tag_h;
 	bool over;                  /* its last transaction ended it (see cx_dialogs_on_message) */
+	bool owned;                 /* begun in the frames this run writes (cx_config_owns) */
 	int64_t l_last, l_bye;      /* last message, BYE: on the lifecycle clock */
 	int64_t l_pend;             /* the last request, while it has no final answer */
 	uint32_t pend_cseq;
@@ -100,6 +101,7 @@ struct tomb {
 	uint64_t h;                 /* of the Call-ID */
 	uint64_t from_tag_h;
 	uint32_t index;
+	uint64_t id;                /* the dialog's id (its first frame) */
 	uint32_t last_cseq[2];
 	int64_t t;                  /* finished at (capture time) */
 	struct tomb *hnext, *qnext;
@@ -114,6 +116,7 @@ struct cx_dialogs {
 	struct dialog **buckets;
 	uint32_t n;                 /* dialogs so far (the last index) */
 	uint32_t calls;
+	uint32_t owned_live;        /* live dialogs that are owned (shard mode) */
 	struct dialog *live, *live_tail;
 	struct dialog *last;        /* of the last message */
 	int64_t first_t;            /* of dialog 1 (the calls table sorts there) */
@@ -307,6 +310,7 @@ tomb_add(struct cx_dialogs *d, const struct dialog *g, int64_t now)
 	t->h = hash_text(g->call_id);
 	t->from_tag_h = g->from_tag_h;
 	t->index = g->index;
+	t->id = g->f_first;
 	t->last_cseq[0] = g->last_cseq[0];
 	t->last_cseq[1] = g->last_cseq[1];
 	t->t = now;
@@ -322,7 +326,7 @@ tomb_add(struct cx_dialogs *d, const struct dialog *g, int64_t now)
 }
 
 static struct dialog *
-create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues)
+create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint64_t continues)
 {
 	struct dialog *g = calloc(1, sizeof(*g));
 	if (!g || !(g->call_id = field(v->call_id))) {
@@ -331,6 +335,15 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues
 	}
 	g->index = ++d->n;
 	g->continues = continues;
+	g->owned = cx_config_owns(d->ctx->cfg, v->frame);
+	d->owned_live += g->owned;
+	/* a shard that did not start at the capture's first frame cannot
+	 * tell a dialog begun mid-way (an answer, a request with a To tag)
+	 * from one begun before its first file: it says so, and is run again
+	 * from earlier (doc/distributed.md) */
+	if (g->owned && d->ctx->cfg->shard.on && d->ctx->cfg->shard.frames_before > 0 &&
+	    (!v->is_request || (v->to_tag && *v->to_tag)) && !d->ctx->shard_uncertain++)
+		d->ctx->shard_uncertain_frame = v->frame;
 	if (g->index == 1)
 		d->first_t = v->ts_ns;
 	g->lprev = d->live_tail;
@@ -358,7 +371,10 @@ create(struct cx_dialogs *d, const struct cx_sip_msg_view *v, uint32_t continues
 		cx_sanitize_name(g->call_id, strlen(g->call_id), name, 100);
 		d->calls++;
 		cx_stats_add(d->ctx->stats, "proto.sip_calls", 1);
-		snprintf(g->dir, sizeof(g->dir), "calls/%04u-%s", d->calls, name);
+		/* named by the frame that began it, not by a count of the calls
+		 * before it: the name does not depend on what else the capture
+		 * holds, so a shard of the capture names the call as the whole does */
+		snprintf(g->dir, sizeof(g->dir), "calls/%010llu-%s", (unsigned long long)v->frame, name);
 		if (cx_outdir_mkdir(d->ctx->out, g->dir) < 0) {
 			cx_log(d->ctx, CX_LOG_WARN, "cannot create %s", g->dir);
 			g->dir[0] = '\0';
@@ -609,14 +625,14 @@ media_crypto(struct cx_dialogs *d, struct dialog *g, const struct cx_sip_msg_vie
 		 * but protected hop by hop only */
 		g->sdes_tls_reported = true;
 		cx_findings_add(d->ctx->findings, CX_SEV_MEDIUM, "srtp.sdes_over_tls", v->frame,
-				"SRTP keys (SDES a=crypto) of call %u travel in SIP protected only hop by hop "
+				"SRTP keys (SDES a=crypto) of call %llu travel in SIP protected only hop by hop "
 				"by TLS (%s): every proxy on the path, and whoever holds the TLS key log, can "
-				"decrypt its media", g->index, v->transport);
+				"decrypt its media", (unsigned long long)g->f_first, v->transport);
 	} else if (e->n_crypto && !tls && !g->sdes_reported) {
 		g->sdes_reported = true;
 		cx_findings_add(d->ctx->findings, CX_SEV_HIGH, "srtp.sdes_cleartext", v->frame,
-				"SRTP keys (SDES a=crypto) of call %u crossed the wire in cleartext SIP: "
-				"whoever holds the capture can decrypt its media", g->index);
+				"SRTP keys (SDES a=crypto) of call %llu crossed the wire in cleartext SIP: "
+				"whoever holds the capture can decrypt its media", (unsigned long long)g->f_first);
 	}
 }
 
@@ -838,7 +854,7 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 		 * counted; a new request (a re-INVITE an hour later) starts a
 		 * continuation that names the dialog it continues. */
 		struct tomb *t = tomb_find(d, v->call_id);
-		uint32_t continues = 0;
+		uint64_t continues = 0;
 		if (t) {
 			int p = 0;
 			if (t->from_tag_h && v->from_tag)
@@ -848,13 +864,13 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 			if (!fresh) {
 				(*d->late)++;
 				cx_findings_add(d->ctx->findings, CX_SEV_INFO, "lifecycle.late_sip", v->frame,
-						"SIP %s of dialog %u after the dialog was finished (counted, not added to it)",
-						v->is_request ? "request" : "response", t->index);
+						"SIP %s of dialog %llu after the dialog was finished (counted, not added to it)",
+						v->is_request ? "request" : "response", (unsigned long long)t->id);
 				v->retransmission = true;
 				d->last = NULL;
 				return t->index;
 			}
-			continues = t->index;
+			continues = t->id;
 			(*d->continuations)++;
 		}
 		if (!(g = create(d, v, continues)))
@@ -1011,6 +1027,12 @@ cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v, const str
 	return g->index;
 }
 
+uint32_t
+cx_dialogs_owned_live(const struct cx_dialogs *d)
+{
+	return d->owned_live;
+}
+
 const char *
 cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id)
 {
@@ -1079,10 +1101,11 @@ dialog_json(struct cx_dialogs *d, struct dialog *g)
 	struct cx_ctx *ctx = d->ctx;
 	struct json_object *o = json_object_new_object();
 	char ep[CX_ADDR_STRLEN + 8];
-	json_object_object_add(o, "index", json_object_new_int((int)g->index));
+	/* the id: the dialog's first frame (stable whatever else is captured) */
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)g->f_first));
 	json_object_object_add(o, "call_id", json_object_new_string(g->call_id));
 	if (g->continues)
-		json_object_object_add(o, "continues", json_object_new_int((int)g->continues));
+		json_object_object_add(o, "continues", json_object_new_int64((int64_t)g->continues));
 	json_object_object_add(o, "kind", jstr(g->kind));
 	struct json_object *from = json_object_new_object();
 	json_object_object_add(from, "uri", jstr(g->from_uri));
@@ -1310,8 +1333,8 @@ summary_section(struct cx_dialogs *d, struct dialog *g, const char *media)
 		snprintf(ua0, sizeof(ua0), "%s", g->ua[0]);
 	if (g->ua[1])
 		snprintf(ua1, sizeof(ua1), "%s", g->ua[1]);
-	snprintf(title, sizeof(title), "SIP %s %u: %s -> %s", is_call(g) ? "call" : (g->kind ? g->kind : "dialog"),
-		 g->index, from, to);
+	snprintf(title, sizeof(title), "SIP %s %llu: %s -> %s", is_call(g) ? "call" : (g->kind ? g->kind : "dialog"),
+		 (unsigned long long)g->f_first, from, to);
 	char ports[CX_CONV_MAX_PARTIES][48];
 	struct cx_conv c = { .kind = is_call(g) ? "sip-call" : "sip", .title = title, .first_frame = g->f_first,
 			     .last_frame = g->f_last, .start_ns = g->t_first, .end_ns = g->t_last,
@@ -1417,7 +1440,7 @@ calls_row(struct cx_dialogs *d, const struct dialog *g)
 	cx_printable(g->call_id, cid, sizeof(cid));
 	snprintf(fr, sizeof(fr), "%llu-%llu", (unsigned long long)g->f_first, (unsigned long long)g->f_last);
 	double talk = g->t_200 ? (double)((g->t_bye ? g->t_bye : g->t_last) - g->t_200) / 1e9 : 0;
-	snprintf(row, sizeof(row), "%-5u %-10s %-11s %-5d %-9.2f %-28s %-28s %s\n", g->index, fr, call_state(g),
+	snprintf(row, sizeof(row), "%-5llu %-10s %-11s %-5d %-9.2f %-28s %-28s %s\n", (unsigned long long)g->f_first, fr, call_state(g),
 		 g->invite_final, talk, from, to, cid);
 	cx_summary_table_row(d->ctx->summary, g->index, row);
 }
@@ -1425,6 +1448,7 @@ calls_row(struct cx_dialogs *d, const struct dialog *g)
 static void
 unlink_live(struct cx_dialogs *d, struct dialog *g)
 {
+	d->owned_live -= g->owned;
 	if (g->lprev)
 		g->lprev->lnext = g->lnext;
 	else

@@ -1,4 +1,4 @@
-/* Each call's own capture, calls/NNNN-.../call.pcap (call.pcapng when the
+/* Each call's own capture, calls/FFFFFFFFFF-.../call.pcap (call.pcapng when the
  * inputs have several link types): the frames that carried its SIP (every
  * leg and retransmission; over TCP the segments that carried the bytes;
  * over fragmented UDP every fragment) and its media (RTP, RTCP, STUN, DTMF

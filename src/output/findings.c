@@ -163,3 +163,51 @@ cx_findings_get(const struct cx_findings *f, size_t i, enum cx_severity *sev, co
 	*msg = f->v[i].msg;
 	return 1;
 }
+
+void
+cx_findings_clear(struct cx_findings *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].kind);
+		free(f->v[i].msg);
+	}
+	for (size_t i = 0; i < f->nk; i++)
+		free(f->kinds[i].kind);
+	f->n = 0;
+	f->nk = 0;
+}
+
+struct json_object *
+cx_findings_kinds_json(const struct cx_findings *f)
+{
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; f && i < f->nk; i++) {
+		struct json_object *e = json_object_new_array();
+		json_object_array_add(e, json_object_new_string(f->kinds[i].kind));
+		json_object_array_add(e, json_object_new_int64((int64_t)f->kinds[i].n));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+int
+cx_findings_add_listed(struct cx_findings *f, const char *sev, const char *kind, uint64_t frame,
+		       const char *msg)
+{
+	for (int s = 0; s < 4; s++)
+		if (!strcmp(sev, sev_names[s])) {
+			cx_findings_add(f, (enum cx_severity)s, kind, frame, "%s", msg);
+			return 0;
+		}
+	return -1;
+}
+
+void
+cx_findings_add_unlisted(struct cx_findings *f, const char *kind, uint64_t n)
+{
+	struct kind_count *k = f ? kind_slot(f, kind) : NULL;
+	if (k)
+		k->n += n;
+}

@@ -1,4 +1,4 @@
-/* One call's page (calls/NNNN-.../index.html) and its row in the calls
+/* One call's page (calls/FFFFFFFFFF-.../index.html) and its row in the calls
  * table, from the call's report entries (see html.h). */
 #include <stdio.h>
 #include <string.h>

@@ -166,3 +166,21 @@ cx_stats_to_json(const struct cx_stats *s, const char *prefix)
 	free(names);
 	return root;
 }
+
+struct json_object *
+cx_stats_flat(const struct cx_stats *s)
+{
+	struct json_object *o = json_object_new_object();
+	size_t k = 0;
+	char **names = calloc(s->used + 1, sizeof(char *));
+	if (!names)
+		return o;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->v[i].name)
+			names[k++] = s->v[i].name;
+	qsort(names, k, sizeof(char *), cmp_name);
+	for (size_t i = 0; i < k; i++)
+		json_object_object_add(o, names[i], json_object_new_int64((int64_t)find(s, names[i])->node->n));
+	free(names);
+	return o;
+}

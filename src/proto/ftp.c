@@ -273,7 +273,8 @@ xfer_open(struct cx_ftp *f, struct transfer *t)
 	const char *base = strrchr(name, '/');
 	base = base && base[1] ? base + 1 : name;
 	cx_sanitize_name(base, strlen(base), safe, sizeof(safe));
-	snprintf(t->path, sizeof(t->path), "ftp/%04u-%s-%s", t->index, t->cmd[0] ? t->cmd : "DATA", safe);
+	/* by its first frame: the same name in a shard as in the whole capture */
+	snprintf(t->path, sizeof(t->path), "ftp/%010llu-%s-%s", (unsigned long long)t->first_frame, t->cmd[0] ? t->cmd : "DATA", safe);
 	t->f = cx_outdir_fopen(f->ctx->out, t->path, "wb");
 	if (!t->f)
 		cx_log(f->ctx, CX_LOG_WARN, "cannot write %s", t->path);
@@ -642,7 +643,7 @@ cx_ftp_finish(struct cx_ftp *f)
 			snprintf(u, sizeof(u), "%s", s->user);
 		if (s->banner)
 			snprintf(banner, sizeof(banner), "%s", s->banner);
-		snprintf(title, sizeof(title), "FTP session %u: %s -> %s", s->index, a, b);
+		snprintf(title, sizeof(title), "FTP session %llu: %s -> %s", (unsigned long long)s->first_frame, a, b);
 		snprintf(cport, sizeof(cport), "%u/tcp, control", s->cport);
 		snprintf(sport, sizeof(sport), "%u/tcp, control", s->sport);
 		struct cx_conv c = { .kind = "ftp", .title = title, .first_frame = s->first_frame,
@@ -695,7 +696,8 @@ cx_ftp_report(struct cx_ftp *f, struct json_object *root)
 	for (size_t i = 0; i < f->ns; i++) {
 		struct session *s = f->s[i];
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "index", json_object_new_int((int)s->index));
+		/* the id: the session's first frame */
+		json_object_object_add(o, "index", json_object_new_int64((int64_t)s->first_frame));
 		json_object_object_add(o, "client", json_object_new_string(cx_endpoint_str(&s->client, s->cport, ep)));
 		json_object_object_add(o, "server", json_object_new_string(cx_endpoint_str(&s->server, s->sport, ep)));
 		json_object_object_add(o, "first_frame", json_object_new_int64((int64_t)s->first_frame));

@@ -906,6 +906,12 @@ cx_sip_call_dir(struct cx_sip *s, const char *call_id)
 	return cx_dialogs_call_dir(s->dialogs, call_id);
 }
 
+uint32_t
+cx_sip_owned_live(const struct cx_sip *s)
+{
+	return cx_dialogs_owned_live(s->dialogs);
+}
+
 void
 cx_sip_tick(struct cx_sip *s, int64_t now_ns)
 {

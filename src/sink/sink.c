@@ -94,7 +94,8 @@ make_path(struct cx_media *m, struct cx_stream *s, const char *ext, char *out, s
 	cx_endpoint_str(&s->dst, s->dport, b);
 	snprintf(name, sizeof(name), "%s-%s-to-%s-%08x", s->sender == 0 ? "caller" : s->sender == 1 ? "callee" : "stream", a, b, s->ssrc);
 	cx_sanitize_name(name, strlen(name), safe, sizeof(safe));
-	snprintf(out, outsz, "%s/%04u-%s.%s", dir ? dir : "streams", s->index, safe, ext);
+	/* by its first frame: the same name in a shard as in the whole capture */
+	snprintf(out, outsz, "%s/%010llu-%s.%s", dir ? dir : "streams", (unsigned long long)s->first_frame, safe, ext);
 }
 
 /* The call's stereo mix, made when its first stream has a second of audio:
