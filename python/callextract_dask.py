@@ -114,7 +114,17 @@ def gather(shards, outdir):
     return n
 
 
-def run(client, exe, captures, outdir, warmup=1, options=(), log=sys.stderr, retries=2, on_shard=None):
+def prune(sj):
+    """What a shard wrote for calls it does not own is not needed once the
+    owned ones are gathered: only its shard.json and report.json stay."""
+    for name in os.listdir(sj['dir']):
+        if name not in ('shard.json', 'report.json'):
+            p = os.path.join(sj['dir'], name)
+            shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+
+
+def run(client, exe, captures, outdir, warmup=1, options=(), log=sys.stderr, retries=2, on_shard=None,
+        keep_shards=False):
     """The whole job on a distributed.Client. Returns a summary dict and
     writes outdir/shards.json."""
     from distributed import as_completed
@@ -133,52 +143,67 @@ def run(client, exe, captures, outdir, warmup=1, options=(), log=sys.stderr, ret
         print('callextract-dask: %s' % f['error'], file=log)
     files = chain([ix for ix in index if 'error' not in ix])
     t_index = time.monotonic() - t0
+    # Shards are handed out in file order, a few more than there are
+    # workers at a time, so that when one shows the warm-up too short (a
+    # call longer than W files), the files not yet handed out start with
+    # the longer warm-up rather than each finding it out again.
     jobs = {}
-    for k, f in enumerate(files):
-        if f['frames'] == 0:
-            continue
-        first = max(0, k - warmup)
+    todo = [k for k, f in enumerate(files) if f['frames']]
+    nshards = len(todo)
+    nworkers = max(1, len(client.scheduler_info().get('workers', {})))
+    limit = 2 * nworkers
+    w = max(1, warmup)
+    done = []
+    reruns = 0
+
+    def submit(k, first):
         fut = client.submit(run_shard, exe, files, k, first, os.path.join(sdir, '%06d' % k), list(options),
                             key='shard-%d-from-%d' % (k, first), retries=retries, pure=False)
         jobs[fut] = (k, first)
-    done = []
-    reruns = 0
-    nshards = len(jobs)
-    ac = as_completed(list(jobs))
+        return fut
+
+    ac = as_completed([])
+    while todo and len(jobs) < limit:
+        k = todo.pop(0)
+        ac.add(submit(k, max(0, k - w)))
     for fut in ac:
-        k, first = jobs[fut]
+        k, first = jobs.pop(fut)
         try:
             sj = fut.result()
         except Exception as e:  # the shard failed for its input: reported, the rest still gathered
             failed.append({'file': files[k]['path'], 'error': str(e)})
             print('callextract-dask: shard %d (%s) failed: %s' % (k, os.path.basename(files[k]['path']), e), file=log)
-            continue
-        if sj['uncertain'] and first > 0:
-            # twice the warm-up, until it reaches the first file
-            nfirst = max(0, k - 2 * max(1, k - first))
-            nf = client.submit(run_shard, exe, files, k, nfirst, os.path.join(sdir, '%06d' % k), list(options),
-                               key='shard-%d-from-%d' % (k, nfirst), retries=retries, pure=False)
-            jobs[nf] = (k, nfirst)
-            ac.add(nf)
+            sj = None
+        if sj is not None and sj['uncertain'] and first > 0:
+            # twice the warm-up, for this shard and every one after it
+            w = max(w, 2 * (k - first))
+            nfirst = max(0, k - w)
+            ac.add(submit(k, nfirst))
             reruns += 1
             print('callextract-dask: shard %d: a call begun mid-way (frame %s): run again from file %d'
                   % (k, sj['uncertain_frame'], nfirst), file=log)
-            continue
-        done.append(sj)
-        if on_shard:
-            on_shard(sj)
-        print('callextract-dask: shard %d/%d done (%s, frames %d-%d, from file %d)'
-              % (len(done), nshards, os.path.basename(files[k]['path']), sj['own_first'], sj['own_last'], first),
-              file=log)
+        elif sj is not None:
+            done.append(sj)
+            if on_shard:
+                on_shard(sj)
+            print('callextract-dask: shard %d/%d done (%s, frames %d-%d, from file %d)'
+                  % (len(done), nshards, os.path.basename(files[k]['path']), sj['own_first'], sj['own_last'], first),
+                  file=log)
+        while todo and len(jobs) < limit:
+            k2 = todo.pop(0)
+            ac.add(submit(k2, max(0, k2 - w)))
     t_shards = time.monotonic() - t0 - t_index
     done.sort(key=lambda s: s['own_first'])
     t1 = time.monotonic()
     ncalls = gather(done, outdir)
+    if not keep_shards:
+        for sj in done:
+            prune(sj)
     t_gather = time.monotonic() - t1
     summary = {'files': [{k: f[k] for k in ('path', 'frames', 'first_ts', 'last_ts', 'damaged')} for f in files],
                'shards': [{k: s[k] for k in ('own_first', 'own_last', 'started_at_file', 'uncertain', 'stopped_early',
                                              'exit')} for s in done],
-               'failed': failed, 'calls': ncalls, 'reruns': reruns,
+               'failed': failed, 'calls': ncalls, 'reruns': reruns, 'warmup_files': w,
                'seconds': {'index': round(t_index, 3), 'shards': round(t_shards, 3), 'gather': round(t_gather, 3)}}
     with open(os.path.join(outdir, 'shards.json'), 'w') as f:
         json.dump(summary, f, indent=1)
@@ -194,6 +219,8 @@ def main(argv=None):
     p.add_argument('--workers', type=int, default=os.cpu_count() or 1, help='LocalCluster workers (default: cores)')
     p.add_argument('--warmup', type=int, default=1, help='files read before the one a shard owns (default 1)')
     p.add_argument('--exe', default=shutil.which('callextract') or 'callextract', help='the callextract binary')
+    p.add_argument('--keep-shards', action='store_true',
+                   help='keep every file the shards wrote in DIR/.shards (default: shard.json and report.json only)')
     p.add_argument('--option', action='append', default=[], metavar='OPT',
                    help='an option passed to every shard (repeatable), e.g. --option=--no-html')
     a = p.parse_args(argv)
@@ -207,7 +234,7 @@ def main(argv=None):
         client = Client(cluster)
     print('callextract-dask: dashboard %s' % client.dashboard_link, file=sys.stderr)
     try:
-        s = run(client, a.exe, a.captures, a.output, warmup=a.warmup, options=a.option)
+        s = run(client, a.exe, a.captures, a.output, warmup=a.warmup, options=a.option, keep_shards=a.keep_shards)
     finally:
         client.close()
         if cluster:

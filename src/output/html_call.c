@@ -60,6 +60,10 @@ cx_html_call_page(struct cx_ctx *ctx, struct cx_pictures *pic, struct json_objec
 	const char *folder = sget(dialog, "folder");
 	if (!folder)
 		return 0;
+	/* a shard draws the pages and pictures of its own calls only */
+	struct json_object *id = get(dialog, "index");
+	if (ctx->cfg->shard.on && id && !cx_config_owns(ctx->cfg, (uint64_t)json_object_get_int64(id)))
+		return 0;
 	/* the row of the calls table */
 	copy(row, "index", get(dialog, "index"));
 	copy(row, "call_id", get(dialog, "call_id"));
