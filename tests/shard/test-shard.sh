@@ -7,7 +7,7 @@
 exe=$1
 src=$2
 # cut every frame of the first FIRST, then every STEP; coarser under ASan
-if ldd "$exe" 2>/dev/null | grep -q libasan; then first=8; step=${CX_SHARD_STEP:-150}
+if ldd "$exe" 2>/dev/null | grep -q libasan; then first=6; step=${CX_SHARD_STEP:-250}
 else first=24; step=${CX_SHARD_STEP:-60}; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
