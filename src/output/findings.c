@@ -40,12 +40,7 @@ cx_findings_free(struct cx_findings *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->n; i++) {
-		free(f->v[i].kind);
-		free(f->v[i].msg);
-	}
-	for (size_t i = 0; i < f->nk; i++)
-		free(f->kinds[i].kind);
+	cx_findings_clear(f);
 	free(f->v);
 	free(f->kinds);
 	free(f);
@@ -164,6 +159,7 @@ cx_findings_get(const struct cx_findings *f, size_t i, enum cx_severity *sev, co
 	return 1;
 }
 
+/* the entries and counts go; the arrays stay for reuse */
 void
 cx_findings_clear(struct cx_findings *f)
 {
