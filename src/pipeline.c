@@ -104,9 +104,7 @@ life_advance(struct cx_ctx *ctx, int64_t ts_ns)
 {
 	if (ctx->frames == 0 && !ctx->cfg->shard.on)
 		ctx->life_prev_ts = ts_ns;
-	int64_t d = ts_ns - ctx->life_prev_ts;
-	if (d > 0)
-		ctx->life_ns += d < CX_LIFE_MAX_JUMP_NS ? d : CX_LIFE_MAX_JUMP_NS;
+	ctx->life_ns += cx_life_step(ctx->life_prev_ts, ts_ns);
 	ctx->life_prev_ts = ts_ns;
 }
 

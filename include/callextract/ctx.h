@@ -28,6 +28,16 @@ struct json_object;
 
 #define CX_LIFE_MAX_JUMP_NS (600LL * 1000000000LL)
 
+/* The lifecycle clock's step from one frame's time to the next (see
+ * struct cx_ctx): backward nothing, forward at most CX_LIFE_MAX_JUMP_NS.
+ * The single pass and callextract index (a shard's start) both use it. */
+static inline int64_t
+cx_life_step(int64_t prev_ts, int64_t ts)
+{
+	int64_t d = ts - prev_ts;
+	return d <= 0 ? 0 : d < CX_LIFE_MAX_JUMP_NS ? d : CX_LIFE_MAX_JUMP_NS;
+}
+
 struct cx_config {
 	const char *outdir;
 	bool force;            /* accept a non-empty outdir */

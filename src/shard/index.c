@@ -7,15 +7,6 @@
 #include "callextract/shard.h"
 #include "capture/source.h"
 
-/* The lifecycle clock's step between two frames (pipeline.c life_advance):
- * backward adds nothing, forward at most CX_LIFE_MAX_JUMP_NS. */
-static int64_t
-life_step(int64_t prev, int64_t ts)
-{
-	int64_t d = ts - prev;
-	return d <= 0 ? 0 : d < CX_LIFE_MAX_JUMP_NS ? d : CX_LIFE_MAX_JUMP_NS;
-}
-
 int
 cx_index_file(const char *path, struct cx_index *ix, char *err, size_t errlen)
 {
@@ -33,7 +24,7 @@ cx_index_file(const char *path, struct cx_index *ix, char *err, size_t errlen)
 		if (ix->frames == 0)
 			ix->first_ts = ts;
 		else
-			ix->life_within += life_step(ix->last_ts, ts);
+			ix->life_within += cx_life_step(ix->last_ts, ts);
 		ix->last_ts = ts;
 		ix->frames++;
 	}
@@ -60,7 +51,7 @@ cx_index_chain(struct cx_index *ix, size_t n)
 		if (ix[i].frames) {
 			if (!seen)
 				origin = ix[i].first_ts;
-			life += (seen ? life_step(prev, ix[i].first_ts) : 0) + ix[i].life_within;
+			life += (seen ? cx_life_step(prev, ix[i].first_ts) : 0) + ix[i].life_within;
 			prev = ix[i].last_ts;
 			seen = true;
 		}
