@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <json-c/json.h>
 #include "callextract/callextract.h"
 #include "callextract/shard.h"
 #include "cli.h"
@@ -90,22 +91,20 @@ cmd_index(int argc, char **argv)
 	cx_index_chain(ix, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct cx_shard *s = &ix[i].shard;
-		/* the path as given: a JSON string, escaped */
-		fputs("{\"path\":\"", stdout);
-		for (const unsigned char *c = (const unsigned char *)argv[v[i].pos + 2]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				printf("\\%c", *c);
-			else if (*c < 0x20)
-				printf("\\u%04x", *c);
-			else
-				putchar(*c);
-		}
-		printf("\",\"frames\":%llu,\"first_ts\":%lld,\"last_ts\":%lld,\"sort_ts\":%lld,\"life_within\":%lld,"
-		       "\"shard\":\"%llu,%lld,%lld,%lld,%llu-%llu\"}\n",
-		       (unsigned long long)ix[i].frames, (long long)ix[i].first_ts, (long long)ix[i].last_ts,
-		       (long long)ix[i].sort_ts, (long long)ix[i].life_within,
-		       (unsigned long long)s->frames_before, (long long)s->origin_ts, (long long)s->life_ns,
-		       (long long)s->prev_ts, (unsigned long long)s->own_first, (unsigned long long)s->own_last);
+		char arg[160];
+		snprintf(arg, sizeof(arg), "%llu,%lld,%lld,%lld,%llu-%llu", (unsigned long long)s->frames_before,
+			 (long long)s->origin_ts, (long long)s->life_ns, (long long)s->prev_ts,
+			 (unsigned long long)s->own_first, (unsigned long long)s->own_last);
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", json_object_new_string(argv[v[i].pos + 2]));
+		json_object_object_add(o, "frames", json_object_new_int64((int64_t)ix[i].frames));
+		json_object_object_add(o, "first_ts", json_object_new_int64(ix[i].first_ts));
+		json_object_object_add(o, "last_ts", json_object_new_int64(ix[i].last_ts));
+		json_object_object_add(o, "sort_ts", json_object_new_int64(ix[i].sort_ts));
+		json_object_object_add(o, "life_within", json_object_new_int64(ix[i].life_within));
+		json_object_object_add(o, "shard", json_object_new_string(arg));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
 	}
 	free(ix);
 	free(v);

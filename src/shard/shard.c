@@ -10,7 +10,6 @@
 #include "callextract/findings.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
-#include "callextract/sip.h"
 #include "util/text.h"
 
 void
