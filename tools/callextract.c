@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 #include "callextract/callextract.h"
 #include "callextract/shard.h"
@@ -111,6 +112,44 @@ cmd_index(int argc, char **argv)
 	return rc;
 }
 
+/* callextract merge SHARD... -o DIR: report.json of a sharded run
+ * (doc/distributed.md). */
+static int
+cmd_merge(int argc, char **argv)
+{
+	const char *out = NULL;
+	const char **dirs = calloc((size_t)argc, sizeof(*dirs));
+	size_t n = 0;
+	if (!dirs)
+		return CX_EXIT_INTERNAL;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out = argv[++i];
+		else if (argv[i][0] == '-') {
+			out = NULL;
+			n = 0;
+			break;
+		} else
+			dirs[n++] = argv[i];
+	}
+	if (!out || !n) {
+		fprintf(stderr, "callextract: usage: callextract merge SHARD_DIR... -o DIR\n");
+		free(dirs);
+		return CX_EXIT_USAGE;
+	}
+	if (mkdir(out, 0777) < 0 && errno != EEXIST) {
+		fprintf(stderr, "callextract: %s: %s\n", out, strerror(errno));
+		free(dirs);
+		return CX_EXIT_OUTPUT;
+	}
+	char err[512];
+	int rc = cx_merge(dirs, n, out, err, sizeof(err));
+	if (rc < 0)
+		fprintf(stderr, "callextract: merge: %s\n", err);
+	free(dirs);
+	return rc < 0 ? CX_EXIT_INPUT : CX_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -118,6 +157,8 @@ main(int argc, char **argv)
 		return cmd_explain(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "index"))
 		return cmd_index(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "merge"))
+		return cmd_merge(argc, argv);
 
 	struct cx_cli cli;
 	int rc = cx_cli_parse(&cli, argc, argv);

@@ -45,4 +45,9 @@ int cx_index_file(const char *path, struct cx_index *ix, char *err, size_t errle
  * (by first frame time, ties in the order given): fills each one's shard. */
 void cx_index_chain(struct cx_index *ix, size_t n);
 
+/* callextract merge (merge.c): report.json in outdir (which must exist)
+ * from the shard output directories dirs[0..n), in any order (they are
+ * put in the order of the frames they own). 0, or -1 with err set. */
+int cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_t errlen);
+
 #endif

@@ -134,6 +134,28 @@ write_findings(struct cx_ctx *ctx, FILE *f)
 		fprintf(f, "none\n");
 }
 
+/* A shard records every value report.json gets, as the tap sees it
+ * (path, then the pretty text before its UTF-8 pass), in shard.records:
+ * callextract merge picks the elements the shard owns from it and writes
+ * them through the same writer (src/shard/merge.c). */
+struct shard_tap {
+	FILE *rec;
+	struct cx_html *html;
+};
+
+static void
+shard_tap(void *arg, const char *path, const char *text, size_t len)
+{
+	struct shard_tap *t = arg;
+	if (t->html)
+		cx_html_tap(t->html, path, text, len);
+	if (t->rec) {
+		fprintf(t->rec, "%s\n%zu\n", path, len);
+		fwrite(text, 1, len, t->rec);
+		fputc('\n', t->rec);
+	}
+}
+
 int
 cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 {
@@ -204,6 +226,13 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 		cx_jsonw_init(&w.w, f);
 		w.w.tap = html ? cx_html_tap : NULL;
 		w.w.tap_arg = html;
+		struct shard_tap st = { .html = html };
+		if (ctx->cfg->shard.on) {
+			if (!(st.rec = cx_outdir_fopen(ctx->out, "shard.records", "w")))
+				rc = -1;
+			w.w.tap = shard_tap;
+			w.w.tap_arg = &st;
+		}
 		fputs("{", f);
 		struct json_object *h = json_object_new_object();
 		json_object_object_add(h, "generator", json_object_new_string("callextract " CX_VERSION));
@@ -245,6 +274,8 @@ cx_ctx_finish(struct cx_ctx *ctx, struct json_object *cap)
 			put_sections(&w, h);
 		}
 		fputs("\n}\n", f);
+		if (st.rec && (ferror(st.rec) | fclose(st.rec)))
+			rc = -1;
 		if (ferror(f))
 			rc = -1;
 		if (fclose(f) != 0)

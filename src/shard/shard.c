@@ -28,7 +28,7 @@ cx_shard_begin(struct cx_shard_state *st, struct cx_ctx *ctx)
 {
 	/* the first shard of the set has nothing before it: what was counted
 	 * before its first frame (key logs) is its own */
-	if (ctx->cfg->shard.frames_before == 0) {
+	if (ctx->cfg->shard.own_first == 1) {
 		st->before = json_object_new_object();
 		return;
 	}

@@ -7,7 +7,10 @@ callextract index), once with every earlier file as warm-up and once with
 one earlier file only, and every call folder the shard owns (its name is
 the number of the frame that began it) must be byte for byte the single
 pass's: call.json, flow.txt, flow.svg, call.pcap, WAVs, pictures, page.
-Every call of the single pass must be owned by exactly one shard.
+Every call of the single pass must be owned by exactly one shard. The
+shards are then merged (callextract merge) and every section of the
+merged report.json must be byte for byte that of a single pass over the
+same files.
 
 usage: cutcheck.py CALLEXTRACT CAPTURE WORKDIR [--every N] [--cuts A,B,..]
 Prints one line per cut; exit 1 on any difference."""
@@ -63,6 +66,49 @@ def same_tree(a, b):
             bad.append(n)
     return bad
 
+def sections(path):
+    """Top-level members of a report.json as written: {key: text}."""
+    out, key, buf = {}, None, []
+    with open(path, 'rb') as f:
+        for line in f.read().split(b'\n'):
+            if line.startswith(b'  "') and not line.startswith(b'   '):
+                if key is not None:
+                    out[key] = b'\n'.join(buf).rstrip().rstrip(b',')
+                key = line[3:line.index(b'"', 3)].decode()
+                buf = [line]
+            elif key is not None and line != b'}':
+                buf.append(line)
+        if key is not None:
+            out[key] = b'\n'.join(buf).rstrip().rstrip(b',')
+    return out
+
+def merge_check(exe, single, shards, out):
+    """callextract merge of the shards against the single pass's report:
+    every section it merges byte for byte (capture: as values, without the
+    parts it names as not merged)."""
+    run([exe, 'merge'] + shards + ['-o', out])
+    rp = os.path.join(out, 'report.json')
+    merged = json.load(open(rp))
+    ref = json.load(open(os.path.join(single, 'report.json')))
+    a, b = sections(os.path.join(single, 'report.json')), sections(rp)
+    bad = []
+    for k in b:
+        if k == 'not_merged':
+            continue
+        if k == 'capture':
+            for nm in merged['not_merged']:
+                if nm.startswith('capture.'):
+                    o = ref
+                    parts = nm.split('.')
+                    for q in parts[:-1]:
+                        o = o[q]
+                    o.pop(parts[-1], None)
+            if ref['capture'] != merged['capture']:
+                bad.append('capture ' + ', '.join(sorted(x for x in ref['capture'] if ref['capture'][x] != merged['capture'].get(x))))
+        elif a.get(k) != b[k]:
+            bad.append(k)
+    return bad
+
 def main():
     exe, cap, work = sys.argv[1:4]
     every, cutlist = 0, None
@@ -97,8 +143,11 @@ def main():
         order = [ix['path'] for ix in index]
         problems = []
         reruns = 0
+        single = os.path.join(d, 'single')  # the same files, one pass
+        run([exe, '-q', '--threads', '1'] + order + ['-o', single])
         for warm in ('all', '1'):
             owned = {}
+            outs = []
             for k, ix in enumerate(index):
                 if ix['frames'] == 0:
                     continue  # nothing to own
@@ -116,12 +165,16 @@ def main():
                     shutil.rmtree(out)
                     base = index[0]['shard'].rsplit(',', 1)[0]
                     run([exe, '-q', '--threads', '1', '--shard', base + ',' + own] + order + ['-o', out])
+                outs.append(out)
                 a, b = (int(x) for x in own.split('-'))
                 for c in folders(out):
                     if a <= int(c.split('-', 1)[0]) <= b:
                         if c in owned:
                             problems.append('%s owned twice' % c)
                         owned[c] = out
+            bad = merge_check(exe, single, outs, os.path.join(d, 'merged-' + warm))
+            if bad:
+                problems.append('warm-up %s: merged report differs in %s' % (warm, ', '.join(bad)))
             if sorted(owned) != ref_calls:
                 problems.append('warm-up %s: calls %s, single pass %s' % (warm, sorted(owned), ref_calls))
             for c, out in sorted(owned.items()):

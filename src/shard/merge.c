@@ -1,0 +1,602 @@
+/* callextract merge: report.json of a sharded run, from each shard's
+ * shard.json and shard.records (doc/distributed.md). Each shard recorded
+ * every value its report.json got, before the UTF-8 pass; the merge keeps
+ * the elements a shard owns (the entity began in its own frames, or a
+ * stream belongs to a call it owns), puts them in the single pass's order
+ * (by the frame that began them) and writes them through the same writer,
+ * so the bytes are the single pass's. Sections whose content is a join
+ * over the whole capture (hosts, conversations, TCP connections,
+ * wrappers) are not merged yet and are named in "not_merged". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "callextract/ctx.h"
+#include "callextract/findings.h"
+#include "callextract/outdir.h"
+#include "callextract/shard.h"
+#include "callextract/spill.h"
+
+struct mrec {                   /* one tapped value of one shard */
+	const char *path;       /* NUL-terminated, inside the shard's buffer */
+	const char *text;
+	size_t len;
+};
+
+struct mshard {
+	char *buf;              /* shard.records, whole (owned) */
+	size_t size;
+	struct mrec *r;
+	size_t n, cap;
+	struct json_object *sj;   /* shard.json */
+	uint64_t first, last;     /* own frames */
+	struct json_object *calls; /* call ids of the dialogs it owns (a set) */
+};
+
+struct item {                   /* an element that may go into the merge */
+	int part;               /* streams: 0, STUN flows after them: 1 */
+	uint64_t key;           /* the frame that began it */
+	int claim;              /* 2: of an owned call, 1: begun in own frames */
+	size_t shard, seq;
+	const char *text;       /* verbatim (dialogs, streams) */
+	size_t len;
+	struct json_object *o;  /* or parsed (borrowed from its document) */
+	char ident[160];        /* streams: what makes two shards' copies one */
+};
+
+static int
+cmp_item(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+	if (a->part != b->part)
+		return a->part < b->part ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	if (a->shard != b->shard)
+		return a->shard < b->shard ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+struct items {
+	struct item *v;
+	size_t n, cap;
+};
+
+static struct item *
+items_add(struct items *it)
+{
+	if (it->n == it->cap) {
+		size_t c = it->cap ? it->cap * 2 : 64;
+		struct item *v = realloc(it->v, c * sizeof(*v));
+		if (!v)
+			return NULL;
+		it->v = v;
+		it->cap = c;
+	}
+	struct item *x = &it->v[it->n++];
+	memset(x, 0, sizeof(*x));
+	return x;
+}
+
+static char *
+slurp(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap + 1);
+	while (b) {
+		size_t k = fread(b + n, 1, cap - n, f);
+		n += k;
+		if (n < cap)
+			break;
+		char *nb = realloc(b, cap * 2 + 1);
+		if (!nb) {
+			free(b);
+			b = NULL;
+			break;
+		}
+		b = nb;
+		cap *= 2;
+	}
+	if (b && ferror(f)) {
+		free(b);
+		b = NULL;
+	}
+	fclose(f);
+	if (b) {
+		b[n] = '\0';
+		*size = n;
+	}
+	return b;
+}
+
+static int64_t
+get_i64(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+static const char *
+get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* shard.records: "PATH\nLEN\n" then LEN bytes and "\n", again and again */
+static int
+parse_records(struct mshard *s, const char *name, char *err, size_t errlen)
+{
+	size_t i = 0;
+	while (i < s->size) {
+		char *nl = memchr(s->buf + i, '\n', s->size - i);
+		if (!nl)
+			goto bad;
+		*nl = '\0';
+		const char *path = s->buf + i;
+		char *end;
+		errno = 0;
+		unsigned long long len = strtoull(nl + 1, &end, 10);
+		if (errno || end == nl + 1 || *end != '\n' || len > s->size - (size_t)(end + 1 - s->buf) ||
+		    (size_t)(end + 1 - s->buf) + len >= s->size + 1)
+			goto bad;
+		const char *text = end + 1;
+		if (text + len >= s->buf + s->size || text[len] != '\n')
+			goto bad;
+		if (s->n == s->cap) {
+			size_t c = s->cap ? s->cap * 2 : 64;
+			struct mrec *v = realloc(s->r, c * sizeof(*v));
+			if (!v) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			s->r = v;
+			s->cap = c;
+		}
+		s->r[s->n++] = (struct mrec){ path, text, (size_t)len };
+		((char *)text)[len] = '\0';
+		i = (size_t)(text + len + 1 - s->buf);
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s/shard.records: damaged after %zu values", name, s->n);
+	return -1;
+}
+
+static struct json_object *
+parse_text(const char *t, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
+	if (!tok)
+		return NULL;
+	struct json_object *o = json_tokener_parse_ex(tok, t, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+static bool
+owns(const struct mshard *s, uint64_t frame)
+{
+	return frame >= s->first && frame <= s->last;
+}
+
+/* The first record of path in shard s, parsed (owned by the caller). */
+static struct json_object *
+first_value(struct mshard *s, const char *path)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->r[i].path, path))
+			return parse_text(s->r[i].text, s->r[i].len);
+	return NULL;
+}
+
+/* Elements of array section path, one record each (dialogs, streams,
+ * auth.*), or the elements of the array member a whole record holds
+ * (dns, icmp.echo...: member names the array inside, NULL for the record
+ * itself). keyf names the field holding the frame that began an element. */
+struct section {
+	const char *path;
+	const char *member;
+	const char *keyf, *keyf2;  /* keyf2: when keyf is null */
+	bool verbatim;
+};
+
+static uint64_t
+key_of(struct json_object *o, const struct section *sec)
+{
+	int64_t k = get_i64(o, sec->keyf, 0);
+	if (!k && sec->keyf2)
+		k = get_i64(o, sec->keyf2, 0);
+	if (!k && !strcmp(sec->path, "streams")) {
+		/* a STUN flow: the frame of its first message */
+		struct json_object *m;
+		if (json_object_object_get_ex(o, "stun", &m) && json_object_array_length(m) > 0)
+			k = get_i64(json_object_array_get_idx(m, 0), "frame", 0);
+	}
+	return k > 0 ? (uint64_t)k : 0;
+}
+
+static int
+collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *it,
+	struct json_object **docs, size_t *ndocs)
+{
+	for (size_t k = 0; k < nsh; k++) {
+		struct mshard *s = &sh[k];
+		for (size_t i = 0; i < s->n; i++) {
+			if (strcmp(s->r[i].path, sec->path))
+				continue;
+			struct json_object *doc = parse_text(s->r[i].text, s->r[i].len);
+			if (!doc)
+				return -1;
+			docs[(*ndocs)++] = doc;
+			struct json_object *arr = doc;
+			if (sec->member && !json_object_object_get_ex(doc, sec->member, &arr))
+				arr = NULL;
+			size_t m = sec->verbatim ? 1 : (arr && json_object_is_type(arr, json_type_array) ?
+							json_object_array_length(arr) : 0);
+			for (size_t j = 0; j < m; j++) {
+				struct json_object *o = sec->verbatim ? doc : json_object_array_get_idx(arr, j);
+				uint64_t key = key_of(o, sec);
+				int claim = owns(s, key) ? 1 : 0;
+				if (!strcmp(sec->path, "streams")) {
+					const char *cid = get_str(o, "call_id");
+					struct json_object *dummy;
+					if (cid && json_object_object_get_ex(s->calls, cid, &dummy))
+						claim = 2;
+				}
+				if (!claim)
+					continue;
+				struct item *x = items_add(it);
+				if (!x)
+					return -1;
+				const char *kind = get_str(o, "kind");
+				x->part = kind && !strcmp(kind, "stun");
+				x->key = key;
+				x->claim = claim;
+				x->shard = k;
+				x->seq = i * 65536 + j;
+				x->text = s->r[i].text;
+				x->len = s->r[i].len;
+				x->o = o;
+				const char *a = get_str(o, "src"), *b = get_str(o, "dst"), *c = get_str(o, "ssrc");
+				snprintf(x->ident, sizeof(x->ident), "%d|%llu|%s|%s|%s", x->part,
+					 (unsigned long long)key, a ? a : "", b ? b : "", c ? c : "");
+			}
+		}
+	}
+	qsort(it->v, it->n, sizeof(*it->v), cmp_item);
+	/* one copy of each stream: the one of the shard that owns its call */
+	if (!strcmp(sec->path, "streams")) {
+		size_t o = 0;
+		for (size_t i = 0; i < it->n;) {
+			size_t j = i, best = i;
+			while (j < it->n && !strcmp(it->v[j].ident, it->v[i].ident)) {
+				if (it->v[j].claim > it->v[best].claim)
+					best = j;
+				j++;
+			}
+			it->v[o++] = it->v[best];
+			i = j;
+		}
+		it->n = o;
+	}
+	return 0;
+}
+
+/* Counts records of path in every shard (sections with a record each). */
+static size_t
+count_path(struct mshard *sh, size_t nsh, const char *path)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < nsh; k++)
+		for (size_t i = 0; i < sh[k].n; i++)
+			n += !strcmp(sh[k].r[i].path, path);
+	return n;
+}
+
+static int
+write_array(struct cx_jsonw *w, struct mshard *sh, size_t nsh, const struct section *sec,
+	    const char *key, size_t *count)
+{
+	struct items it = { 0 };
+	size_t cap = count_path(sh, nsh, sec->path) + 1, nd = 0;
+	struct json_object **docs = calloc(cap, sizeof(*docs));
+	int rc = docs ? collect(sh, nsh, sec, &it, docs, &nd) : -1;
+	if (rc == 0) {
+		cx_jsonw_begin(w, key, true);
+		for (size_t i = 0; i < it.n; i++) {
+			if (sec->verbatim)
+				cx_jsonw_element_text(w, it.v[i].text, it.v[i].len);
+			else
+				cx_jsonw_element(w, json_object_get(it.v[i].o));
+		}
+		cx_jsonw_end(w, true);
+	}
+	if (count)
+		*count = it.n;
+	for (size_t i = 0; i < nd; i++)
+		json_object_put(docs[i]);
+	free(docs);
+	free(it.v);
+	return rc;
+}
+
+/* A whole member built from the owned elements of its arrays. */
+static struct json_object *
+build_array(struct mshard *sh, size_t nsh, const struct section *sec, int *rc)
+{
+	struct items it = { 0 };
+	size_t cap = count_path(sh, nsh, sec->path) + 1, nd = 0;
+	struct json_object **docs = calloc(cap, sizeof(*docs));
+	struct json_object *a = json_object_new_array();
+	if (!docs || collect(sh, nsh, sec, &it, docs, &nd) < 0)
+		*rc = -1;
+	else
+		for (size_t i = 0; i < it.n; i++)
+			json_object_array_add(a, json_object_get(it.v[i].o));
+	for (size_t i = 0; i < nd; i++)
+		json_object_put(docs[i]);
+	free(docs);
+	free(it.v);
+	return a;
+}
+
+static int
+load_shard(struct mshard *s, const char *dir, char *err, size_t errlen)
+{
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/shard.json", dir);
+	size_t n;
+	char *t = slurp(p, &n);
+	if (!t || !(s->sj = parse_text(t, n))) {
+		snprintf(err, errlen, "%s: %s", p, t ? "not a shard's JSON" : strerror(errno));
+		free(t);
+		return -1;
+	}
+	free(t);
+	if (get_i64(s->sj, "callextract_shard", 0) != 1) {
+		snprintf(err, errlen, "%s: not a shard of this version", p);
+		return -1;
+	}
+	s->first = (uint64_t)get_i64(s->sj, "own_first", 0);
+	s->last = (uint64_t)get_i64(s->sj, "own_last", 0);
+	snprintf(p, sizeof(p), "%s/shard.records", dir);
+	if (!(s->buf = slurp(p, &s->size))) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (parse_records(s, dir, err, errlen) < 0)
+		return -1;
+	/* the call ids of the dialogs it owns: their streams are its */
+	s->calls = json_object_new_object();
+	for (size_t i = 0; i < s->n; i++) {
+		if (strcmp(s->r[i].path, "dialogs"))
+			continue;
+		struct json_object *d = parse_text(s->r[i].text, s->r[i].len);
+		const char *cid = get_str(d, "call_id");
+		if (cid && owns(s, (uint64_t)get_i64(d, "index", 0)))
+			json_object_object_add(s->calls, cid, NULL);
+		json_object_put(d);
+	}
+	return 0;
+}
+
+static int
+cmp_shard(const void *pa, const void *pb)
+{
+	const struct mshard *a = pa, *b = pb;
+	return a->first < b->first ? -1 : a->first > b->first;
+}
+
+/* The capture section: files and counters from the shards, times from
+ * their own frames. */
+static struct json_object *
+capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_findings *fnd)
+{
+	struct json_object *cap = json_object_new_object();
+	struct json_object *files = json_object_new_array(), *lts = json_object_new_array();
+	struct cx_stats *st = cx_stats_new();
+	uint64_t bytes = 0, frames = 0;
+	int64_t origin = get_i64(sh[0].sj, "origin_ts", 0), last = 0;
+	bool any = false;
+	for (size_t k = 0; k < nsh; k++) {
+		struct json_object *f, *l, *c, *fl;
+		if (json_object_object_get_ex(sh[k].sj, "own_file", &f) && f) {
+			json_object_array_add(files, json_object_get(f));
+			bytes += (uint64_t)get_i64(f, "bytes", 0);
+			if (json_object_object_get_ex(f, "link_types", &l))
+				for (size_t j = 0; j < json_object_array_length(l); j++) {
+					const char *name = json_object_get_string(json_object_array_get_idx(l, j));
+					bool seen = false;
+					for (size_t m = 0; m < json_object_array_length(lts); m++)
+						seen |= !strcmp(name, json_object_get_string(json_object_array_get_idx(lts, m)));
+					if (!seen)
+						json_object_array_add(lts, json_object_new_string(name));
+				}
+		}
+		uint64_t fr = (uint64_t)get_i64(sh[k].sj, "own_frames_read", 0);
+		if (fr) {
+			int64_t t = get_i64(sh[k].sj, "own_max_ts", 0);
+			if (!any || t > last)
+				last = t;
+			any = true;
+		}
+		frames += fr;
+		if (st && json_object_object_get_ex(sh[k].sj, "counters", &c) && c) {
+			json_object_object_foreach(c, name, v)
+				cx_stats_add(st, name, (uint64_t)json_object_get_int64(v));
+		}
+		if (json_object_object_get_ex(sh[k].sj, "findings", &fl) && fl)
+			for (size_t j = 0; j < json_object_array_length(fl); j++) {
+				struct json_object *e = json_object_array_get_idx(fl, j);
+				const char *hex = json_object_get_string(json_object_array_get_idx(e, 3));
+				size_t hl = hex ? strlen(hex) / 2 : 0;
+				char *msg = malloc(hl + 1);
+				if (!msg)
+					continue;
+				for (size_t q = 0; q < hl; q++) {
+					unsigned v;
+					sscanf(hex + 2 * q, "%2x", &v);
+					msg[q] = (char)v;
+				}
+				msg[hl] = '\0';
+				cx_findings_add_listed(fnd, json_object_get_string(json_object_array_get_idx(e, 0)),
+						       json_object_get_string(json_object_array_get_idx(e, 1)),
+						       (uint64_t)json_object_get_int64(json_object_array_get_idx(e, 2)), msg);
+				free(msg);
+			}
+		/* past the cap a kind is only counted: what was counted and not
+		 * listed in this shard */
+		struct json_object *kinds;
+		if (json_object_object_get_ex(sh[k].sj, "finding_kinds", &kinds) && kinds)
+			for (size_t j = 0; j < json_object_array_length(kinds); j++) {
+				struct json_object *e = json_object_array_get_idx(kinds, j);
+				const char *kind = json_object_get_string(json_object_array_get_idx(e, 0));
+				uint64_t n = (uint64_t)json_object_get_int64(json_object_array_get_idx(e, 1)), listed = 0;
+				for (size_t q = 0; fl && q < json_object_array_length(fl); q++)
+					listed += !strcmp(kind, json_object_get_string(json_object_array_get_idx(
+									json_object_array_get_idx(fl, q), 1)));
+				if (n > listed)
+					cx_findings_add_unlisted(fnd, kind, n - listed);
+			}
+	}
+	char t[48];
+	json_object_object_add(cap, "files", files);
+	json_object_object_add(cap, "link_types", lts);
+	json_object_object_add(cap, "bytes", json_object_new_int64((int64_t)bytes));
+	json_object_object_add(cap, "frames", json_object_new_int64((int64_t)frames));
+	json_object_object_add(cap, "first_time", frames ? json_object_new_string(cx_time_utc(origin, t, sizeof(t))) : NULL);
+	json_object_object_add(cap, "last_time", frames ? json_object_new_string(cx_time_utc(last, t, sizeof(t))) : NULL);
+	json_object_object_add(cap, "duration", json_object_new_double(frames ? (double)(last - origin) / 1e9 : 0));
+	if (st) {
+		json_object_object_add(cap, "protocols", cx_stats_to_json(st, "proto."));
+		json_object_object_add(cap, "errors", cx_stats_to_json(st, "error."));
+		json_object_object_add(cap, "ip_reassembly", cx_stats_to_json(st, "defrag."));
+		struct json_object *life = json_object_new_object();
+		json_object_object_add(life, "linger_ms", json_object_new_int64(get_i64(opts, "linger_ms", 0)));
+		json_object_object_add(life, "call_idle_s", json_object_new_int64(get_i64(opts, "call_idle_s", 0)));
+		json_object_object_add(life, "counts", cx_stats_to_json(st, "lifecycle."));
+		json_object_object_add(life, "late_after_finish", cx_stats_to_json(st, "late."));
+		json_object_object_add(cap, "lifecycle", life);
+		struct json_object *cp;
+		bool with_pcap = json_object_object_get_ex(opts, "call_pcap", &cp) && json_object_get_boolean(cp);
+		json_object_object_add(cap, "call_pcap", with_pcap ? cx_stats_to_json(st, "call_pcap.") : NULL);
+		cx_stats_free(st);
+	}
+	return cap;
+}
+
+static const char *not_merged[] = { "capture.tcp", "capture.lifecycle.host_table_dropped", "wrappers",
+				    "hosts", "conversations" };
+
+int
+cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_t errlen)
+{
+	struct mshard *sh = calloc(n ? n : 1, sizeof(*sh));
+	struct cx_findings *fnd = cx_findings_new();
+	struct json_object *opts = NULL;
+	int rc = -1;
+	FILE *f = NULL;
+	char tmp[4096], fin[4096];
+	if (!sh || !fnd || n == 0) {
+		snprintf(err, errlen, n ? "out of memory" : "no shard given");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (load_shard(&sh[k], dirs[k], err, errlen) < 0)
+			goto out;
+	qsort(sh, n, sizeof(*sh), cmp_shard);
+	for (size_t k = 1; k < n; k++)
+		if (sh[k].first <= sh[k - 1].last) {
+			snprintf(err, errlen, "two shards own frame %llu", (unsigned long long)sh[k].first);
+			goto out;
+		}
+	opts = first_value(&sh[0], "options");
+	snprintf(tmp, sizeof(tmp), "%s/report.json.tmp", outdir);
+	snprintf(fin, sizeof(fin), "%s/report.json", outdir);
+	if (!(f = fopen(tmp, "w"))) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	struct cx_jsonw w;
+	cx_jsonw_init(&w, f);
+	fputs("{", f);
+	struct json_object *gen = first_value(&sh[0], "generator"), *ver = first_value(&sh[0], "version");
+	cx_jsonw_member(&w, "generator", gen);
+	cx_jsonw_member(&w, "version", ver);
+	cx_jsonw_member(&w, "options", json_object_get(opts));
+	cx_jsonw_member(&w, "capture", capture_json(sh, n, opts, fnd));
+	int r = 0;
+	static const struct section dialogs = { "dialogs", NULL, "index", NULL, true };
+	static const struct section streams = { "streams", NULL, "first_frame", NULL, true };
+	static const struct section ex = { "auth.exchanges", NULL, "frame", NULL, true };
+	static const struct section ch = { "auth.challenges", NULL, "frame", NULL, true };
+	static const struct section ct = { "auth.cleartext", NULL, "frame", NULL, true };
+	static const struct section dns = { "dns", NULL, "query_frame", "response_frame", false };
+	static const struct section echo = { "icmp", "echo", "request_frame", "reply_frame", false };
+	static const struct section icmperr = { "icmp", "errors", "frame", NULL, false };
+	static const struct section ftp = { "ftp", NULL, "index", NULL, false };
+	r |= write_array(&w, sh, n, &dialogs, "dialogs", NULL);
+	r |= write_array(&w, sh, n, &streams, "streams", NULL);
+	cx_jsonw_begin(&w, "auth", false);
+	size_t nex = 0;
+	r |= write_array(&w, sh, n, &ex, "exchanges", &nex);
+	r |= write_array(&w, sh, n, &ch, "challenges", NULL);
+	r |= write_array(&w, sh, n, &ct, "cleartext", NULL);
+	cx_jsonw_member(&w, "hashcat_file", nex ? json_object_new_string("credentials/sip-digest.hashcat") : NULL);
+	cx_jsonw_end(&w, false);
+	cx_jsonw_member(&w, "dns", build_array(sh, n, &dns, &r));
+	struct json_object *icmp = json_object_new_object();
+	json_object_object_add(icmp, "echo", build_array(sh, n, &echo, &r));
+	json_object_object_add(icmp, "errors", build_array(sh, n, &icmperr, &r));
+	cx_jsonw_member(&w, "icmp", icmp);
+	cx_jsonw_member(&w, "ftp", build_array(sh, n, &ftp, &r));
+	cx_jsonw_member(&w, "findings", cx_findings_to_json(fnd));
+	struct json_object *nm = json_object_new_array();
+	for (size_t i = 0; i < sizeof(not_merged) / sizeof(*not_merged); i++)
+		json_object_array_add(nm, json_object_new_string(not_merged[i]));
+	cx_jsonw_member(&w, "not_merged", nm);
+	fputs("\n}\n", f);
+	if (r) {
+		snprintf(err, errlen, "a shard's record is not JSON, or out of memory");
+		goto out;
+	}
+	if (ferror(f) | fclose(f)) {
+		f = NULL;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	f = NULL;
+	if (rename(tmp, fin) < 0) {
+		snprintf(err, errlen, "%s: %s", fin, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	if (f) {
+		fclose(f);
+		remove(tmp);
+	}
+	json_object_put(opts);
+	for (size_t k = 0; sh && k < n; k++) {
+		free(sh[k].buf);
+		free(sh[k].r);
+		json_object_put(sh[k].sj);
+		json_object_put(sh[k].calls);
+	}
+	free(sh);
+	cx_findings_free(fnd);
+	return rc;
+}
