@@ -7,11 +7,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-c/json.h>
+#include "callextract/around.h"
 #include "callextract/callextract.h"
 #include "callextract/decode.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
 #include "callextract/sip.h"
+#include "callextract/tcp.h"
 #include "callextract/wrap.h"
 #include "capture/pcapng.h"
 #include "capture/readahead.h"
@@ -85,6 +87,15 @@ static void
 dsb(void *w, uint32_t type, const uint8_t *d, size_t n)
 {
 	cx_wrap_tls_secrets(w, type, d, n);
+}
+
+/* Past its own frames a shard reads on only while something it owns can
+ * still change: a call, an FTP session, a query or ping not answered yet. */
+static bool
+owned_live(const struct cx_ctx *ctx, int64_t ts)
+{
+	return cx_sip_owned_live(ctx->sip) || cx_ftp_owned_open(ctx->ftp) || cx_tcp_owned_unclaimed(ctx->tcp) ||
+	       cx_dns_owned_pending(ctx->dns, ts) || cx_icmp_owned_pending(ctx->icmp, ts);
 }
 
 int
@@ -225,7 +236,7 @@ cx_run(const struct cx_config *cfg, const struct cx_run_opts *opts)
 					}
 					/* past its own frames, a shard reads on only
 					 * while a call it owns is open */
-					if (next > cfg->shard.own_last && !cx_sip_owned_live(ctx->sip)) {
+					if (next > cfg->shard.own_last && !owned_live(ctx, ts)) {
 						shard_done = true;
 						break;
 					}

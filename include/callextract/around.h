@@ -25,6 +25,14 @@ void cx_dns_tcp_data(struct cx_dns *d, struct cx_tcp_conn *c, int dir, uint64_t 
 void cx_dns_tcp_close(struct cx_dns *d, struct cx_tcp_conn *c);
 void cx_dns_finish(struct cx_dns *d);
 void cx_dns_report(struct cx_dns *d, struct json_object *root);
+/* Shard mode (doc/distributed.md): whether the shard must read on past its
+ * own frames for what it owns here. DNS queries and echo requests: one
+ * still unanswered, the newest under CX_SHARD_PENDING_NS old; FTP: a
+ * session or one of its data connections still open. */
+#define CX_SHARD_PENDING_NS (10 * 1000000000LL)
+bool cx_dns_owned_pending(const struct cx_dns *d, int64_t now_ns);
+bool cx_icmp_owned_pending(const struct cx_icmp *i, int64_t now_ns);
+bool cx_ftp_owned_open(const struct cx_ftp *f);
 
 /* ---- ICMP / ICMPv6 ---- */
 struct cx_icmp *cx_icmp_new(struct cx_ctx *ctx);

@@ -78,6 +78,9 @@ void cx_tcp_segment(struct cx_tcp *t, const struct cx_packet *p);
 void cx_tcp_tick(struct cx_tcp *t, int64_t now_ns);
 /* Close all connections (end of capture). */
 void cx_tcp_flush(struct cx_tcp *t);
+/* Shard mode: a connection begun in the shard's own frames is open and
+ * nobody has claimed it yet (its protocol shows with its first bytes). */
+bool cx_tcp_owned_unclaimed(const struct cx_tcp *t);
 /* New JSON object with connection totals (owned by caller). */
 struct json_object *cx_tcp_report(const struct cx_tcp *t);
 

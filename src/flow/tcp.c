@@ -42,10 +42,12 @@ struct conn {
 	struct conn *lru_prev, *lru_next; /* least recently active first */
 	uint32_t bucket;
 	bool finished;   /* owner told; kept to absorb late packets until expiry */
+	bool owned_unclaimed; /* shard mode: begun in its own frames, no owner yet */
 };
 
 struct cx_tcp {
 	struct cx_ctx *ctx;
+	uint32_t owned_unclaimed; /* shard mode: connections with owned_unclaimed */
 	struct conn **buckets;
 	struct conn *lru_head, *lru_tail;
 	uint64_t next_id, nconns, total, gaps, ignored;
@@ -139,6 +141,10 @@ claim(struct cx_tcp *t, struct conn *c, int dir, const uint8_t *d, size_t n)
 		pc->owner = CX_TCP_IGNORED;
 	if (pc->owner == CX_TCP_IGNORED)
 		t->ignored++;
+	if (c->owned_unclaimed) {
+		c->owned_unclaimed = false;
+		t->owned_unclaimed--;
+	}
 }
 
 static void
@@ -270,6 +276,10 @@ finish_conn(struct cx_tcp *t, struct conn *c)
 	if (c->finished)
 		return;
 	c->finished = true;
+	if (c->owned_unclaimed) {
+		c->owned_unclaimed = false;
+		t->owned_unclaimed--;
+	}
 	for (int dir = 0; dir < 2; dir++)
 		while (c->h[dir].ooo)
 			skip_hole(t, c, dir);
@@ -363,6 +373,12 @@ create(struct cx_tcp *t, const struct cx_packet *p, uint32_t bucket, int *dir)
 	cx_stats_add(t->ctx->stats, "tcp.connections", 1);
 	if (cx_ftp_claim_data(t->ctx->ftp, pc))
 		pc->owner = CX_TCP_FTP_DATA;
+	else if (t->ctx->cfg->shard.on && cx_config_owns(t->ctx->cfg, p->frame)) {
+		/* what it carries begins in this shard's frames: an FTP
+		 * session is made at its banner, frames after the SYN */
+		c->owned_unclaimed = true;
+		t->owned_unclaimed++;
+	}
 	return c;
 }
 
@@ -525,4 +541,10 @@ cx_tcp_report(const struct cx_tcp *t)
 	json_object_object_add(o, "unclaimed", json_object_new_int64((int64_t)t->ignored));
 	json_object_object_add(o, "list", json_object_get(t->closed));
 	return o;
+}
+
+bool
+cx_tcp_owned_unclaimed(const struct cx_tcp *t)
+{
+	return t->owned_unclaimed > 0;
 }

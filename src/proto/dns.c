@@ -37,6 +37,7 @@ struct dns_tx {
 	int rcode;                /* -1 until answered */
 	struct json_object *answers;
 	bool answered;
+	bool owned;               /* a shard's own query (shard mode) */
 	uint32_t next;            /* chain of unanswered queries: index + 1, 0: end */
 };
 
@@ -51,6 +52,8 @@ struct cx_dns {
 	size_t n, cap;
 	uint64_t *n_dns;
 	uint32_t head[TX_BUCKETS]; /* unanswered queries by id, ends and ports */
+	uint32_t owned_open;       /* shard mode: own queries not answered yet */
+	int64_t owned_last_ts;     /* and the time of the newest own query */
 	uint64_t dropped;          /* messages refused by MAX_TX */
 };
 
@@ -369,6 +372,11 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 		if (!resp) {
 			t->qframe = frame;
 			t->qts = ts;
+			if (d->ctx->cfg->shard.on && cx_config_owns(d->ctx->cfg, frame)) {
+				t->owned = true;
+				d->owned_open++;
+				d->owned_last_ts = ts;
+			}
 			uint32_t *b = &d->head[tx_bucket(id, &t->client, t->cport, &t->server, t->sport)];
 			t->next = *b;
 			*b = (uint32_t)d->n;
@@ -389,6 +397,8 @@ message(struct cx_dns *d, const uint8_t *msg, size_t mlen, const struct cx_addr 
 		}
 		return (size_t)(c.p - msg);
 	}
+	if (t->owned && !t->answered)
+		d->owned_open--;
 	t->answered = true;
 	t->rframe = frame;
 	t->rts = ts;
@@ -684,4 +694,10 @@ cx_dns_report(struct cx_dns *d, struct json_object *root)
 		json_object_object_add(o, "cap", json_object_new_int(MAX_TX));
 		json_object_object_add(root, "dns_dropped", o);
 	}
+}
+
+bool
+cx_dns_owned_pending(const struct cx_dns *d, int64_t now_ns)
+{
+	return d->owned_open && now_ns - d->owned_last_ts < CX_SHARD_PENDING_NS;
 }

@@ -67,6 +67,7 @@ struct session {
 	struct json_object *cmds;
 	uint32_t ncmds;
 	bool closed;
+	bool owned;                /* a shard's own session (shard mode) */
 	/* in the index of expected data endpoints while data_expected */
 	struct session *dnext, **dprev;
 	struct transfer *xfirst, *xlast; /* its transfers, in order */
@@ -88,6 +89,7 @@ struct transfer {
 	int64_t first_ts;
 	int reply;                 /* 226/250 complete, 426/451... aborted */
 	bool conn_closed, active_mode;
+	bool owned_open;           /* of an owned session, its connection still open */
 	struct cx_tcp_conn *conn;
 	struct transfer *snext;    /* the session's next transfer */
 };
@@ -100,6 +102,7 @@ struct cx_ftp {
 	size_t nx, capx;
 	struct session *dhead[DATA_BUCKETS];
 	uint64_t drop_sessions, drop_transfers;
+	uint32_t owned_open;       /* shard mode: own sessions and their transfers still open */
 };
 
 struct cx_ftp *
@@ -241,6 +244,10 @@ cx_ftp_claim_data(struct cx_ftp *f, const struct cx_tcp_conn *c)
 	t->first_frame = c->first_frame;
 	t->first_ts = c->first_ts_ns;
 	t->active_mode = !s->data_passive;
+	if (s->owned) {
+		t->owned_open = true;
+		f->owned_open++;
+	}
 	t->sha = EVP_MD_CTX_new();
 	if (t->sha)
 		EVP_DigestInit_ex(t->sha, EVP_sha256(), NULL);
@@ -340,6 +347,10 @@ session_of(struct cx_ftp *f, struct cx_tcp_conn *c)
 	s->sport = c->port[1];
 	s->first_frame = c->first_frame;
 	s->first_ts = c->first_ts_ns;
+	if (f->ctx->cfg->shard.on && cx_config_owns(f->ctx->cfg, s->first_frame)) {
+		s->owned = true;
+		f->owned_open++;
+	}
 	s->cmds = json_object_new_array();
 	c->user = s;
 	cx_stats_add(f->ctx->stats, "proto.ftp", 1);
@@ -600,6 +611,10 @@ cx_ftp_tcp_close(struct cx_ftp *f, struct cx_tcp_conn *c)
 		if (t) {
 			t->conn_closed = c->closed[0] && c->closed[1];
 			t->conn = NULL;
+			if (t->owned_open) {
+				t->owned_open = false;
+				f->owned_open--;
+			}
 			if (!t->path[0])
 				xfer_open(f, t);
 			xfer_close_file(t);
@@ -614,6 +629,8 @@ cx_ftp_tcp_close(struct cx_ftp *f, struct cx_tcp_conn *c)
 		return;
 	}
 	if (s) {
+		if (s->owned && !s->closed)
+			f->owned_open--;
 		s->closed = true;
 		data_index(f, s);
 	}
@@ -740,4 +757,10 @@ cx_ftp_report(struct cx_ftp *f, struct json_object *root)
 		json_object_object_add(o, "transfers", json_object_new_int64((int64_t)f->drop_transfers));
 		json_object_object_add(root, "ftp_dropped", o);
 	}
+}
+
+bool
+cx_ftp_owned_open(const struct cx_ftp *f)
+{
+	return f->owned_open > 0;
 }

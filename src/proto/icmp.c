@@ -40,6 +40,7 @@ struct echo {
 	uint8_t payload[24];     /* its first bytes, shown in the write-up */
 	uint8_t npayload;
 	bool v6;
+	bool owned;              /* a shard's own request (shard mode) */
 	uint32_t next;           /* chain of unanswered requests: index + 1, 0: end */
 };
 
@@ -57,6 +58,8 @@ struct error {
 
 struct cx_icmp {
 	struct cx_ctx *ctx;
+	uint32_t owned_open;     /* shard mode: own echo requests not answered yet */
+	int64_t owned_last_ts;   /* and the time of the newest */
 	struct seen ring[RING];
 	uint64_t rpos;           /* datagrams remembered so far */
 	uint64_t head[RING_BUCKETS]; /* newest datagram number of each bucket */
@@ -225,6 +228,11 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			e->ttl = p->ttl;
 			e->req_frame = p->frame;
 			e->req_ts = p->ts_ns;
+			if (i->ctx->cfg->shard.on && cx_config_owns(i->ctx->cfg, p->frame)) {
+				e->owned = true;
+				i->owned_open++;
+				i->owned_last_ts = p->ts_ns;
+			}
 			e->v6 = v6;
 			char hb[96];
 			const char *h = os_hint(c.p, cx_cur_left(&c), hb, sizeof(hb));
@@ -244,6 +252,8 @@ cx_icmp_on_packet(struct cx_icmp *i, const struct cx_packet *p)
 			}
 			if (e->id == id && e->seq == seq && cx_addr_eq(&e->src, &p->dst) &&
 			    cx_addr_eq(&e->dst, &p->src)) {
+				if (e->owned)
+					i->owned_open--;
 				e->rep_frame = p->frame;
 				e->rep_ts = p->ts_ns;
 				e->reply_ttl = p->ttl;
@@ -539,4 +549,10 @@ cx_icmp_report(struct cx_icmp *i, struct json_object *root)
 		json_object_object_add(o, "dropped", d);
 	}
 	json_object_object_add(root, "icmp", o);
+}
+
+bool
+cx_icmp_owned_pending(const struct cx_icmp *i, int64_t now_ns)
+{
+	return i->owned_open && now_ns - i->owned_last_ts < CX_SHARD_PENDING_NS;
 }

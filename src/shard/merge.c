@@ -277,6 +277,27 @@ collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *
 		}
 	}
 	qsort(it->v, it->n, sizeof(*it->v), cmp_item);
+	/* a response a later shard saw without its query (begun before its
+	 * warm-up) is the answer of a query another shard owns and followed */
+	if (!strcmp(sec->path, "dns")) {
+		struct json_object *answered = json_object_new_object();
+		char k[24];
+		for (size_t i = 0; i < it->n; i++)
+			if (get_i64(it->v[i].o, "query_frame", 0) && get_i64(it->v[i].o, "response_frame", 0)) {
+				snprintf(k, sizeof(k), "%lld", (long long)get_i64(it->v[i].o, "response_frame", 0));
+				json_object_object_add(answered, k, NULL);
+			}
+		size_t o = 0;
+		for (size_t i = 0; i < it->n; i++) {
+			struct json_object *dummy;
+			snprintf(k, sizeof(k), "%lld", (long long)get_i64(it->v[i].o, "response_frame", 0));
+			if (!get_i64(it->v[i].o, "query_frame", 0) && json_object_object_get_ex(answered, k, &dummy))
+				continue;
+			it->v[o++] = it->v[i];
+		}
+		it->n = o;
+		json_object_put(answered);
+	}
 	/* one copy of each stream: the one of the shard that owns its call */
 	if (!strcmp(sec->path, "streams")) {
 		size_t o = 0;
