@@ -54,4 +54,20 @@ void cx_auth_report_stream(struct cx_auth *a, struct cx_jsonw *w);
  * proportional to the section). */
 void cx_auth_report(struct cx_auth *a, struct json_object *root);
 
+/* The lines of credentials/summary.txt, appended at buf + *o (n: its
+ * size; nothing past it): the head, one per digest answer, one per
+ * cleartext credential. NULL strings print as "?" (algorithm: MD5). Also
+ * used by callextract merge, which writes the file from the merged
+ * report's values. */
+void cx_auth_summary_head(char *buf, size_t n, size_t *o, size_t nex, size_t nch, size_t nct, size_t lines);
+void cx_auth_summary_answer(char *buf, size_t n, size_t *o, uint64_t frame, const char *method,
+			    const char *user, const char *realm, const char *alg, const char *verdict,
+			    const char *password);
+void cx_auth_summary_cleartext(char *buf, size_t n, size_t *o, uint64_t frame, const char *proto,
+			       const char *user, const char *password, const char *verdict);
+/* Room kept free at the end of the summary text: a line is not started
+ * with less than this left. */
+#define CX_AUTH_SUMMARY_MAX 16384
+#define CX_AUTH_SUMMARY_LINE 512
+
 #endif

@@ -1629,22 +1629,61 @@ finish_one(struct cx_auth *a, struct exchange *e, void *arg)
 }
 
 struct summary_text {
-	char text[16384];
+	char text[CX_AUTH_SUMMARY_MAX];
 	size_t o;
 };
+
+/* snprintf at buf + *o, *o kept inside buf */
+static void
+put_line(char *buf, size_t n, size_t *o, int k)
+{
+	if (k > 0)
+		*o += (size_t)k;
+	if (*o >= n)
+		*o = n ? n - 1 : 0;
+}
+
+void
+cx_auth_summary_head(char *buf, size_t n, size_t *o, size_t nex, size_t nch, size_t nct, size_t lines)
+{
+	put_line(buf, n, o, snprintf(buf + *o, n - *o, "== Credentials ==\n%zu digest answer(s), %zu challenge(s), %zu cleartext credential(s); %zu line(s) in credentials/sip-digest.hashcat.\n",
+				     nex, nch, nct, lines));
+}
+
+void
+cx_auth_summary_answer(char *buf, size_t n, size_t *o, uint64_t frame, const char *method,
+		       const char *user, const char *realm, const char *alg, const char *verdict,
+		       const char *password)
+{
+	if (*o >= n - CX_AUTH_SUMMARY_LINE)
+		return;
+	put_line(buf, n, o, snprintf(buf + *o, n - *o, "frame %llu: %s user \"%.60s\" realm \"%.60s\" %s, %s%s%s%s\n",
+				     (unsigned long long)frame, method ? method : "?", user ? user : "?",
+				     realm ? realm : "?", alg ? alg : "MD5", verdict ? verdict : "?",
+				     password ? "; password RECOVERED: \"" : "", password ? password : "",
+				     password ? "\"" : ""));
+}
+
+void
+cx_auth_summary_cleartext(char *buf, size_t n, size_t *o, uint64_t frame, const char *proto,
+			  const char *user, const char *password, const char *verdict)
+{
+	if (*o >= n - CX_AUTH_SUMMARY_LINE)
+		return;
+	put_line(buf, n, o, snprintf(buf + *o, n - *o, "frame %llu: %s cleartext user \"%.60s\" password \"%.60s\" (%s)\n",
+				     (unsigned long long)frame, proto ? proto : "?", user ? user : "?",
+				     password ? password : "?", verdict ? verdict : "?"));
+}
 
 static bool
 summary_one(struct cx_auth *a, struct exchange *e, void *arg)
 {
 	(void)a;
 	struct summary_text *t = arg;
-	if (t->o >= sizeof(t->text) - 512)
+	if (t->o >= sizeof(t->text) - CX_AUTH_SUMMARY_LINE)
 		return false;
-	t->o += (size_t)snprintf(t->text + t->o, sizeof(t->text) - t->o, "frame %llu: %s user \"%.60s\" realm \"%.60s\" %s, %s%s%s%s\n",
-				 (unsigned long long)e->frame, e->method, e->p.v[P_USERNAME] ? e->p.v[P_USERNAME] : "?",
-				 e->p.v[P_REALM] ? e->p.v[P_REALM] : "?", e->p.v[P_ALGORITHM] ? e->p.v[P_ALGORITHM] : "MD5",
-				 verdict_name(e), e->password ? "; password RECOVERED: \"" : "",
-				 e->password ? e->password : "", e->password ? "\"" : "");
+	cx_auth_summary_answer(t->text, sizeof(t->text), &t->o, e->frame, e->method, e->p.v[P_USERNAME],
+			       e->p.v[P_REALM], e->p.v[P_ALGORITHM], verdict_name(e), e->password);
 	return true;
 }
 
@@ -1697,12 +1736,12 @@ cx_auth_finish(struct cx_auth *a)
 			return;
 		}
 		char *text = t->text;
-		t->o = (size_t)snprintf(text, sizeof(t->text), "== Credentials ==\n%zu digest answer(s), %zu challenge(s), %zu cleartext credential(s); %zu line(s) in credentials/sip-digest.hashcat.\n",
-					a->nex, a->nch, a->nct, fp.lines);
+		t->o = 0;
+		cx_auth_summary_head(text, sizeof(t->text), &t->o, a->nex, a->nch, a->nct, fp.lines);
 		each_exchange(a, summary_one, t);
-		for (size_t i = 0; i < a->nct && t->o < sizeof(t->text) - 512; i++)
-			t->o += (size_t)snprintf(text + t->o, sizeof(t->text) - t->o, "frame %llu: %s cleartext user \"%.60s\" password \"%.60s\" (%s)\n",
-						 (unsigned long long)a->ct[i].frame, a->ct[i].proto, a->ct[i].user, a->ct[i].password, a->ct[i].verdict);
+		for (size_t i = 0; i < a->nct && t->o < sizeof(t->text) - CX_AUTH_SUMMARY_LINE; i++)
+			cx_auth_summary_cleartext(text, sizeof(t->text), &t->o, a->ct[i].frame, a->ct[i].proto,
+						  a->ct[i].user, a->ct[i].password, a->ct[i].verdict);
 		if (f) {
 			cx_fputs_text(text, f); /* the text rule (util/text.h) */
 			fclose(f);

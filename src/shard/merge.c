@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
+#include "callextract/auth.h"
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
 #include "callextract/spill.h"
+#include "util/text.h"
 
 struct mrec {                   /* one tapped value of one shard */
 	const char *path;       /* NUL-terminated, inside the shard's buffer */
@@ -25,6 +28,7 @@ struct mrec {                   /* one tapped value of one shard */
 };
 
 struct mshard {
+	const char *dir;
 	char *buf;              /* shard.records, whole (owned) */
 	size_t size;
 	struct mrec *r;
@@ -329,7 +333,7 @@ count_path(struct mshard *sh, size_t nsh, const char *path)
 
 static int
 write_array(struct cx_jsonw *w, struct mshard *sh, size_t nsh, const struct section *sec,
-	    const char *key, size_t *count)
+	    const char *key, struct json_object *kept)
 {
 	struct items it = { 0 };
 	size_t cap = count_path(sh, nsh, sec->path) + 1, nd = 0;
@@ -338,6 +342,8 @@ write_array(struct cx_jsonw *w, struct mshard *sh, size_t nsh, const struct sect
 	if (rc == 0) {
 		cx_jsonw_begin(w, key, true);
 		for (size_t i = 0; i < it.n; i++) {
+			if (kept)
+				json_object_array_add(kept, json_object_get(it.v[i].o));
 			if (sec->verbatim)
 				cx_jsonw_element_text(w, it.v[i].text, it.v[i].len);
 			else
@@ -345,8 +351,6 @@ write_array(struct cx_jsonw *w, struct mshard *sh, size_t nsh, const struct sect
 		}
 		cx_jsonw_end(w, true);
 	}
-	if (count)
-		*count = it.n;
 	for (size_t i = 0; i < nd; i++)
 		json_object_put(docs[i]);
 	free(docs);
@@ -391,6 +395,7 @@ load_shard(struct mshard *s, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not a shard of this version", p);
 		return -1;
 	}
+	s->dir = dir;
 	s->first = (uint64_t)get_i64(s->sj, "own_first", 0);
 	s->last = (uint64_t)get_i64(s->sj, "own_last", 0);
 	snprintf(p, sizeof(p), "%s/shard.records", dir);
@@ -519,6 +524,118 @@ capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_
 	return cap;
 }
 
+/* A transfer's file as a shard names it: ftp/NAME, NAME one component. */
+static bool
+safe_ftp_path(const char *p)
+{
+	return p && !strncmp(p, "ftp/", 4) && p[4] && p[4] != '.' && !strchr(p + 4, '/') && strlen(p) < 1024;
+}
+
+/* The files of the FTP transfers the merge keeps, moved from the shard
+ * that owns their session into outdir/ftp. */
+static int
+move_ftp_files(struct mshard *sh, size_t nsh, const char *const *dirs, struct json_object *sessions,
+	       const char *outdir, char *err, size_t errlen)
+{
+	char from[4096], to[4096];
+	bool made = false;
+	for (size_t i = 0; i < json_object_array_length(sessions); i++) {
+		struct json_object *s = json_object_array_get_idx(sessions, i), *xs;
+		uint64_t idx = (uint64_t)get_i64(s, "index", 0);
+		size_t k = 0;
+		while (k < nsh && !owns(&sh[k], idx))
+			k++;
+		if (k == nsh || !json_object_object_get_ex(s, "transfers", &xs))
+			continue;
+		for (size_t j = 0; j < json_object_array_length(xs); j++) {
+			const char *file = get_str(json_object_array_get_idx(xs, j), "file");
+			if (!file)
+				continue;
+			if (!safe_ftp_path(file)) {
+				snprintf(err, errlen, "%s: an FTP file name that is not ftp/NAME", sh[k].dir);
+				return -1;
+			}
+			if (!made) {
+				snprintf(to, sizeof(to), "%s/ftp", outdir);
+				if (mkdir(to, 0777) < 0 && errno != EEXIST) {
+					snprintf(err, errlen, "%s: %s", to, strerror(errno));
+					return -1;
+				}
+				made = true;
+			}
+			snprintf(from, sizeof(from), "%s/%s", sh[k].dir, file);
+			snprintf(to, sizeof(to), "%s/%s", outdir, file);
+			if (rename(from, to) < 0 && errno != ENOENT) {
+				snprintf(err, errlen, "%s: %s", to, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	(void)dirs;
+	return 0;
+}
+
+/* credentials/: what cx_auth_finish writes, from the merged answers */
+static int
+write_credentials(const char *outdir, struct json_object *ex, size_t nch, struct json_object *ct,
+		  char *err, size_t errlen)
+{
+	size_t nex = json_object_array_length(ex), nct = json_object_array_length(ct), lines = 0;
+	if (!nex && !nct)
+		return 0;
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/credentials", outdir);
+	if (mkdir(p, 0777) < 0 && errno != EEXIST)
+		goto fail;
+	FILE *hf = NULL;
+	for (size_t i = 0; i < nex; i++) {
+		struct json_object *e = json_object_array_get_idx(ex, i), *c;
+		const char *line = get_str(e, "hashcat");
+		if (!json_object_object_get_ex(e, "crackable", &c) || !json_object_get_boolean(c) || !line)
+			continue;
+		snprintf(p, sizeof(p), "%s/credentials/sip-digest.hashcat", outdir);
+		if (!hf && !(hf = fopen(p, "w")))
+			goto fail;
+		fprintf(hf, "%s\n", line);
+		lines++;
+	}
+	if (hf && (ferror(hf) | fclose(hf)))
+		goto fail;
+	char *text = malloc(CX_AUTH_SUMMARY_MAX);
+	if (!text) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	size_t o = 0;
+	cx_auth_summary_head(text, CX_AUTH_SUMMARY_MAX, &o, nex, nch, nct, lines);
+	for (size_t i = 0; i < nex && o < CX_AUTH_SUMMARY_MAX - CX_AUTH_SUMMARY_LINE; i++) {
+		struct json_object *e = json_object_array_get_idx(ex, i);
+		cx_auth_summary_answer(text, CX_AUTH_SUMMARY_MAX, &o, (uint64_t)get_i64(e, "frame", 0),
+				       get_str(e, "method"), get_str(e, "username"), get_str(e, "realm"),
+				       get_str(e, "algorithm"), get_str(e, "verdict"), get_str(e, "password"));
+	}
+	for (size_t i = 0; i < nct && o < CX_AUTH_SUMMARY_MAX - CX_AUTH_SUMMARY_LINE; i++) {
+		struct json_object *e = json_object_array_get_idx(ct, i);
+		cx_auth_summary_cleartext(text, CX_AUTH_SUMMARY_MAX, &o, (uint64_t)get_i64(e, "frame", 0),
+					  get_str(e, "protocol"), get_str(e, "user"), get_str(e, "password"),
+					  get_str(e, "verdict"));
+	}
+	snprintf(p, sizeof(p), "%s/credentials/summary.txt", outdir);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		cx_fputs_text(text, f);
+		if (ferror(f) | fclose(f))
+			f = NULL;
+	}
+	free(text);
+	if (!f)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", p, strerror(errno));
+	return -1;
+}
+
 static const char *not_merged[] = { "capture.tcp", "capture.lifecycle.host_table_dropped", "wrappers",
 				    "hosts", "conversations" };
 
@@ -572,18 +689,31 @@ cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_
 	r |= write_array(&w, sh, n, &dialogs, "dialogs", NULL);
 	r |= write_array(&w, sh, n, &streams, "streams", NULL);
 	cx_jsonw_begin(&w, "auth", false);
-	size_t nex = 0;
-	r |= write_array(&w, sh, n, &ex, "exchanges", &nex);
-	r |= write_array(&w, sh, n, &ch, "challenges", NULL);
-	r |= write_array(&w, sh, n, &ct, "cleartext", NULL);
+	struct json_object *kex = json_object_new_array(), *kch = json_object_new_array(),
+			   *kct = json_object_new_array();
+	r |= write_array(&w, sh, n, &ex, "exchanges", kex);
+	r |= write_array(&w, sh, n, &ch, "challenges", kch);
+	r |= write_array(&w, sh, n, &ct, "cleartext", kct);
+	size_t nex = json_object_array_length(kex);
 	cx_jsonw_member(&w, "hashcat_file", nex ? json_object_new_string("credentials/sip-digest.hashcat") : NULL);
 	cx_jsonw_end(&w, false);
+	int cr = write_credentials(outdir, kex, json_object_array_length(kch), kct, err, errlen);
+	json_object_put(kex);
+	json_object_put(kch);
+	json_object_put(kct);
+	if (cr < 0)
+		goto out;
 	cx_jsonw_member(&w, "dns", build_array(sh, n, &dns, &r));
 	struct json_object *icmp = json_object_new_object();
 	json_object_object_add(icmp, "echo", build_array(sh, n, &echo, &r));
 	json_object_object_add(icmp, "errors", build_array(sh, n, &icmperr, &r));
 	cx_jsonw_member(&w, "icmp", icmp);
-	cx_jsonw_member(&w, "ftp", build_array(sh, n, &ftp, &r));
+	struct json_object *fa = build_array(sh, n, &ftp, &r);
+	if (move_ftp_files(sh, n, dirs, fa, outdir, err, errlen) < 0) {
+		json_object_put(fa);
+		goto out;
+	}
+	cx_jsonw_member(&w, "ftp", fa);
 	cx_jsonw_member(&w, "findings", cx_findings_to_json(fnd));
 	struct json_object *nm = json_object_new_array();
 	for (size_t i = 0; i < sizeof(not_merged) / sizeof(*not_merged); i++)

@@ -107,6 +107,14 @@ def merge_check(exe, single, shards, out):
                 bad.append('capture ' + ', '.join(sorted(x for x in ref['capture'] if ref['capture'][x] != merged['capture'].get(x))))
         elif a.get(k) != b[k]:
             bad.append(k)
+    # the files it moves from the shards (FTP transfers) or writes (credentials)
+    for sub in ('ftp', 'credentials'):
+        da, db = os.path.join(single, sub), os.path.join(out, sub)
+        if os.path.isdir(da) or os.path.isdir(db):
+            if not (os.path.isdir(da) and os.path.isdir(db)):
+                bad.append(sub + '/ missing')
+            else:
+                bad += ['%s/%s' % (sub, x) for x in same_tree(da, db)]
     return bad
 
 def main():

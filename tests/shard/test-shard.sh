@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Shards: for each real-call fixture, cut into two or three files at many
+# Shards: for each real-call fixture (and the FTP, DNS and ICMP ones), cut into two or three files at many
 # frame positions (the first 40 frames one by one, where the cuts fall
 # inside the first SIP transactions, then every STEP frames), each file
 # read as a shard, every owned call folder compared byte for byte with
-# the single pass (cutcheck.py). TAP, one line per fixture.
+# the single pass, and the merged report.json section by section with a
+# single pass over the same files (cutcheck.py). TAP, one line per fixture.
 exe=$1
 src=$2
 # cut every frame of the first FIRST, then every STEP; coarser under ASan
@@ -13,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fixtures="sip-call-auth sip-call-hold sip-call-cancel sip-call-busy sip-call-pcma sip-call-srtp-80
 	sip-call-srtp-80-midcall sip-call-ice sip-tcp sip-compact codec-opus codec-g722 codec-amr-wb
-	codec-gsm rtp-tcp wrap-hep1"
+	codec-gsm rtp-tcp wrap-hep1 ftp-modes around-icmp-dns around-icmpv6"
 n=0
 for f in $fixtures; do
 	n=$((n + 1))
