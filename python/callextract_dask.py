@@ -14,6 +14,8 @@ those of a lost worker, and shows its progress on its dashboard. Stages:
    first file.
 4. gather: each call folder is moved from the shard that owns it (its
    name is the number of the frame that began it) into DIR/calls/.
+5. merge: one task, `callextract merge`, writes DIR/report.json and
+   DIR/credentials/ and moves the FTP files from the shards' records.
 
 Files must be on a path every worker sees (NFS, a mounted bucket)."""
 import json
@@ -114,9 +116,18 @@ def gather(shards, outdir):
     return n
 
 
+def run_merge(exe, dirs, outdir):
+    """The merge task: report.json, credentials/ and ftp/ of outdir."""
+    r = subprocess.run([exe, 'merge'] + dirs + ['-o', outdir], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise RuntimeError('callextract merge: exit %d: %s' % (r.returncode, r.stderr.decode(errors='replace')))
+    return outdir
+
+
 def prune(sj):
     """What a shard wrote for calls it does not own is not needed once the
-    owned ones are gathered: only its shard.json and report.json stay."""
+    owned ones are gathered and merged: only its shard.json and report.json
+    stay."""
     for name in os.listdir(sj['dir']):
         if name not in ('shard.json', 'report.json'):
             p = os.path.join(sj['dir'], name)
@@ -196,15 +207,21 @@ def run(client, exe, captures, outdir, warmup=1, options=(), log=sys.stderr, ret
     done.sort(key=lambda s: s['own_first'])
     t1 = time.monotonic()
     ncalls = gather(done, outdir)
+    t_gather = time.monotonic() - t1
+    t2 = time.monotonic()
+    if done:
+        client.submit(run_merge, exe, [s['dir'] for s in done], outdir, key='merge', retries=retries,
+                      pure=False).result()
+    t_merge = time.monotonic() - t2
     if not keep_shards:
         for sj in done:
             prune(sj)
-    t_gather = time.monotonic() - t1
     summary = {'files': [{k: f[k] for k in ('path', 'frames', 'first_ts', 'last_ts', 'damaged')} for f in files],
                'shards': [{k: s[k] for k in ('own_first', 'own_last', 'started_at_file', 'uncertain', 'stopped_early',
                                              'exit')} for s in done],
                'failed': failed, 'calls': ncalls, 'reruns': reruns, 'warmup_files': w,
-               'seconds': {'index': round(t_index, 3), 'shards': round(t_shards, 3), 'gather': round(t_gather, 3)}}
+               'seconds': {'index': round(t_index, 3), 'shards': round(t_shards, 3), 'gather': round(t_gather, 3),
+                           'merge': round(t_merge, 3)}}
     with open(os.path.join(outdir, 'shards.json'), 'w') as f:
         json.dump(summary, f, indent=1)
     return summary

@@ -82,6 +82,7 @@ void cx_sip_tcp_close(struct cx_sip *s, struct cx_tcp_conn *c);
 const char *cx_sip_call_dir(struct cx_sip *s, const char *call_id);
 /* Shard mode: live dialogs begun in the owned frames (0: the shard is done). */
 uint32_t cx_sip_owned_live(const struct cx_sip *s);
+uint64_t cx_sip_owned_finished(const struct cx_sip *s);
 
 /* About once a second of capture time: finishes the calls whose life
  * ended (doc/ARCHITECTURE.md, call lifecycle). */

@@ -6,7 +6,8 @@ with RTP, RTCP and STUN) rotated into files as tcpdump -C would.
 
 Compared: every call folder, file by file, byte for byte, except the
 call's index.html page, which shows what the whole capture knows of each
-party (a merge step, not built yet, has to write it: doc/distributed.md).
+party (the merge does not write it yet: doc/distributed.md); and the
+merged report.json, section by section as written, and credentials/.
 usage: test_dask.py CALLEXTRACT GEN_CAPTURE. TAP."""
 import filecmp, os, shutil, signal, subprocess, sys, tempfile
 
@@ -46,6 +47,47 @@ def compare(a, b):
             if f in fb and not filecmp.cmp(os.path.join(a, c, f), os.path.join(b, c, f), shallow=False):
                 out.append('%s/%s differs' % (c, f))
     return out
+
+
+def sections(path):
+    """Top-level members of a report.json as written: {key: bytes}."""
+    out, key, buf = {}, None, []
+    with open(path, 'rb') as f:
+        for line in f.read().split(b'\n'):
+            if line.startswith(b'  "') and not line.startswith(b'   '):
+                if key is not None:
+                    out[key] = b'\n'.join(buf).rstrip().rstrip(b',')
+                key = line[3:line.index(b'"', 3)].decode()
+                buf = [line]
+            elif key is not None and line != b'}':
+                buf.append(line)
+    if key is not None:
+        out[key] = b'\n'.join(buf).rstrip().rstrip(b',')
+    return out
+
+
+def report_diff(single, out):
+    """Sections of out/report.json that are not the single pass's (those
+    it names as not merged aside, and the capture section's file paths,
+    which are the same files)."""
+    import json
+    a, b = sections(os.path.join(single, 'report.json')), sections(os.path.join(out, 'report.json'))
+    merged = json.load(open(os.path.join(out, 'report.json')))
+    ref = json.load(open(os.path.join(single, 'report.json')))
+    bad = [k for k in b if k not in ('not_merged', 'capture') and a.get(k) != b[k]]
+    for nm in merged['not_merged']:
+        if nm.startswith('capture.'):
+            o = ref
+            for q in nm.split('.')[:-1]:
+                o = o[q]
+            o.pop(nm.split('.')[-1], None)
+    if ref['capture'] != merged['capture']:
+        bad.append('capture: ' + ', '.join(k for k in ref['capture'] if ref['capture'][k] != merged['capture'].get(k)))
+    ca, cb = os.path.join(single, 'credentials'), os.path.join(out, 'credentials')
+    for f in sorted(os.listdir(ca)):
+        if not os.path.exists(os.path.join(cb, f)) or not filecmp.cmp(os.path.join(ca, f), os.path.join(cb, f), shallow=False):
+            bad.append('credentials/' + f)
+    return bad
 
 
 def split(cap, per, prefix):
@@ -90,6 +132,9 @@ def main():
                 d = compare(os.path.join(single, 'calls'), os.path.join(out, 'calls'))
                 ok(not d, '%d workers: the %d call folders are the single pass\'s, byte for byte' % (workers, ncalls),
                    '\n'.join(d))
+                r = report_diff(single, out)
+                ok(not r, '%d workers: the merged report.json and credentials/ are the single pass\'s' % workers,
+                   '\n'.join(r))
         # a worker killed once the first shard is in: Dask runs its work again
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
                 Client(cl) as client:
@@ -110,6 +155,8 @@ def main():
                'a worker killed mid-run (pid %s): every shard still done' % (killed[0] if killed else '-'), s)
             d = compare(os.path.join(single, 'calls'), os.path.join(out, 'calls'))
             ok(not d, 'a worker killed mid-run: the call folders are still the single pass\'s', '\n'.join(d))
+            r = report_diff(single, out)
+            ok(not r, 'a worker killed mid-run: the merged report is still the single pass\'s', '\n'.join(r))
         # a file that is not a capture: reported, the others done as the
         # single pass does them (it leaves such a file out too)
         broken = os.path.join(tmp, 'broken.pcap')

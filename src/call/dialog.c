@@ -117,6 +117,7 @@ struct cx_dialogs {
 	uint32_t n;                 /* dialogs so far (the last index) */
 	uint32_t calls;
 	uint32_t owned_live;        /* live dialogs that are owned (shard mode) */
+	uint64_t owned_finished;    /* owned dialogs finished so far */
 	struct dialog *live, *live_tail;
 	struct dialog *last;        /* of the last message */
 	int64_t first_t;            /* of dialog 1 (the calls table sorts there) */
@@ -1033,6 +1034,12 @@ cx_dialogs_owned_live(const struct cx_dialogs *d)
 	return d->owned_live;
 }
 
+uint64_t
+cx_dialogs_owned_finished(const struct cx_dialogs *d)
+{
+	return d->owned_finished;
+}
+
 const char *
 cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id)
 {
@@ -1532,6 +1539,7 @@ finish_dialog(struct cx_dialogs *d, struct dialog *g, int64_t now)
 	tomb_add(d, g, now);
 	unlink_live(d, g);
 	(*d->finished)++;
+	d->owned_finished += g->owned;
 	if (!j) {
 		free(media);
 		free_dialog(g); /* out of memory: the call's outputs are lost */

@@ -32,6 +32,9 @@ uint32_t cx_dialogs_on_message(struct cx_dialogs *d, struct cx_sip_msg_view *v,
 const char *cx_dialogs_call_dir(struct cx_dialogs *d, const char *call_id);
 /* Live dialogs begun in the frames this run owns (cx_config_owns). */
 uint32_t cx_dialogs_owned_live(const struct cx_dialogs *d);
+/* Owned dialogs finished so far: every dialog finishes once, in whichever
+ * shard's frames its linger ends, so a shard counts its own. */
+uint64_t cx_dialogs_owned_finished(const struct cx_dialogs *d);
 /* The dialog of the last message carried this many digest answers. */
 void cx_dialogs_note_auth(struct cx_dialogs *d, size_t answers);
 /* Opens the spill of report entries (before the first message). 0 or -1. */

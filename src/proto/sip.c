@@ -912,6 +912,12 @@ cx_sip_owned_live(const struct cx_sip *s)
 	return cx_dialogs_owned_live(s->dialogs);
 }
 
+uint64_t
+cx_sip_owned_finished(const struct cx_sip *s)
+{
+	return cx_dialogs_owned_finished(s->dialogs);
+}
+
 void
 cx_sip_tick(struct cx_sip *s, int64_t now_ns)
 {

@@ -10,6 +10,7 @@
 #include "callextract/findings.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
+#include "callextract/sip.h"
 #include "util/text.h"
 
 void
@@ -102,6 +103,12 @@ cx_shard_write(struct cx_shard_state *st, struct cx_ctx *ctx, bool stopped_early
 	json_object_object_add(o, "uncertain", json_object_new_int64((int64_t)ctx->shard_uncertain));
 	json_object_object_add(o, "uncertain_frame", ctx->shard_uncertain ?
 			       json_object_new_int64((int64_t)ctx->shard_uncertain_frame) : NULL);
+	/* a call is finished once, whichever shard's frames its linger ends
+	 * in: the shard that owns it counts it, follow-through and finish
+	 * included */
+	if (st->counters)
+		json_object_object_add(st->counters, "lifecycle.calls_finished",
+				       json_object_new_int64((int64_t)cx_sip_owned_finished(ctx->sip)));
 	json_object_object_add(o, "counters", json_object_get(st->counters));
 	json_object_object_add(o, "findings", json_object_get(st->findings));
 	json_object_object_add(o, "finding_kinds", json_object_get(st->kinds));
