@@ -280,7 +280,8 @@ collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *
 			}
 		}
 	}
-	qsort(it->v, it->n, sizeof(*it->v), cmp_item);
+	if (it->n)
+		qsort(it->v, it->n, sizeof(*it->v), cmp_item);
 	/* a response a later shard saw without its query (begun before its
 	 * warm-up) is the answer of a query another shard owns and followed */
 	if (!strcmp(sec->path, "dns")) {
@@ -405,6 +406,10 @@ load_shard(struct mshard *s, const char *dir, char *err, size_t errlen)
 	}
 	if (parse_records(s, dir, err, errlen) < 0)
 		return -1;
+	if (!s->n || strcmp(s->r[0].path, "generator")) {
+		snprintf(err, errlen, "%s/shard.records: not a shard's report (no generator first)", dir);
+		return -1;
+	}
 	/* the call ids of the dialogs it owns: their streams are its */
 	s->calls = json_object_new_object();
 	for (size_t i = 0; i < s->n; i++) {
