@@ -76,7 +76,14 @@ for c in ca:
         for f in os.listdir(os.path.join(a, c)):
             if f != 'index.html' and not filecmp.cmp(os.path.join(a, c, f), os.path.join(b, c, f), shallow=False):
                 bad += 1
-print('%d calls, %s' % (len(ca), 'every folder identical (index.html aside)' if not bad else '%d differences' % bad))
+import json
+ra = json.load(open(os.path.join(os.path.dirname(a), 'report.json')))
+rb = json.load(open(os.path.join(os.path.dirname(b), 'report.json')))
+secs = [k for k in rb if k not in ('not_merged', 'capture')]
+diff = [k for k in secs if ra.get(k) != rb[k]]
+print('%d calls, %s; merged report: %s' % (len(ca), 'every folder identical (index.html aside)' if not bad else
+      '%d differences' % bad, 'sections %s as the single pass\'s' % ', '.join(secs) if not diff else
+      'DIFFERS in ' + ', '.join(diff)))
 PY
 )
   echo "    $same"
@@ -84,24 +91,28 @@ PY
   D[$w]=$(/usr/bin/python3 -c "
 import json; s = json.load(open('$work/shards-$w.json'))
 t = [l.split() for l in open('$work/tasks-$w.log') if l[0].isdigit()]
-sh = [float(x[0]) for x in t if x[2] != 'index']; ix = [float(x[0]) for x in t if x[2] == 'index']
-print('%.2f %.2f %.3f %d %d %.1f %.1f %d' % (s['seconds']['index'], s['seconds']['shards'], s['seconds']['gather'],
-      s['reruns'], max(int(x[1]) for x in t) // 1024, sum(sh), sum(ix), len(sh)))")
-  read -r ix sh ga re rss work_sh work_ix ntasks <<< "${D[$w]}"
-  echo "    stages: index ${ix} s, shards ${sh} s, gather ${ga} s; ${ntasks} shard tasks (${re} run again from earlier); task work ${work_sh} s + index ${work_ix} s; largest task RSS ${rss} MB"
+sh = [float(x[0]) for x in t if x[2] not in ('index', 'merge')]; ix = [float(x[0]) for x in t if x[2] == 'index']
+mg = [x for x in t if x[2] == 'merge']
+print('%.2f %.2f %.3f %d %d %.1f %.1f %d %.3f %d' % (s['seconds']['index'], s['seconds']['shards'], s['seconds']['gather'],
+      s['reruns'], max(int(x[1]) for x in t if x[2] != 'merge') // 1024, sum(sh), sum(ix), len(sh), s['seconds']['merge'],
+      max([int(x[1]) for x in mg] or [0]) // 1024))")
+  read -r ix sh ga re rss work_sh work_ix ntasks mg mgrss <<< "${D[$w]}"
+  echo "    stages: index ${ix} s, shards ${sh} s, gather ${ga} s, merge ${mg} s (RSS ${mgrss} MB); ${ntasks} shard tasks (${re} run again from earlier); task work ${work_sh} s + index ${work_ix} s; largest task RSS ${rss} MB"
 done
 rm -rf "$work/single"
 echo
 echo "2 workers against 1: $(ratio "${T[dask, 1 worker(s)]}" "${T[dask, 2 worker(s)]}")x faster (goal >= 1.8: $(verdict "$(ratio "${T[dask, 1 worker(s)]}" "${T[dask, 2 worker(s)]}")" '>=' 1.8))"
 echo "single pass against 2 workers: $(ratio "${T[single pass]}" "${T[dask, 2 worker(s)]}")x; single pass / readloop: $(ratio "${T[single pass]}" "${T[readloop]}")x"
-read -r ix sh ga re rss work_sh work_ix ntasks <<< "${D[2]}"
-/usr/bin/python3 - "$bytes" "$work_sh" "$work_ix" "$ga" "${T[single pass]}" <<'PY'
+read -r ix sh ga re rss work_sh work_ix ntasks mg mgrss <<< "${D[2]}"
+echo "merge: ${mg} s of ${T[dask, 2 worker(s)]} s with 2 workers ($(/usr/bin/python3 -c "print('%.1f' % (100 * $mg / ${T[dask, 2 worker(s)]}))") %, goal < 5 %)"
+/usr/bin/python3 - "$bytes" "$work_sh" "$work_ix" "$ga" "${T[single pass]}" "$mg" <<'PY'
 import sys
-b, wsh, wix, ga, single = (float(x) for x in sys.argv[1:])
+b, wsh, wix, ga, single, mg = (float(x) for x in sys.argv[1:])
 gb = b / 2**30
 per = (wsh + wix) / gb
 tb = 1024 * per / 50
 print('projection, 1 TB on 50 workers: %.0f s of task work per GB here -> %.0f s of shards (single pass here: %.0f s/GB,'
-      ' so %.0f s for 1 TB on one machine); gather %.3f s for %.2f GB here, %.0f s per TB (the merge of report.json'
-      ' is not built: not in these figures)' % (per, tb, single / gb, 1024 * single / gb, ga, gb, ga / gb * 1024))
+      ' so %.0f s for 1 TB on one machine); gather %.3f s for %.2f GB here, %.0f s per TB, serial; merge %.3f s here,'
+      ' %.0f s per TB, serial (one task), so %.1f %% of the total at 1 TB' % (per, tb, single / gb, 1024 * single / gb,
+      ga, gb, ga / gb * 1024, mg, mg / gb * 1024, 100 * (mg / gb * 1024) / (tb + (ga + mg) / gb * 1024)))
 PY

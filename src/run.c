@@ -10,6 +10,7 @@
 #include "callextract/around.h"
 #include "callextract/callextract.h"
 #include "callextract/decode.h"
+#include "callextract/media.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
 #include "callextract/sip.h"
@@ -95,7 +96,8 @@ static bool
 owned_live(const struct cx_ctx *ctx, int64_t ts)
 {
 	return cx_sip_owned_live(ctx->sip) || cx_ftp_owned_open(ctx->ftp) || cx_tcp_owned_unclaimed(ctx->tcp) ||
-	       cx_dns_owned_pending(ctx->dns, ts) || cx_icmp_owned_pending(ctx->icmp, ts);
+	       cx_dns_owned_pending(ctx->dns, ts) || cx_icmp_owned_pending(ctx->icmp, ts) ||
+	       cx_media_owned_pending(ctx->media, ts);
 }
 
 int

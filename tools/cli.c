@@ -59,6 +59,8 @@ cx_cli_usage(FILE *out)
 	fputs("Usage: callextract [options] CAPTURE... -o DIR\n"
 	      "       callextract [options] -i IFACE [-f BPF] -o DIR\n"
 	      "       callextract explain CAPTURE FRAME\n"
+	      "       callextract index CAPTURE...              (shards: doc/distributed.md)\n"
+	      "       callextract merge SHARD_DIR... -o DIR\n"
 	      "\n"
 	      "Reads pcap/pcapng captures (several files are one capture, in time order;\n"
 	      "'-' is stdin) and writes SIP dialogs, media streams with WAV audio, digest\n"

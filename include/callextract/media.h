@@ -76,6 +76,9 @@ void cx_media_rtp_tcp_close(struct cx_media *m, struct cx_tcp_conn *c);
 void cx_media_tick(struct cx_media *m, int64_t now_ns);
 /* End of capture: flush reorder windows, close WAVs, per-call stereo mix. */
 void cx_media_finish(struct cx_media *m);
+/* Shard mode: a stream begun in its own frames had a packet under
+ * CX_SHARD_PENDING_NS (around.h) before now. */
+bool cx_media_owned_pending(const struct cx_media *m, int64_t now_ns);
 /* Appends to buf (size n) one line per stream of this call: direction,
  * codec, packets, loss, DTMF and the WAV. Returns the bytes written. */
 size_t cx_media_describe_call(struct cx_media *m, uint32_t call_index, char *buf, size_t n);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "callextract/packet.h"
 
 struct cx_names;
@@ -55,5 +56,12 @@ void cx_names_report_stream(const struct cx_names *n, struct cx_jsonw *w);
  * and software strings not kept for a host. Any pointer may be NULL. */
 void cx_names_dropped(const struct cx_names *n, uint64_t *hosts, uint64_t *names, uint64_t *macs,
 		      uint64_t *software);
+
+/* Shards (doc/distributed.md): set_log makes every later call that
+ * changes the table append a record to f (NULL: stop; f not owned);
+ * replay makes those calls again, in order, on n. 0, or -1 on a damaged
+ * log (what came before it is applied). */
+void cx_names_set_log(struct cx_names *n, FILE *f);
+int cx_names_replay(struct cx_names *n, const void *data, size_t len);
 
 #endif

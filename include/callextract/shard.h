@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "callextract/ctx.h"
 
 struct cx_index {
@@ -26,6 +27,8 @@ struct cx_shard_state {
 	struct json_object *counters; /* owned: created or moved since then */
 	struct json_object *findings, *kinds;
 	struct json_object *own_file; /* capture.files entry of the file it owns */
+	FILE *names_log;              /* shard.names: host table changes in its frames */
+	bool names_failed;            /* it could not be written */
 	uint64_t own_read;            /* owned frames read */
 	int64_t own_max_ts;
 	bool finished;                /* counters taken after the finish */

@@ -84,6 +84,8 @@ struct cx_names {
 	bool oui_loaded;
 	char *oui_path;
 	char label[512];
+	uint64_t changes;         /* bumped by every change a report could show */
+	FILE *log;                /* shard mode: the calls that changed it (not owned) */
 };
 
 static int
@@ -252,6 +254,7 @@ drop(struct cx_names *n, uint64_t *counter, uint64_t key)
 		return;
 	n->dropset[bit >> 3] |= (uint8_t)(1u << (bit & 7));
 	(*counter)++;
+	n->changes++;
 }
 
 void
@@ -299,6 +302,7 @@ create(struct cx_names *n, const struct cx_addr *a)
 	struct host *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
+	n->changes++;
 	h->a = *a;
 	h->order = (uint32_t)n->n;
 	n->v[n->n++] = h;
@@ -463,8 +467,110 @@ clean(const char *s)
 	return c;
 }
 
+/* ---- the log of changes (shard mode) ----
+ * A record per call that changed the table: the table is a function of
+ * the sequence of such calls, so replaying a shard's records, shard after
+ * shard, rebuilds the single pass's table. Record: kind byte ('D' dns,
+ * 'M' mac, 'S' software, 'R' relayed software), family byte, 16 address
+ * bytes, then 6 MAC bytes, or u32 length + bytes per string (kind, then
+ * text, for S/R). */
+static void
+log_str(FILE *f, const char *s)
+{
+	uint32_t l = (uint32_t)strlen(s);
+	fwrite(&l, sizeof(l), 1, f);
+	fwrite(s, 1, l, f);
+}
+
+static void
+log_call(struct cx_names *n, char kind, const struct cx_addr *a, const void *mac, const char *s1,
+	 const char *s2)
+{
+	uint8_t head[18] = { (uint8_t)kind, a->family };
+	memcpy(head + 2, a->a, 16);
+	fwrite(head, 1, sizeof(head), n->log);
+	if (mac)
+		fwrite(mac, 1, 6, n->log);
+	if (s1)
+		log_str(n->log, s1);
+	if (s2)
+		log_str(n->log, s2);
+}
+
 void
-cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
+cx_names_set_log(struct cx_names *n, FILE *f)
+{
+	n->log = f;
+}
+
+static bool
+read_str(const uint8_t **p, const uint8_t *end, char *buf, size_t n)
+{
+	uint32_t l;
+	if ((size_t)(end - *p) < sizeof(l))
+		return false;
+	memcpy(&l, *p, sizeof(l));
+	*p += sizeof(l);
+	if (l >= n || (size_t)(end - *p) < l)
+		return false;
+	memcpy(buf, *p, l);
+	buf[l] = '\0';
+	*p += l;
+	return true;
+}
+
+int
+cx_names_replay(struct cx_names *n, const void *data, size_t len)
+{
+	const uint8_t *p = data, *end = p + len;
+	enum { SMAX = 65536 };
+	char *s1 = malloc(SMAX), *s2 = malloc(SMAX);
+	int rc = s1 && s2 ? 0 : -1;
+	while (rc == 0 && p < end) {
+		if ((size_t)(end - p) < 18) {
+			rc = -1;
+			break;
+		}
+		struct cx_addr a;
+		memset(&a, 0, sizeof(a));
+		char kind = (char)p[0];
+		a.family = p[1];
+		memcpy(a.a, p + 2, 16);
+		p += 18;
+		if (a.family != 4 && a.family != 6) {
+			rc = -1;
+			break;
+		}
+		if (kind == 'M') {
+			if ((size_t)(end - p) < 6) {
+				rc = -1;
+				break;
+			}
+			cx_names_add_mac(n, &a, p);
+			p += 6;
+		} else if (kind == 'D') {
+			if (!read_str(&p, end, s1, SMAX)) {
+				rc = -1;
+				break;
+			}
+			cx_names_add_dns(n, &a, s1);
+		} else if (kind == 'S' || kind == 'R') {
+			if (!read_str(&p, end, s1, SMAX) || !read_str(&p, end, s2, SMAX)) {
+				rc = -1;
+				break;
+			}
+			cx_names_add_software_seen(n, &a, s1, s2, kind == 'R');
+		} else {
+			rc = -1;
+		}
+	}
+	free(s1);
+	free(s2);
+	return rc;
+}
+
+static void
+add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
 {
 	struct host *h = get(n, a);
 	if (!h || !name || !*name)
@@ -472,14 +578,25 @@ cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
 	for (int k = 0; k < h->ndns; k++)
 		if (!strcmp(h->dns[k], name))
 			return;
-	if (h->ndns < MAX_DNS)
+	if (h->ndns < MAX_DNS) {
 		h->dns[h->ndns++] = clean(name);
-	else
+		n->changes++;
+	} else {
 		drop(n, &n->drop_names, drop_key('n', a, name, strlen(name)));
+	}
 }
 
 void
-cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
+cx_names_add_dns(struct cx_names *n, const struct cx_addr *a, const char *name)
+{
+	uint64_t before = n->changes;
+	add_dns(n, a, name);
+	if (n->log && n->changes != before)
+		log_call(n, 'D', a, NULL, name ? name : "", NULL);
+}
+
+static void
+add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
 {
 	if (!a->family)
 		return;
@@ -517,26 +634,39 @@ cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[
 	if (h->nmac < MAX_MACS) {
 		memcpy(h->mac[h->nmac++], mac, 6);
 		mac_note(n, h, mac);
+		n->changes++;
 	} else {
 		drop(n, &n->drop_macs, drop_key('m', a, mac, 6));
 	}
 }
 
 void
-cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text,
-			   bool relayed)
+cx_names_add_mac(struct cx_names *n, const struct cx_addr *a, const uint8_t mac[6])
+{
+	uint64_t before = n->changes;
+	add_mac(n, a, mac);
+	if (n->log && n->changes != before)
+		log_call(n, 'M', a, mac, NULL, NULL);
+}
+
+static void
+add_software_seen(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text,
+		  bool relayed)
 {
 	struct host *h = get(n, a);
 	if (!h || !text)
 		return;
 	for (int k = 0; k < h->nsw; k++) {
 		if (!strcmp(h->sw_kind[k], kind) && !strncmp(h->sw[k], text, 200)) {
-			if (h->sw_weak[k] && !relayed)
+			if (h->sw_weak[k] && !relayed) {
 				sw_strong(n, h->sw[k]);
+				n->changes++;
+			}
 			h->sw_weak[k] &= relayed;
 			return;
 		}
 	}
+	n->changes++; /* appended, or dropped: counted by drop() too, harmless */
 	if (h->nsw < MAX_SW) {
 		h->sw_kind[h->nsw] = strdup(kind);
 		h->sw_weak[h->nsw] = relayed;
@@ -549,6 +679,16 @@ cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const ch
 		int kl = snprintf(key, sizeof(key), "%s\n%.200s", kind, text);
 		drop(n, &n->drop_sw, drop_key('s', a, key, kl > 0 ? strlen(key) : 0));
 	}
+}
+
+void
+cx_names_add_software_seen(struct cx_names *n, const struct cx_addr *a, const char *kind, const char *text,
+			   bool relayed)
+{
+	uint64_t before = n->changes;
+	add_software_seen(n, a, kind, text, relayed);
+	if (n->log && n->changes != before)
+		log_call(n, relayed ? 'R' : 'S', a, NULL, kind ? kind : "", text ? text : "");
 }
 
 void

@@ -16,6 +16,7 @@
 #include "callextract/auth.h"
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
+#include "callextract/names.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
 #include "callextract/spill.h"
@@ -29,6 +30,8 @@ struct mrec {                   /* one tapped value of one shard */
 
 struct mshard {
 	const char *dir;
+	char *names;            /* shard.names, whole (owned) */
+	size_t nnames;
 	char *buf;              /* shard.records, whole (owned) */
 	size_t size;
 	struct mrec *r;
@@ -215,6 +218,7 @@ struct section {
 	const char *member;
 	const char *keyf, *keyf2;  /* keyf2: when keyf is null */
 	bool verbatim;
+	bool by_call;              /* owned with the call of its call_id */
 };
 
 static uint64_t
@@ -254,7 +258,10 @@ collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *
 				struct json_object *o = sec->verbatim ? doc : json_object_array_get_idx(arr, j);
 				uint64_t key = key_of(o, sec);
 				int claim = owns(s, key) ? 1 : 0;
-				if (!strcmp(sec->path, "streams")) {
+				/* a call's streams and digest answers are its owner's:
+				 * a later shard may have seen them without the SDP or
+				 * the challenge before its warm-up */
+				if (sec->by_call) {
 					const char *cid = get_str(o, "call_id");
 					struct json_object *dummy;
 					if (cid && json_object_object_get_ex(s->calls, cid, &dummy))
@@ -303,8 +310,8 @@ collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *
 		it->n = o;
 		json_object_put(answered);
 	}
-	/* one copy of each stream: the one of the shard that owns its call */
-	if (!strcmp(sec->path, "streams")) {
+	/* one copy of each: the one of the shard that owns its call */
+	if (sec->by_call) {
 		size_t o = 0;
 		for (size_t i = 0; i < it->n;) {
 			size_t j = i, best = i;
@@ -399,6 +406,11 @@ load_shard(struct mshard *s, const char *dir, char *err, size_t errlen)
 	s->dir = dir;
 	s->first = (uint64_t)get_i64(s->sj, "own_first", 0);
 	s->last = (uint64_t)get_i64(s->sj, "own_last", 0);
+	snprintf(p, sizeof(p), "%s/shard.names", dir);
+	if (!(s->names = slurp(p, &s->nnames))) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		return -1;
+	}
 	snprintf(p, sizeof(p), "%s/shard.records", dir);
 	if (!(s->buf = slurp(p, &s->size))) {
 		snprintf(err, errlen, "%s: %s", p, strerror(errno));
@@ -431,10 +443,25 @@ cmp_shard(const void *pa, const void *pb)
 	return a->first < b->first ? -1 : a->first > b->first;
 }
 
+static const char *not_merged[] = { "capture.tcp", "capture.call_pcap", "wrappers", "conversations", "findings.auth.md5", "findings.auth.qop_absent",
+				    "findings.auth.nonce_reused", "findings.auth.user_enumeration", "findings.hep.no_auth_key" };
+
+/* Findings the end of the run makes from everything a module holds: the
+ * last shard holds only its share, so they are left out (not_merged). */
+static bool
+finish_aggregate(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(not_merged) / sizeof(*not_merged); i++)
+		if (!strncmp(not_merged[i], "findings.", 9) && !strcmp(not_merged[i] + 9, kind))
+			return true;
+	return false;
+}
+
 /* The capture section: files and counters from the shards, times from
  * their own frames. */
 static struct json_object *
-capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_findings *fnd)
+capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_findings *fnd,
+	     const struct cx_names *names)
 {
 	struct json_object *cap = json_object_new_object();
 	struct json_object *files = json_object_new_array(), *lts = json_object_new_array();
@@ -472,6 +499,8 @@ capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_
 		if (json_object_object_get_ex(sh[k].sj, "findings", &fl) && fl)
 			for (size_t j = 0; j < json_object_array_length(fl); j++) {
 				struct json_object *e = json_object_array_get_idx(fl, j);
+				if (finish_aggregate(json_object_get_string(json_object_array_get_idx(e, 1))))
+					continue;
 				const char *hex = json_object_get_string(json_object_array_get_idx(e, 3));
 				size_t hl = hex ? strlen(hex) / 2 : 0;
 				char *msg = malloc(hl + 1);
@@ -495,6 +524,8 @@ capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_
 			for (size_t j = 0; j < json_object_array_length(kinds); j++) {
 				struct json_object *e = json_object_array_get_idx(kinds, j);
 				const char *kind = json_object_get_string(json_object_array_get_idx(e, 0));
+				if (finish_aggregate(kind))
+					continue;
 				uint64_t n = (uint64_t)json_object_get_int64(json_object_array_get_idx(e, 1)), listed = 0;
 				for (size_t q = 0; fl && q < json_object_array_length(fl); q++)
 					listed += !strcmp(kind, json_object_get_string(json_object_array_get_idx(
@@ -520,10 +551,18 @@ capture_json(struct mshard *sh, size_t nsh, struct json_object *opts, struct cx_
 		json_object_object_add(life, "call_idle_s", json_object_new_int64(get_i64(opts, "call_idle_s", 0)));
 		json_object_object_add(life, "counts", cx_stats_to_json(st, "lifecycle."));
 		json_object_object_add(life, "late_after_finish", cx_stats_to_json(st, "late."));
+		uint64_t dh = 0, dn = 0, dm = 0, ds = 0;
+		cx_names_dropped(names, &dh, &dn, &dm, &ds);
+		struct json_object *dropped = json_object_new_object();
+		json_object_object_add(dropped, "hosts", json_object_new_int64((int64_t)dh));
+		json_object_object_add(dropped, "dns_names", json_object_new_int64((int64_t)dn));
+		json_object_object_add(dropped, "macs", json_object_new_int64((int64_t)dm));
+		json_object_object_add(dropped, "software", json_object_new_int64((int64_t)ds));
+		json_object_object_add(life, "host_table_dropped", dropped);
 		json_object_object_add(cap, "lifecycle", life);
 		struct json_object *cp;
 		bool with_pcap = json_object_object_get_ex(opts, "call_pcap", &cp) && json_object_get_boolean(cp);
-		json_object_object_add(cap, "call_pcap", with_pcap ? cx_stats_to_json(st, "call_pcap.") : NULL);
+		(void)with_pcap; /* capture.call_pcap: not merged */
 		cx_stats_free(st);
 	}
 	return cap;
@@ -641,14 +680,13 @@ fail:
 	return -1;
 }
 
-static const char *not_merged[] = { "capture.tcp", "capture.lifecycle.host_table_dropped", "wrappers",
-				    "hosts", "conversations" };
 
 int
 cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_t errlen)
 {
 	struct mshard *sh = calloc(n ? n : 1, sizeof(*sh));
 	struct cx_findings *fnd = cx_findings_new();
+	struct cx_names *names = NULL;
 	struct json_object *opts = NULL;
 	int rc = -1;
 	FILE *f = NULL;
@@ -667,6 +705,16 @@ cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_
 			goto out;
 		}
 	opts = first_value(&sh[0], "options");
+	/* the host table: every shard's changes, replayed in order */
+	if (!(names = cx_names_new(NULL))) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (cx_names_replay(names, sh[k].names, sh[k].nnames) < 0) {
+			snprintf(err, errlen, "%s/shard.names: damaged", sh[k].dir);
+			goto out;
+		}
 	snprintf(tmp, sizeof(tmp), "%s/report.json.tmp", outdir);
 	snprintf(fin, sizeof(fin), "%s/report.json", outdir);
 	if (!(f = fopen(tmp, "w"))) {
@@ -680,12 +728,12 @@ cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_
 	cx_jsonw_member(&w, "generator", gen);
 	cx_jsonw_member(&w, "version", ver);
 	cx_jsonw_member(&w, "options", json_object_get(opts));
-	cx_jsonw_member(&w, "capture", capture_json(sh, n, opts, fnd));
+	cx_jsonw_member(&w, "capture", capture_json(sh, n, opts, fnd, names));
 	int r = 0;
 	static const struct section dialogs = { "dialogs", NULL, "index", NULL, true };
-	static const struct section streams = { "streams", NULL, "first_frame", NULL, true };
-	static const struct section ex = { "auth.exchanges", NULL, "frame", NULL, true };
-	static const struct section ch = { "auth.challenges", NULL, "frame", NULL, true };
+	static const struct section streams = { "streams", NULL, "first_frame", NULL, true, true };
+	static const struct section ex = { "auth.exchanges", NULL, "frame", NULL, true, true };
+	static const struct section ch = { "auth.challenges", NULL, "frame", NULL, true, true };
 	static const struct section ct = { "auth.cleartext", NULL, "frame", NULL, true };
 	static const struct section dns = { "dns", NULL, "query_frame", "response_frame", false };
 	static const struct section echo = { "icmp", "echo", "request_frame", "reply_frame", false };
@@ -719,6 +767,7 @@ cx_merge(const char *const *dirs, size_t n, const char *outdir, char *err, size_
 		goto out;
 	}
 	cx_jsonw_member(&w, "ftp", fa);
+	cx_names_report_stream(names, &w);
 	cx_jsonw_member(&w, "findings", cx_findings_to_json(fnd));
 	struct json_object *nm = json_object_new_array();
 	for (size_t i = 0; i < sizeof(not_merged) / sizeof(*not_merged); i++)
@@ -748,11 +797,13 @@ out:
 	json_object_put(opts);
 	for (size_t k = 0; sh && k < n; k++) {
 		free(sh[k].buf);
+		free(sh[k].names);
 		free(sh[k].r);
 		json_object_put(sh[k].sj);
 		json_object_put(sh[k].calls);
 	}
 	free(sh);
 	cx_findings_free(fnd);
+	cx_names_free(names);
 	return rc;
 }

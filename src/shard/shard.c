@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "callextract/ctx.h"
 #include "callextract/findings.h"
+#include "callextract/names.h"
 #include "callextract/outdir.h"
 #include "callextract/shard.h"
 #include "callextract/sip.h"
@@ -21,12 +22,19 @@ cx_shard_state_free(struct cx_shard_state *st)
 	json_object_put(st->findings);
 	json_object_put(st->kinds);
 	json_object_put(st->own_file);
+	if (st->names_log)
+		fclose(st->names_log);
 	memset(st, 0, sizeof(*st));
 }
 
 void
 cx_shard_begin(struct cx_shard_state *st, struct cx_ctx *ctx)
 {
+	/* the host table's changes in its own frames, for the merge to
+	 * replay (names.h); a table it cannot log is reported at the end */
+	st->names_log = cx_outdir_fopen(ctx->out, "shard.names", "wb");
+	st->names_failed = !st->names_log;
+	cx_names_set_log(ctx->names, st->names_log);
 	/* the first shard of the set has nothing before it: what was counted
 	 * before its first frame (key logs) is its own */
 	if (ctx->cfg->shard.own_first == 1) {
@@ -42,6 +50,12 @@ cx_shard_begin(struct cx_shard_state *st, struct cx_ctx *ctx)
 void
 cx_shard_end(struct cx_shard_state *st, struct cx_ctx *ctx, bool finished)
 {
+	if (st->names_log) {
+		cx_names_set_log(ctx->names, NULL);
+		if (ferror(st->names_log) | fclose(st->names_log))
+			st->names_failed = true;
+		st->names_log = NULL;
+	}
 	if (st->counters || !st->before)
 		return;
 	struct json_object *now = cx_stats_flat(ctx->stats);
@@ -114,6 +128,12 @@ cx_shard_write(struct cx_shard_state *st, struct cx_ctx *ctx, bool stopped_early
 	json_object_object_add(o, "finding_kinds", json_object_get(st->kinds));
 	FILE *f = cx_outdir_fopen(ctx->out, "shard.json", "w");
 	int rc = -1;
+	if (st->names_failed) {
+		json_object_put(o);
+		if (f)
+			fclose(f);
+		return -1;
+	}
 	if (f) {
 		const char *t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 		rc = fputs(t, f) < 0 || fputc('\n', f) < 0 ? -1 : 0;

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <json-c/json.h>
+#include "callextract/around.h"
 #include "callextract/ctx.h"
 #include "callextract/media.h"
 #include "callextract/spill.h"
@@ -366,6 +367,19 @@ rtp_packet(struct cx_media *m, struct cx_stream *s, const struct cx_rtp *r, cons
 	struct cx_rtp_seen seen;
 	cx_rtp_stats_add(&s->st, r->seq, r->ts, r->pt, r->marker, stats_clock(s, r->pt), p->ts_ns, &seen);
 	(*m->n_rtp)++;
+	const struct cx_config *cfg = m->ctx->cfg;
+	if (cfg->shard.on) {
+		/* its own streams are followed past its frames while they flow */
+		if (cx_config_owns(cfg, s->first_frame)) {
+			m->owned_last_ts = p->ts_ns;
+			m->owned_any = true;
+		}
+		/* RTP in its own frames without an SDP: the SDP may be before
+		 * the files it read (an earlier start would tell) */
+		if (!s->ep && cfg->shard.frames_before > 0 && cx_config_owns(cfg, p->frame) &&
+		    !m->ctx->shard_uncertain++)
+			m->ctx->shard_uncertain_frame = p->frame;
+	}
 	s->last_ts = p->ts_ns;
 	if (s->mc)
 		s->mc->last_ts = m->ctx->life_ns;
@@ -638,4 +652,10 @@ struct cx_writers *
 cx_media_writers(struct cx_media *m)
 {
 	return m->w;
+}
+
+bool
+cx_media_owned_pending(const struct cx_media *m, int64_t now_ns)
+{
+	return m->owned_any && now_ns - m->owned_last_ts < CX_SHARD_PENDING_NS;
 }

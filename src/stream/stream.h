@@ -169,6 +169,8 @@ struct cx_mcall {
 
 struct cx_media {
 	struct cx_ctx *ctx;
+	int64_t owned_last_ts;    /* shard mode: last packet of a stream begun in its frames */
+	bool owned_any;
 	struct cx_ep *ep[CX_NBUCKETS];
 	struct cx_stream **sb;    /* stream hash buckets */
 	struct cx_stream **v;     /* every stream, in order of first packet */

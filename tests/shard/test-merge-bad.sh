@@ -52,6 +52,9 @@ for i in range(50): b[r.randrange(len(b))] = r.randrange(256)
 open('t/shard.records', 'wb').write(b)"
 	check "shard.records with 50 bytes changed (seed $seed)" s0 t
 done
+rm -rf t; cp -r s1 t; rm t/shard.names; check "no shard.names" s0 t
+rm -rf t; cp -r s1 t; head -c 7 s1/shard.names > t/shard.names; check "shard.names cut short" s0 t
+rm -rf t; cp -r s1 t; printf 'X\004abcdefghijklmnop' > t/shard.names; check "shard.names of an unknown kind" s0 t
 rm -rf t; cp -r s1 t; rm t/shard.json; check "no shard.json" s0 t
 rm -rf t; cp -r s1 t; echo '{"callextract_shard": 2}' > t/shard.json; check "shard.json of another version" s0 t
 rm -rf t; cp -r s1 t; echo 'not json' > t/shard.json; check "shard.json not JSON" s0 t

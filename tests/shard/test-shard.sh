@@ -26,7 +26,7 @@ c=list(range(1, min($first + 1, n)))+list(range($first + 1, n, s))
 three=[f'{a}+{a+s*2}' for a in range(10, n, s*4) if a+s*2 < n]
 print(','.join([str(x) for x in c]+three))")
 	if out=$(python3 "$src/tests/shard/cutcheck.py" "$exe" "$cap" "$tmp/$f" --cuts "$cuts" 2>&1); then
-		echo "ok $n - $f: $(echo "$out" | grep -c '^ok') cut points, every call owned once and identical to the single pass ($(echo "$out" | grep -c 'run again') with a shard run again from the start)"
+		echo "ok $n - $f: $(echo "$out" | grep -c '^ok') cut points, every call owned once and identical to the single pass, the merged report too ($(echo "$out" | grep -c "run again") with a shard run again from the start)"
 	else
 		echo "not ok $n - $f"
 		echo "$out" | grep -v '^ok' | head -5 | sed 's/^/# /'
