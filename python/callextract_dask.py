@@ -124,12 +124,15 @@ def run_merge(exe, dirs, outdir):
     return outdir
 
 
-def prune(sj):
+MERGE_INPUTS = ('shard.json', 'report.json', 'shard.records', 'shard.names', 'ftp')
+
+
+def prune(sj, keep=('shard.json', 'report.json')):
     """What a shard wrote for calls it does not own is not needed once the
-    owned ones are gathered and merged: only its shard.json and report.json
-    stay."""
+    owned ones are gathered (before the merge: what it reads stays) and
+    merged (then only its shard.json and report.json stay)."""
     for name in os.listdir(sj['dir']):
-        if name not in ('shard.json', 'report.json'):
+        if name not in keep:
             p = os.path.join(sj['dir'], name)
             shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
 
@@ -207,6 +210,9 @@ def run(client, exe, captures, outdir, warmup=1, options=(), log=sys.stderr, ret
     done.sort(key=lambda s: s['own_first'])
     t1 = time.monotonic()
     ncalls = gather(done, outdir)
+    if not keep_shards:
+        for sj in done:
+            prune(sj, MERGE_INPUTS)
     t_gather = time.monotonic() - t1
     t2 = time.monotonic()
     if done:

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "callextract/auth.h"
 #include "callextract/ctx.h"
@@ -23,16 +26,23 @@
 #include "util/text.h"
 
 struct mrec {                   /* one tapped value of one shard */
-	const char *path;       /* NUL-terminated, inside the shard's buffer */
+	const char *path;       /* inside the shard's mapping, plen bytes */
+	size_t plen;
 	const char *text;
 	size_t len;
 };
+
+static bool
+is_path(const struct mrec *r, const char *path)
+{
+	return r->plen == strlen(path) && !memcmp(r->path, path, r->plen);
+}
 
 struct mshard {
 	const char *dir;
 	char *names;            /* shard.names, whole (owned) */
 	size_t nnames;
-	char *buf;              /* shard.records, whole (owned) */
+	const char *buf;        /* shard.records, mapped (owned: munmap) */
 	size_t size;
 	struct mrec *r;
 	size_t n, cap;
@@ -144,16 +154,17 @@ parse_records(struct mshard *s, const char *name, char *err, size_t errlen)
 {
 	size_t i = 0;
 	while (i < s->size) {
-		char *nl = memchr(s->buf + i, '\n', s->size - i);
+		const char *nl = memchr(s->buf + i, '\n', s->size - i);
 		if (!nl)
 			goto bad;
-		*nl = '\0';
 		const char *path = s->buf + i;
-		char *end;
-		errno = 0;
-		unsigned long long len = strtoull(nl + 1, &end, 10);
-		if (errno || end == nl + 1 || *end != '\n' || len > s->size - (size_t)(end + 1 - s->buf) ||
-		    (size_t)(end + 1 - s->buf) + len >= s->size + 1)
+		/* the length: digits and a newline, inside the mapping */
+		const char *d = nl + 1, *end = d;
+		unsigned long long len = 0;
+		while (end < s->buf + s->size && *end >= '0' && *end <= '9' && end - d < 19)
+			len = len * 10 + (unsigned)(*end++ - '0');
+		if (end == d || end >= s->buf + s->size || *end != '\n' ||
+		    len > s->size - (size_t)(end + 1 - s->buf))
 			goto bad;
 		const char *text = end + 1;
 		if (text + len >= s->buf + s->size || text[len] != '\n')
@@ -168,8 +179,7 @@ parse_records(struct mshard *s, const char *name, char *err, size_t errlen)
 			s->r = v;
 			s->cap = c;
 		}
-		s->r[s->n++] = (struct mrec){ path, text, (size_t)len };
-		((char *)text)[len] = '\0';
+		s->r[s->n++] = (struct mrec){ path, (size_t)(nl - path), text, (size_t)len };
 		i = (size_t)(text + len + 1 - s->buf);
 	}
 	return 0;
@@ -184,8 +194,13 @@ parse_text(const char *t, size_t len)
 	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 4);
 	if (!tok)
 		return NULL;
+	if (len > INT32_MAX) {
+		json_tokener_free(tok);
+		return NULL;
+	}
 	struct json_object *o = json_tokener_parse_ex(tok, t, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
+	/* one value and nothing after it: the text is written as it is */
+	if (json_tokener_get_error(tok) != json_tokener_success || json_tokener_get_parse_end(tok) != len) {
 		json_object_put(o);
 		o = NULL;
 	}
@@ -204,7 +219,7 @@ static struct json_object *
 first_value(struct mshard *s, const char *path)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->r[i].path, path))
+		if (is_path(&s->r[i], path))
 			return parse_text(s->r[i].text, s->r[i].len);
 	return NULL;
 }
@@ -220,6 +235,80 @@ struct section {
 	bool verbatim;
 	bool by_call;              /* owned with the call of its call_id */
 };
+
+/* A top-level member of a record's text (pretty json-c at depth 0: the
+ * line '  "key": VALUE', VALUE to the end of the line less a comma; json-c
+ * escapes newlines inside strings, so a line is never inside one). */
+static bool
+member(const struct mrec *r, const char *key, const char **v, size_t *vlen)
+{
+	size_t kl = strlen(key);
+	const char *p = r->text, *end = r->text + r->len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if ((size_t)(le - p) >= kl + 6 && p[0] == ' ' && p[1] == ' ' && p[2] == '"' &&
+		    !memcmp(p + 3, key, kl) && p[3 + kl] == '"' && p[4 + kl] == ':' && p[5 + kl] == ' ') {
+			*v = p + 6 + kl;
+			*vlen = (size_t)(le - *v);
+			if (*vlen && (*v)[*vlen - 1] == ',')
+				(*vlen)--;
+			return true;
+		}
+		p = le + 1;
+	}
+	return false;
+}
+
+static uint64_t
+digits(const char *v, size_t n)
+{
+	uint64_t x = 0;
+	for (size_t i = 0; i < n && i < 19 && v[i] >= '0' && v[i] <= '9'; i++)
+		x = x * 10 + (uint64_t)(v[i] - '0');
+	return x;
+}
+
+/* A number member (0: absent, null, or not a number). */
+static uint64_t
+member_u64(const struct mrec *r, const char *key)
+{
+	const char *v;
+	size_t n;
+	return member(r, key, &v, &n) ? digits(v, n) : 0;
+}
+
+/* A member's text as written (strings with their quotes and escapes),
+ * NUL-terminated in buf; false if absent or longer than buf. */
+static bool
+member_raw(const struct mrec *r, const char *key, char *buf, size_t size)
+{
+	const char *v;
+	size_t n;
+	if (!member(r, key, &v, &n) || n >= size)
+		return false;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return true;
+}
+
+/* The frame that began a record (verbatim sections): its key member, or
+ * for a STUN flow the frame of its first message. */
+static uint64_t
+key_of_text(const struct mrec *r, const struct section *sec)
+{
+	uint64_t k = member_u64(r, sec->keyf);
+	const char *v;
+	size_t n;
+	if (!k && !strcmp(sec->path, "streams") && member(r, "stun", &v, &n)) {
+		static const char f[] = "\"frame\": ";
+		const char *end = r->text + r->len;
+		const char *q = memmem(v, (size_t)(end - v), f, sizeof(f) - 1);
+		if (q)
+			k = digits(q + sizeof(f) - 1, (size_t)(end - q) - (sizeof(f) - 1));
+	}
+	return k;
+}
 
 static uint64_t
 key_of(struct json_object *o, const struct section *sec)
@@ -243,8 +332,40 @@ collect(struct mshard *sh, size_t nsh, const struct section *sec, struct items *
 	for (size_t k = 0; k < nsh; k++) {
 		struct mshard *s = &sh[k];
 		for (size_t i = 0; i < s->n; i++) {
-			if (strcmp(s->r[i].path, sec->path))
+			if (!is_path(&s->r[i], sec->path))
 				continue;
+			if (sec->verbatim) {
+				/* read in place: not parsed, most records are not kept */
+				const struct mrec *r = &s->r[i];
+				uint64_t key = key_of_text(r, sec);
+				int claim = owns(s, key) ? 1 : 0;
+				char cid[1024], kind[16], a[160], b[160], c[32];
+				struct json_object *dummy;
+				if (sec->by_call && member_raw(r, "call_id", cid, sizeof(cid)) &&
+				    json_object_object_get_ex(s->calls, cid, &dummy))
+					claim = 2;
+				if (!claim)
+					continue;
+				struct item *x = items_add(it);
+				if (!x)
+					return -1;
+				x->part = member_raw(r, "kind", kind, sizeof(kind)) && !strcmp(kind, "\"stun\"");
+				x->key = key;
+				x->claim = claim;
+				x->shard = k;
+				x->seq = i;
+				x->text = r->text;
+				x->len = r->len;
+				if (!member_raw(r, "src", a, sizeof(a)))
+					a[0] = '\0';
+				if (!member_raw(r, "dst", b, sizeof(b)))
+					b[0] = '\0';
+				if (!member_raw(r, "ssrc", c, sizeof(c)))
+					c[0] = '\0';
+				snprintf(x->ident, sizeof(x->ident), "%d|%llu|%s|%s|%s", x->part, (unsigned long long)key,
+					 a, b, c);
+				continue;
+			}
 			struct json_object *doc = parse_text(s->r[i].text, s->r[i].len);
 			if (!doc)
 				return -1;
@@ -335,7 +456,7 @@ count_path(struct mshard *sh, size_t nsh, const char *path)
 	size_t n = 0;
 	for (size_t k = 0; k < nsh; k++)
 		for (size_t i = 0; i < sh[k].n; i++)
-			n += !strcmp(sh[k].r[i].path, path);
+			n += is_path(&sh[k].r[i], path);
 	return n;
 }
 
@@ -350,8 +471,21 @@ write_array(struct cx_jsonw *w, struct mshard *sh, size_t nsh, const struct sect
 	if (rc == 0) {
 		cx_jsonw_begin(w, key, true);
 		for (size_t i = 0; i < it.n; i++) {
-			if (kept)
+			if (sec->verbatim) {
+				/* what goes out is parsed once: a damaged shard must
+				 * not make report.json invalid JSON */
+				struct json_object *o = parse_text(it.v[i].text, it.v[i].len);
+				if (!o) {
+					rc = -1;
+					break;
+				}
+				if (kept)
+					json_object_array_add(kept, o);
+				else
+					json_object_put(o);
+			} else if (kept) {
 				json_object_array_add(kept, json_object_get(it.v[i].o));
+			}
 			if (sec->verbatim)
 				cx_jsonw_element_text(w, it.v[i].text, it.v[i].len);
 			else
@@ -412,26 +546,38 @@ load_shard(struct mshard *s, const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(p, sizeof(p), "%s/shard.records", dir);
-	if (!(s->buf = slurp(p, &s->size))) {
+	/* mapped, not read: they are several times the report (each shard
+	 * records what it saw of its neighbours too) */
+	int fd = open(p, O_RDONLY);
+	struct stat stt;
+	if (fd < 0 || fstat(fd, &stt) < 0) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	s->size = (size_t)stt.st_size;
+	s->buf = s->size ? mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+	close(fd);
+	if (s->buf == MAP_FAILED) {
+		s->buf = NULL;
 		snprintf(err, errlen, "%s: %s", p, strerror(errno));
 		return -1;
 	}
 	if (parse_records(s, dir, err, errlen) < 0)
 		return -1;
-	if (!s->n || strcmp(s->r[0].path, "generator")) {
+	if (!s->n || !is_path(&s->r[0], "generator")) {
 		snprintf(err, errlen, "%s/shard.records: not a shard's report (no generator first)", dir);
 		return -1;
 	}
 	/* the call ids of the dialogs it owns: their streams are its */
 	s->calls = json_object_new_object();
 	for (size_t i = 0; i < s->n; i++) {
-		if (strcmp(s->r[i].path, "dialogs"))
+		if (!is_path(&s->r[i], "dialogs"))
 			continue;
-		struct json_object *d = parse_text(s->r[i].text, s->r[i].len);
-		const char *cid = get_str(d, "call_id");
-		if (cid && owns(s, (uint64_t)get_i64(d, "index", 0)))
+		char cid[1024];
+		if (owns(s, member_u64(&s->r[i], "index")) && member_raw(&s->r[i], "call_id", cid, sizeof(cid)))
 			json_object_object_add(s->calls, cid, NULL);
-		json_object_put(d);
 	}
 	return 0;
 }
@@ -796,7 +942,8 @@ out:
 	}
 	json_object_put(opts);
 	for (size_t k = 0; sh && k < n; k++) {
-		free(sh[k].buf);
+		if (sh[k].buf)
+			munmap((void *)sh[k].buf, sh[k].size);
 		free(sh[k].names);
 		free(sh[k].r);
 		json_object_put(sh[k].sj);

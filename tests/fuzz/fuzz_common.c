@@ -6,6 +6,7 @@
 #include "callextract/outdir.h"
 #include "callextract/wrap.h"
 #include "fuzz_common.h"
+#include "fuzz_tmp.h"
 
 struct cxf_state {
 	int init;
@@ -29,6 +30,7 @@ cxf_open(void)
 			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(st.dir))
 			return NULL;
+		cxf_remove_at_exit(st.dir);
 		cx_config_defaults(&st.cfg);
 		st.cfg.outdir = st.dir;
 		st.cfg.force = true;

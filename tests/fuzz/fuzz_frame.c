@@ -15,6 +15,7 @@
 #include "callextract/callextract.h"
 #include "callextract/outdir.h"
 #include "fuzz_frame.h"
+#include "fuzz_tmp.h"
 
 static const int linktypes[] = { 1, 0, 101, 108, 113, 276, 228, 229 };
 
@@ -32,6 +33,7 @@ cx_fuzz_one(const uint8_t *data, size_t size)
 			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(dir))
 			return 0;
+		cxf_remove_at_exit(dir);
 		cx_config_defaults(&cfg);
 		cfg.outdir = dir;
 		cfg.force = true;
